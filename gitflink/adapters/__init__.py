@@ -1,0 +1,1 @@
+"""The only I/O: one adapter per port. Adapters depend on ports and model only."""

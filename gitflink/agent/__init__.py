@@ -1,0 +1,1 @@
+"""The long-running agent: schedule loop, webhook trigger, health and metrics."""

@@ -1,0 +1,1 @@
+"""The vocabulary: resource models, ids, problems, plans and status. No behaviour."""

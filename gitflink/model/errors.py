@@ -1,0 +1,55 @@
+"""The error tree. Every error says what happens next: the pass waits and retries, or stalls
+until a human acts. Parse problems are not errors: they are values (model.problems)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Next(StrEnum):
+    WAIT = "waiting"  # transient: retry with capped, jittered backoff
+    STALL = "stalled"  # a human must act
+
+
+class GitflinkError(Exception):
+    next: Next = Next.WAIT
+
+
+class SourceError(GitflinkError):
+    """Git could not be read: remote down, branch gone, signature refused."""
+
+
+class SignatureError(SourceError):
+    next = Next.STALL
+
+
+class ClusterError(GitflinkError):
+    """The runtime could not start, find or stop a Flink cluster."""
+
+
+class FlinkApiError(GitflinkError):
+    """A Flink REST call failed."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class FlinkUnreachable(FlinkApiError):
+    pass
+
+
+class FlinkTimeout(FlinkApiError):
+    pass
+
+
+class FlinkHttpError(FlinkApiError):
+    """Flink answered with an error status; `message` is Flink's own (last 'Caused by:')."""
+
+
+class SavepointFailed(FlinkApiError):
+    next = Next.STALL
+
+
+class StatusWriteError(GitflinkError):
+    """The status (the write-ahead log) could not be made durable: nothing destructive follows."""

@@ -1,0 +1,101 @@
+"""Typed views of Flink REST responses and requests, independent of Flink version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterOverview:
+    flink_version: str  # "1.20.5", "2.3.0"
+    taskmanagers: int
+    slots_total: int
+    slots_available: int
+    jobs_running: int
+
+    @property
+    def major_minor(self) -> tuple[int, int]:
+        major, minor = self.flink_version.split(".")[:2]
+        return int(major), int(minor)
+
+
+@dataclass(frozen=True, slots=True)
+class JobSummary:
+    job_id: str
+    name: str
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class Vertex:
+    vertex_id: str
+    name: str
+    parallelism: int
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class JobDetails:
+    job_id: str
+    name: str
+    state: str
+    vertices: tuple[Vertex, ...] = ()
+
+    @property
+    def all_vertices_running(self) -> bool:
+        """Flink says RUNNING while tasks still deploy; only vertices tell the truth."""
+        return self.state == "RUNNING" and all(v.status == "RUNNING" for v in self.vertices)
+
+
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    entry_class: str | None = None
+    args: tuple[str, ...] = ()
+    parallelism: int | None = None
+    job_id: str | None = None
+    savepoint_path: str | None = None
+    allow_non_restored_state: bool = False
+    claim_mode: str = "NO_CLAIM"
+
+
+class OperationState(StrEnum):
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class AsyncOperation:
+    """A savepoint, stop-with-savepoint or checkpoint trigger, as its status endpoint reports.
+
+    Flink reports COMPLETED for failures too; the adapter maps a failure-cause to FAILED.
+    """
+
+    state: OperationState
+    location: str | None = None
+    failure: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointStats:
+    latest_completed: str | None = None
+    latest_completed_id: int | None = None
+    latest_savepoint: str | None = None
+    restored: str | None = None
+    restored_is_savepoint: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class VertexMetric:
+    name: str
+    min: float
+    max: float
+    avg: float
+    sum: float
+
+
+@dataclass(frozen=True, slots=True)
+class JobExceptions:
+    root_cause: str | None = None
+    history: tuple[str, ...] = field(default=())

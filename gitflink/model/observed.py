@@ -1,0 +1,41 @@
+"""What is deployed now: the recorded status plus what the runtime and Flink report live."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gitflink.model.status import ResourceStatus
+
+
+@dataclass(frozen=True, slots=True)
+class LiveJob:
+    """A job as Flink's REST API reports it right now."""
+
+    job_id: str
+    state: str  # Flink JobStatus: RUNNING, FINISHED, CANCELED, FAILED, RESTARTING...
+    all_vertices_running: bool = False
+    parallelism: int | None = None
+    latest_checkpoint: str | None = None
+    restored_from: str | None = None
+
+    @property
+    def is_running(self) -> bool:
+        return self.state == "RUNNING"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state in {"FINISHED", "CANCELED", "FAILED", "SUSPENDED"}
+
+
+@dataclass(frozen=True, slots=True)
+class Observed:
+    """Input to planning for one resource. `status` None means gitflink never deployed it."""
+
+    status: ResourceStatus | None = None
+    cluster_running: bool = False
+    job: LiveJob | None = None
+    flink_version: str | None = None  # as reported by the cluster's /overview, e.g. "1.20.5"
+
+    @property
+    def deployed(self) -> bool:
+        return self.status is not None and self.status.reconciliation.last_applied_spec is not None

@@ -1,0 +1,207 @@
+"""A Plan is data: per resource, what will happen and the ordered steps that do it.
+
+`gitflink plan` renders exactly the Plan the executor runs. Steps are frozen dataclasses;
+handlers dispatch with an exhaustive `match` ending in `assert_never`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from gitflink.model.diffkind import DiffKind
+from gitflink.model.ids import ResourceId
+from gitflink.model.problems import Problem
+from gitflink.model.resources import AnyResource, UpgradeMode
+
+
+class Action(StrEnum):
+    NONE = "none"
+    DEPLOY = "deploy"
+    SCALE = "scale"
+    UPGRADE = "upgrade"
+    REDEPLOY = "redeploy"
+    SUSPEND = "suspend"
+    RESUME = "resume"
+    RESTART = "restart"
+    DELETE = "delete"
+    SAVEPOINT = "savepoint"
+    CHECKPOINT = "checkpoint"
+    ORPHANED = "orphaned"  # removed from Git, prune disabled: left running, reported
+    BLOCKED = "blocked"  # cannot proceed safely; a human must act (reason in JobPlan.blocked)
+
+
+class DiffClass(StrEnum):
+    """The diff of a resource as a whole, as shown in plans."""
+
+    NONE = "NONE"
+    IGNORE = "IGNORE"
+    SCALE = "SCALE"
+    UPGRADE = "UPGRADE"
+    SAVEPOINT_REDEPLOY = "SAVEPOINT_REDEPLOY"
+    NEW = "NEW"
+    REMOVED = "REMOVED"
+
+    @classmethod
+    def of(cls, kind: DiffKind | None) -> DiffClass:
+        return cls.NONE if kind is None else cls(kind.name)
+
+
+class Downtime(StrEnum):
+    NONE = "none"
+    RESCALE = "rescale"
+    RESTART = "restart"
+
+
+class RestoreSource(StrEnum):
+    PATH = "path"  # a path known when planning (initialSavepointPath, a recorded savepoint)
+    TAKEN = "taken"  # the savepoint/checkpoint recorded by this plan's StopJob step
+    LATEST_CHECKPOINT = "latest-checkpoint"  # the newest completed checkpoint, resolved at run
+
+
+@dataclass(frozen=True, slots=True)
+class Restore:
+    source: RestoreSource
+    path: str | None = None
+
+    def __str__(self) -> str:
+        return self.path if self.source is RestoreSource.PATH and self.path else self.source.value
+
+
+@dataclass(frozen=True, slots=True)
+class RecordSpec:
+    """Nothing runs: the desired spec is recorded as applied (IGNORE-only changes)."""
+
+    target: ResourceId
+
+
+@dataclass(frozen=True, slots=True)
+class StartCluster:
+    """Bring up the Flink cluster of a FlinkDeployment (no job is submitted by this step)."""
+
+    target: ResourceId
+
+
+@dataclass(frozen=True, slots=True)
+class StopCluster:
+    target: ResourceId
+
+
+@dataclass(frozen=True, slots=True)
+class StopJob:
+    """savepoint: stop-with-savepoint, recorded before anything else happens; last-state: record
+    the latest completed checkpoint, then cancel; stateless: cancel."""
+
+    target: ResourceId
+    mode: UpgradeMode
+    drain: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitJob:
+    target: ResourceId
+    restore: Restore | None = None
+    allow_non_restored_state: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TakeSavepoint:
+    """A savepoint while the job keeps running (savepointTriggerNonce, or before a risky step)."""
+
+    target: ResourceId
+
+
+@dataclass(frozen=True, slots=True)
+class TakeCheckpoint:
+    target: ResourceId
+
+
+@dataclass(frozen=True, slots=True)
+class Rescale:
+    """In-place rescale through the adaptive scheduler's resource-requirements API."""
+
+    target: ResourceId
+    parallelism: int
+
+
+Step = (
+    RecordSpec
+    | StartCluster
+    | StopCluster
+    | StopJob
+    | SubmitJob
+    | TakeSavepoint
+    | TakeCheckpoint
+    | Rescale
+)
+
+
+def describe(step: Step) -> str:
+    """One line a person can read: used in plans, progress and status."""
+    match step:
+        case RecordSpec():
+            return "record the new spec as applied (no restart)"
+        case StartCluster():
+            return f"start Flink cluster {step.target.short}"
+        case StopCluster():
+            return f"stop Flink cluster {step.target.short}"
+        case StopJob(mode=UpgradeMode.SAVEPOINT):
+            return f"stop job {step.target.short} with a savepoint"
+        case StopJob(mode=UpgradeMode.LAST_STATE):
+            return f"record the latest checkpoint of {step.target.short}, then cancel the job"
+        case StopJob():
+            return f"cancel job {step.target.short} (state discarded)"
+        case SubmitJob(restore=None):
+            return f"submit job {step.target.short} with empty state"
+        case SubmitJob():
+            return f"submit job {step.target.short} restoring from {step.restore}"
+        case TakeSavepoint():
+            return f"take a savepoint of {step.target.short}"
+        case TakeCheckpoint():
+            return f"take a checkpoint of {step.target.short}"
+        case Rescale():
+            return f"rescale {step.target.short} in place to parallelism {step.parallelism}"
+    raise AssertionError(step)  # pragma: no cover - exhaustive above
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    path: str  # e.g. "spec.job.parallelism", "spec.flinkConfiguration[state.backend.type]"
+    before: Any
+    after: Any
+    kind: DiffKind
+
+
+@dataclass(frozen=True, slots=True)
+class JobPlan:
+    resource: ResourceId
+    action: Action
+    diff: DiffClass
+    file: str | None = None
+    desired: AnyResource | None = None
+    upgrade_mode: UpgradeMode | None = None
+    state_loss: bool = False
+    downtime: Downtime = Downtime.NONE
+    steps: tuple[Step, ...] = ()
+    risks: tuple[str, ...] = ()
+    fields: tuple[FieldChange, ...] = ()
+    blocked: str | None = None  # why the plan stops and a human must act
+
+
+class Baseline(StrEnum):
+    REVISION = "revision"
+    DEPLOYED = "deployed"
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    jobs: tuple[JobPlan, ...]
+    problems: tuple[Problem, ...] = ()
+    baseline: Baseline = Baseline.REVISION
+    base: str | None = None
+    head: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def for_resource(self, resource: ResourceId) -> JobPlan | None:
+        return next((job for job in self.jobs if job.resource == resource), None)

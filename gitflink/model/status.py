@@ -1,0 +1,141 @@
+"""Status of a managed resource: the operator's status model, typed, plus Git lineage.
+
+The status is also gitflink's write-ahead log: `pending` records the change in flight and every
+savepoint taken for it before the next destructive step runs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+
+HISTORY_LIMIT = 10
+
+
+class StatusModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+class LifecycleState(StrEnum):
+    CREATED = "CREATED"
+    DEPLOYED = "DEPLOYED"
+    STABLE = "STABLE"
+    UPGRADING = "UPGRADING"
+    SUSPENDED = "SUSPENDED"
+    FAILED = "FAILED"
+    ROLLING_BACK = "ROLLING_BACK"
+    ROLLED_BACK = "ROLLED_BACK"
+    DELETING = "DELETING"
+    DELETED = "DELETED"
+
+
+class ReconciliationState(StrEnum):
+    DEPLOYED = "DEPLOYED"
+    UPGRADING = "UPGRADING"
+    ROLLING_BACK = "ROLLING_BACK"
+    ROLLED_BACK = "ROLLED_BACK"
+
+
+class SnapshotKind(StrEnum):
+    SAVEPOINT = "savepoint"
+    CHECKPOINT = "checkpoint"
+
+
+class SnapshotTrigger(StrEnum):
+    MANUAL = "MANUAL"
+    PERIODIC = "PERIODIC"
+    UPGRADE = "UPGRADE"
+    UNKNOWN = "UNKNOWN"
+
+
+class Snapshot(StatusModel):
+    """A savepoint or checkpoint, tied to the Git revision whose job produced it (lineage)."""
+
+    path: str
+    kind: SnapshotKind = SnapshotKind.SAVEPOINT
+    trigger: SnapshotTrigger = SnapshotTrigger.UNKNOWN
+    taken_at: datetime | None = None
+    revision: str | None = None
+    job_id: str | None = None
+
+
+class JobStatus(StatusModel):
+    job_id: str | None = None
+    job_name: str | None = None
+    # Flink's JobStatus name as last observed: RUNNING, FINISHED, CANCELED, FAILED, ...
+    state: str | None = None
+    start_time: datetime | None = None
+    update_time: datetime | None = None
+    # The savepoint (or checkpoint) the next start must restore from; set before the old job
+    # is stopped or right after the stop returns it, cleared once a restore is verified.
+    upgrade_savepoint_path: str | None = None
+    last_savepoint: Snapshot | None = None
+    last_checkpoint: Snapshot | None = None
+    savepoint_history: list[Snapshot] = Field(default_factory=list)
+    # Monotonic deployment generation; job ids are derived from (resource, generation).
+    generation: int = 0
+
+
+class ReconciliationStatus(StatusModel):
+    # Specs are stored as the manifest's `spec` mapping in upstream field names.
+    last_applied_spec: dict[str, Any] | None = None
+    last_stable_spec: dict[str, Any] | None = None
+    state: ReconciliationState = ReconciliationState.DEPLOYED
+    reconciled_at: datetime | None = None
+
+
+class ConditionStatus(StrEnum):
+    TRUE = "True"
+    FALSE = "False"
+    UNKNOWN = "Unknown"
+
+
+class Condition(StatusModel):
+    type: str
+    status: ConditionStatus
+    reason: str
+    message: str = ""
+    last_transition_time: datetime | None = None
+
+
+class StepOutcome(StatusModel):
+    step: str
+    ok: bool
+    detail: str = ""
+    at: datetime | None = None
+
+
+class PendingChange(StatusModel):
+    """The change in flight (write-ahead). Present only between the first destructive step of a
+    plan and the verification that the desired state runs."""
+
+    action: str
+    revision: str | None = None
+    target_spec: dict[str, Any]
+    started_at: datetime | None = None
+    completed_steps: list[str] = Field(default_factory=list)
+
+
+class HistoryEntry(StatusModel):
+    revision: str | None
+    action: str
+    applied_at: datetime | None = None
+    savepoint: str | None = None
+
+
+class ResourceStatus(StatusModel):
+    lifecycle_state: LifecycleState = LifecycleState.CREATED
+    job_status: JobStatus = Field(default_factory=JobStatus)
+    reconciliation: ReconciliationStatus = Field(default_factory=ReconciliationStatus)
+    pending: PendingChange | None = None
+    error: str | None = None
+    conditions: list[Condition] = Field(default_factory=list)
+    observed_revision: str | None = None
+    applied_revision: str | None = None
+    last_plan: list[StepOutcome] = Field(default_factory=list)
+    history: list[HistoryEntry] = Field(default_factory=list)  # newest first, HISTORY_LIMIT

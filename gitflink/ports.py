@@ -1,0 +1,156 @@
+"""The boundaries: what runtime code needs from the outside world, as Protocols.
+
+Adapters implement these; fakes in tests implement them too. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from gitflink.model.flink import (
+    AsyncOperation,
+    CheckpointStats,
+    ClusterOverview,
+    JobDetails,
+    JobExceptions,
+    JobSummary,
+    RunRequest,
+    VertexMetric,
+)
+from gitflink.model.ids import ResourceId
+from gitflink.model.resources import FlinkDeploymentSpec
+from gitflink.model.status import ResourceStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    sha: str
+    ref: str
+    committed_at: datetime | None = None
+
+    @property
+    def short(self) -> str:
+        return self.sha[:7]
+
+
+class GitSource(Protocol):
+    def fetch(self) -> Revision:
+        """Bring the tracked ref up to date and return the revision it points at."""
+        ...
+
+    def read_tree(self, revision: Revision, roots: Sequence[str]) -> Mapping[str, bytes]:
+        """Manifest files (*.yaml, *.yml) under `roots` at `revision`: {repo-relative path: bytes}."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterHandle:
+    resource: ResourceId
+    rest_url: str
+    flink_version: str | None = None
+    pids: tuple[int, ...] = ()
+    savepoint_dir: str | None = None
+    checkpoint_dir: str | None = None
+
+
+class FlinkRuntime(Protocol):
+    """Where Flink clusters run: local processes, or Kubernetes."""
+
+    def ensure_cluster(self, resource: ResourceId, spec: FlinkDeploymentSpec) -> ClusterHandle:
+        """Start the cluster if it is not running (idempotent); return once REST answers."""
+        ...
+
+    def find_cluster(self, resource: ResourceId) -> ClusterHandle | None: ...
+
+    def delete_cluster(self, resource: ResourceId) -> None:
+        """Stop and remove the cluster; deleting what is gone succeeds."""
+        ...
+
+    def list_clusters(self) -> Sequence[ClusterHandle]: ...
+
+    def resolve_jar(self, jar_uri: str) -> Path:
+        """A local file for `jar_uri` (local://, file://, a path), ready to upload."""
+        ...
+
+
+class FlinkApi(Protocol):
+    """Flink's REST API for one cluster. No hidden retries: callers decide."""
+
+    def overview(self) -> ClusterOverview: ...
+
+    def upload_jar(self, path: Path) -> str: ...
+
+    def run_jar(self, jar_id: str, request: RunRequest) -> str: ...
+
+    def delete_jar(self, jar_id: str) -> None: ...
+
+    def list_jobs(self) -> Sequence[JobSummary]: ...
+
+    def job_details(self, job_id: str) -> JobDetails: ...
+
+    def job_exceptions(self, job_id: str) -> JobExceptions: ...
+
+    def checkpoints(self, job_id: str) -> CheckpointStats: ...
+
+    def trigger_savepoint(
+        self, job_id: str, target_dir: str | None, *, trigger_id: str | None = None
+    ) -> str: ...
+
+    def stop_with_savepoint(
+        self, job_id: str, target_dir: str | None, *, drain: bool = False
+    ) -> str: ...
+
+    def savepoint_status(self, job_id: str, trigger_id: str) -> AsyncOperation: ...
+
+    def trigger_checkpoint(self, job_id: str) -> str: ...
+
+    def checkpoint_status(self, job_id: str, trigger_id: str) -> AsyncOperation: ...
+
+    def cancel(self, job_id: str) -> None: ...
+
+    def resource_requirements(self, job_id: str) -> dict[str, int]:
+        """{vertex id: parallelism upper bound} (adaptive scheduler only)."""
+        ...
+
+    def set_parallelism(self, job_id: str, parallelism: dict[str, int]) -> None: ...
+
+    def vertex_metrics(
+        self, job_id: str, vertex_id: str, names: Sequence[str]
+    ) -> Sequence[VertexMetric]: ...
+
+
+class FlinkApiFactory(Protocol):
+    def __call__(self, rest_url: str) -> FlinkApi: ...
+
+
+class StatusStore(Protocol):
+    def load_all(self) -> Mapping[ResourceId, ResourceStatus]: ...
+
+    def load(self, resource: ResourceId) -> ResourceStatus | None: ...
+
+    def save(self, resource: ResourceId, status: ResourceStatus, message: str) -> None:
+        """Durable before it returns: the executor relies on it as a write-ahead log."""
+        ...
+
+    def delete(self, resource: ResourceId, message: str) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+    def monotonic(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Ports:
+    source: GitSource | None
+    runtime: FlinkRuntime
+    flink: FlinkApiFactory
+    status: StatusStore
+    clock: Clock

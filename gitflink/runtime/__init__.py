@@ -1,0 +1,1 @@
+"""One reconciliation pass: observing, executing, and the reconciler that sequences them."""
