@@ -11,9 +11,9 @@ import sys
 from collections.abc import Sequence
 
 from gitflink import __version__
-from gitflink.cli import local, plan, schema, status, sync, validate
+from gitflink.cli import agent, demo, local, plan, schema, status, sync, validate
 
-COMMANDS = (validate, plan, schema, sync, status, local)
+COMMANDS = (validate, plan, sync, agent, status, schema, local, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

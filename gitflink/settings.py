@@ -1,0 +1,88 @@
+"""All configuration, read once at the edge (flags + environment). Nothing else reads os.environ.
+
+Secrets are held as `Secret` so that printing settings never shows them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class Secret:
+    """A credential: usable through `.reveal()`, shown as '******' everywhere else."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('******')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def default_data_dir(env: Mapping[str, str]) -> Path:
+    if "GITFLINK_DATA_DIR" in env:
+        return Path(env["GITFLINK_DATA_DIR"])
+    base = env.get("XDG_DATA_HOME") or str(Path(env.get("HOME", "/tmp")) / ".local" / "share")
+    return Path(base) / "gitflink"
+
+
+def default_cache_dir(env: Mapping[str, str]) -> Path:
+    if "GITFLINK_CACHE_DIR" in env:
+        return Path(env["GITFLINK_CACHE_DIR"])
+    base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME", "/tmp")) / ".cache")
+    return Path(base) / "gitflink"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable. Built by `from_env` plus command-line overrides."""
+
+    data_dir: Path
+    cache_dir: Path
+    flink_home: Path | None = None  # FLINK_HOME: use this Flink instead of the PyPI installs
+    repo: str | None = None
+    branch: str | None = None
+    paths: tuple[str, ...] = ()
+    git_token: Secret | None = None
+    git_username: str | None = None
+    git_password: Secret | None = None
+    git_ssh_key: Path | None = None
+    interval_seconds: float = 30.0
+    webhook_secret: Secret | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def secret(name: str) -> Secret | None:
+            value = env.get(name)
+            if value is None and env.get(f"{name}_FILE"):
+                value = Path(env[f"{name}_FILE"]).read_text().strip()
+            return Secret(value) if value else None
+
+        return cls(
+            data_dir=default_data_dir(env),
+            cache_dir=default_cache_dir(env),
+            flink_home=Path(env["FLINK_HOME"]) if env.get("FLINK_HOME") else None,
+            git_token=secret("GITFLINK_GIT_TOKEN"),
+            git_username=env.get("GITFLINK_GIT_USERNAME"),
+            git_password=secret("GITFLINK_GIT_PASSWORD"),
+            git_ssh_key=Path(env["GITFLINK_GIT_SSH_KEY"]) if env.get("GITFLINK_GIT_SSH_KEY") else None,
+            webhook_secret=secret("GITFLINK_WEBHOOK_SECRET"),
+        )
