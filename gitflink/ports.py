@@ -43,7 +43,7 @@ class GitSource(Protocol):
         ...
 
     def read_tree(self, revision: Revision, roots: Sequence[str]) -> Mapping[str, bytes]:
-        """Manifest files (*.yaml, *.yml) under `roots` at `revision`: {repo-relative path: bytes}."""
+        """Manifest files (*.yaml, *.yml) under `roots` at `revision`, by repo-relative path."""
         ...
 
 

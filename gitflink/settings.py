@@ -79,10 +79,14 @@ class Settings:
         return cls(
             data_dir=default_data_dir(env),
             cache_dir=default_cache_dir(env),
-            flink_home=Path(env["FLINK_HOME"]) if env.get("FLINK_HOME") else None,
+            flink_home=_path(env.get("FLINK_HOME")),
             git_token=secret("GITFLINK_GIT_TOKEN"),
             git_username=env.get("GITFLINK_GIT_USERNAME"),
             git_password=secret("GITFLINK_GIT_PASSWORD"),
-            git_ssh_key=Path(env["GITFLINK_GIT_SSH_KEY"]) if env.get("GITFLINK_GIT_SSH_KEY") else None,
+            git_ssh_key=_path(env.get("GITFLINK_GIT_SSH_KEY")),
             webhook_secret=secret("GITFLINK_WEBHOOK_SECRET"),
         )
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
