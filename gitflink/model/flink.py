@@ -75,6 +75,7 @@ class AsyncOperation:
     state: OperationState
     location: str | None = None
     failure: str | None = None
+    checkpoint_id: int | None = None  # set for a completed checkpoint trigger
 
 
 @dataclass(frozen=True, slots=True)
