@@ -101,8 +101,15 @@ class FlinkApi(Protocol):
     ) -> str: ...
 
     def stop_with_savepoint(
-        self, job_id: str, target_dir: str | None, *, drain: bool = False
-    ) -> str: ...
+        self,
+        job_id: str,
+        target_dir: str | None,
+        *,
+        drain: bool = False,
+        trigger_id: str | None = None,
+    ) -> str:
+        """`trigger_id` makes a retried stop recognisable: its status is queryable by that id."""
+        ...
 
     def savepoint_status(self, job_id: str, trigger_id: str) -> AsyncOperation: ...
 

@@ -243,13 +243,20 @@ class FakeFlinkApi:
         return self._new_trigger(job_id, trigger_id, "savepoint")
 
     def stop_with_savepoint(
-        self, job_id: str, target_dir: str | None, *, drain: bool = False
+        self,
+        job_id: str,
+        target_dir: str | None,
+        *,
+        drain: bool = False,
+        trigger_id: str | None = None,
     ) -> str:
         self._log("stop_with_savepoint", job_id)
         job = self._job(job_id)
+        if trigger_id in self.triggers:
+            return trigger_id
         if job.state != "RUNNING":
             raise FlinkHttpError(f"Job {job_id} is not running", status=409)
-        trigger_id = self._new_trigger(job_id, None, "savepoint")
+        trigger_id = self._new_trigger(job_id, trigger_id, "savepoint")
         if self.triggers[trigger_id].failure is None:
             job.state = "FINISHED"
         return trigger_id
