@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,9 @@ def is_canary(doc: dict[str, Any]) -> bool:
     return str(labels.get("flink.apache.org/canary")).lower() == "true"
 
 
+@cache
 def upstream_crd(plural: str) -> dict[str, Any]:
+    """Parsed once per session (the FlinkDeployment CRD is 11,000 lines); do not mutate."""
     (crd,) = load_yaml_documents(UPSTREAM_CRDS / f"{plural}.flink.apache.org-v1.yml")
     assert isinstance(crd, dict)
     return crd
