@@ -187,6 +187,7 @@ class JobPlan:
     risks: tuple[str, ...] = ()
     fields: tuple[FieldChange, ...] = ()
     blocked: str | None = None  # why the plan stops and a human must act
+    notes: tuple[str, ...] = ()  # plain facts worth showing that are not risks
 
 
 class Baseline(StrEnum):
