@@ -1,0 +1,117 @@
+/*
+ * gitflink's example job: endless, throttled, stateful, with explicit operator uids.
+ * Uses only API present in Flink 1.16 through 2.x (no open(Configuration), no SourceFunction).
+ * The counter's state is visible over REST as gauges of the "counter" operator:
+ *   maxCount   - the highest per-key count this subtask has seen
+ *   startCount - the count the first record after (re)start got: 1 when started empty,
+ *                more than 1 when the state was restored from a savepoint or checkpoint.
+ */
+package gitflink.testjob;
+
+import java.util.concurrent.locks.LockSupport;
+
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+public class CounterJob {
+
+    public static void main(String[] args) throws Exception {
+        long rate = 100;
+        long keys = 8;
+        long checkpointInterval = 10000;
+        String counterUid = "counter";
+        long printEvery = 1000;
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            switch (args[i]) {
+                case "--rate": rate = Long.parseLong(args[i + 1]); break;
+                case "--keys": keys = Long.parseLong(args[i + 1]); break;
+                case "--checkpoint-interval": checkpointInterval = Long.parseLong(args[i + 1]); break;
+                case "--counter-uid": counterUid = args[i + 1]; break;
+                case "--print-every": printEvery = Long.parseLong(args[i + 1]); break;
+                default: throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        final long pause = rate > 0 ? 1_000_000_000L / rate : 0;
+        final long keyCount = Math.max(1, keys);
+
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        if (checkpointInterval > 0) {
+            env.enableCheckpointing(checkpointInterval);
+        }
+        env.fromSequence(0, Long.MAX_VALUE).name("sequence").uid("source")
+                .map(new Throttle(pause)).name("throttle").uid("throttle")
+                .keyBy(new KeyOf(keyCount))
+                .process(new Counter(printEvery)).name("counter").uid(counterUid)
+                .print().name("print").uid("print");
+        env.execute("gitflink-counter-job");
+    }
+
+    /** Sleeps so each subtask emits about `rate` records per second. */
+    public static class Throttle implements MapFunction<Long, Long> {
+        private final long pauseNanos;
+
+        public Throttle(long pauseNanos) {
+            this.pauseNanos = pauseNanos;
+        }
+
+        @Override
+        public Long map(Long value) {
+            if (pauseNanos > 0) {
+                LockSupport.parkNanos(pauseNanos);
+            }
+            return value;
+        }
+    }
+
+    public static class KeyOf implements org.apache.flink.api.java.functions.KeySelector<Long, Long> {
+        private final long keys;
+
+        public KeyOf(long keys) {
+            this.keys = keys;
+        }
+
+        @Override
+        public Long getKey(Long value) {
+            return value % keys;
+        }
+    }
+
+    /** Counts records per key in keyed state; state and gauges are set up lazily (1.x and 2.x). */
+    public static class Counter extends KeyedProcessFunction<Long, Long, String> {
+        private final long printEvery;
+        private transient ValueState<Long> count;
+        private transient volatile long maxCount;
+        private transient volatile long startCount;
+
+        public Counter(long printEvery) {
+            this.printEvery = printEvery;
+        }
+
+        @Override
+        public void processElement(Long value, Context ctx, Collector<String> out) throws Exception {
+            if (count == null) {
+                count = getRuntimeContext().getState(new ValueStateDescriptor<>("count", Long.class));
+                startCount = -1;
+                getRuntimeContext().getMetricGroup().gauge("maxCount", (Gauge<Long>) () -> maxCount);
+                getRuntimeContext().getMetricGroup().gauge("startCount", (Gauge<Long>) () -> startCount);
+            }
+            Long previous = count.value();
+            long next = (previous == null ? 0 : previous) + 1;
+            count.update(next);
+            if (startCount < 0) {
+                startCount = next;
+            }
+            if (next > maxCount) {
+                maxCount = next;
+            }
+            if (printEvery > 0 && next % printEvery == 0) {
+                out.collect(ctx.getCurrentKey() + "," + next);
+            }
+        }
+    }
+}
