@@ -1,0 +1,248 @@
+"""StatusStore on a dedicated Git branch (default `gitflink/status`): one YAML document per
+resource, one commit per pass, pushed with fetch-and-reapply on conflicts, never forced.
+
+Durability: every `save` is first written as a local journal commit (fsynced) before it returns;
+a save recording a change in flight (`pending`, the write-ahead entry for a destructive step) is
+also pushed before it returns. Other saves are batched and pushed by `flush()` at the end of the
+pass, so a quiet pass makes one commit. A journal left by a crash is pushed on the next start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import git
+
+from gitflink.adapters.status_git import documents
+from gitflink.model.errors import StatusWriteError
+from gitflink.model.ids import ResourceId
+from gitflink.model.status import ResourceStatus
+
+JOURNAL = "refs/gitflink/journal"
+_REJECTED = ("non-fast-forward", "fetch first", "rejected", "stale info", "cannot lock ref")
+
+
+class GitStatusStore:
+    def __init__(
+        self,
+        url: str,
+        *,
+        cache_dir: Path,
+        branch: str = "gitflink/status",
+        env: Mapping[str, str] | None = None,
+        author: tuple[str, str] = ("gitflink", "gitflink@localhost"),
+        is_sensitive: Callable[[str], bool] = documents.fallback_is_sensitive,
+        push_attempts: int = 10,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.url, self.branch = url, branch
+        self.cache = (
+            cache_dir / "status" / hashlib.sha256(f"{url}#{branch}".encode()).hexdigest()[:16]
+        )
+        name, email = author
+        self._env = {
+            **(env or {}),
+            "GIT_AUTHOR_NAME": name,
+            "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": name,
+            "GIT_COMMITTER_EMAIL": email,
+            "GIT_INDEX_FILE": str(self.cache / "gitflink-index"),
+            "GIT_DIR": str(self.cache),
+        }
+        self._is_sensitive = is_sensitive
+        self._attempts, self._sleep = push_attempts, sleep
+        self._lock = threading.RLock()
+        self._vault: dict[str, str] = {}
+        self._base: str | None = None  # the remote tip our view is built on
+        self._files: dict[str, bytes] = {}  # documents at _base
+        self._pending: dict[str, bytes | None] = {}  # saved, not yet on the remote
+        self._changes: dict[ResourceId, documents.Change] = {}
+        self._repo = self._open()
+        self._recover()
+
+    # -- git plumbing ---------------------------------------------------------------------
+
+    def _open(self) -> git.Repo:
+        if (self.cache / "HEAD").exists():
+            return git.Repo(self.cache)
+        self.cache.mkdir(parents=True, exist_ok=True)
+        repo = git.Repo.init(self.cache, bare=True)
+        with repo.config_writer() as config:
+            config.set_value("core", "fsync", "committed")
+        return repo
+
+    def _git(self, *args: str, stdin: bytes | str | None = None) -> str:
+        data = stdin.encode() if isinstance(stdin, str) else stdin
+        try:
+            done = subprocess.run(
+                ["git", *args],
+                input=data,
+                env={**os.environ, **self._env},
+                capture_output=True,
+                timeout=120,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise StatusWriteError(
+                f"git {args[0]} (status branch {self.branch}) timed out"
+            ) from None
+        if done.returncode != 0:
+            stderr = done.stderr.decode(errors="replace").strip()
+            raise StatusWriteError(f"git {args[0]} (status branch {self.branch}): {stderr}")
+        return done.stdout.decode().strip()
+
+    def _fetch(self) -> None:
+        """Bring `_base` and `_files` to the remote tip (the branch may not exist yet)."""
+        heads = self._git("ls-remote", self.url, f"refs/heads/{self.branch}")
+        if not heads:
+            self._base, self._files = None, {}
+            return
+        self._git(
+            "fetch",
+            "--no-tags",
+            "--force",
+            self.url,
+            f"+refs/heads/{self.branch}:refs/gitflink/base",
+        )
+        tip = self._git("rev-parse", "refs/gitflink/base")
+        if tip != self._base:
+            self._base, self._files = tip, self._read_tree(tip)
+
+    def _read_tree(self, commit: str) -> dict[str, bytes]:
+        files: dict[str, bytes] = {}
+        out = self._git("ls-tree", "-r", "-z", commit, "--", documents.ROOT)
+        for entry in filter(None, out.split("\0")):
+            meta, _, path = entry.partition("\t")
+            files[path] = self._repo.odb.stream(bytes.fromhex(meta.split()[2])).read()
+        return files
+
+    def _commit(self, parent: str | None, message: str) -> str:
+        """A commit of `_files` at `parent` plus `_pending`, written without a checkout."""
+        self._git("read-tree", parent or "--empty")
+        lines = []
+        for path, data in self._pending.items():
+            if data is None:
+                lines.append(f"0 {'0' * 40}\t{path}")
+            else:
+                oid = self._git("hash-object", "-w", "--stdin", stdin=data)
+                lines.append(f"100644 {oid}\t{path}")
+        self._git("update-index", "--index-info", stdin="\n".join(lines) + "\n")
+        tree = self._git("write-tree")
+        parents = ["-p", parent] if parent else []
+        return self._git("commit-tree", tree, *parents, "-F", "-", stdin=message)
+
+    def _recover(self) -> None:
+        """Load the remote branch, then re-apply a journal that a crash left unpushed."""
+        self._fetch()
+        try:
+            journal = self._git("rev-parse", "--verify", "-q", JOURNAL)
+        except StatusWriteError:
+            return
+        parent = self._git("rev-parse", f"{journal}^@") or None
+        diff = self._git("diff-tree", "-r", "-z", "--no-commit-id", parent or "--root", journal)
+        fields = diff.split("\0")
+        for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+            if not meta.startswith(":") or not path.startswith(documents.ROOT):
+                continue
+            new_oid, status = meta.split()[3], meta.split()[4]
+            self._pending[path] = (
+                None if status == "D" else self._repo.odb.stream(bytes.fromhex(new_oid)).read()
+            )
+        # A crash between push and journal removal leaves a journal already on the remote.
+        self._pending = {p: d for p, d in self._pending.items() if self._files.get(p) != d}
+        subject = self._repo.commit(journal).message
+        for path in self._pending:
+            resource = documents.resource_of(path)
+            if resource is not None:
+                self._changes[resource] = documents.Change(
+                    resource, "recovered", None, None, str(subject).splitlines()[0], applied=False
+                )
+        self.flush()
+
+    # -- StatusStore ----------------------------------------------------------------------
+
+    def load_all(self) -> Mapping[ResourceId, ResourceStatus]:
+        with self._lock:
+            merged = {**self._files, **self._pending}
+            statuses = {}
+            for path, data in sorted(merged.items()):
+                resource = documents.resource_of(path)
+                if resource is not None and data is not None:
+                    statuses[resource] = documents.load(data, self._vault)
+            return statuses
+
+    def load(self, resource: ResourceId) -> ResourceStatus | None:
+        path = documents.path_of(resource)
+        with self._lock:
+            data = self._pending[path] if path in self._pending else self._files.get(path)
+            return None if data is None else documents.load(data, self._vault)
+
+    def save(self, resource: ResourceId, status: ResourceStatus, message: str) -> None:
+        self._stage(resource, status, message)
+        if status.pending is not None:
+            self.flush()  # a write-ahead entry must survive losing this machine
+
+    def delete(self, resource: ResourceId, message: str) -> None:
+        self._stage(resource, None, message)
+        self.flush()
+
+    def refresh(self) -> None:
+        """See what other writers pushed (for readers such as `gitflink status`)."""
+        with self._lock:
+            self._fetch()
+
+    def _stage(self, resource: ResourceId, status: ResourceStatus | None, message: str) -> None:
+        path = documents.path_of(resource)
+        with self._lock:
+            before = self.load(resource)
+            data = (
+                None if status is None else documents.dump(status, self._is_sensitive, self._vault)
+            )
+            current = self._pending[path] if path in self._pending else self._files.get(path)
+            if data == current:
+                return  # nothing changed: no commit
+            self._pending[path] = data
+            change = documents.describe(resource, before, status, message)
+            previous = self._changes.get(resource)
+            if previous is None or change.applied or not previous.applied:
+                self._changes[resource] = change
+            journal = self._commit(
+                self._base, documents.commit_message(list(self._changes.values()))
+            )
+            self._git("update-ref", JOURNAL, journal)
+
+    def flush(self) -> None:
+        """Push everything saved since the last push as one commit. Never forces: a rejected
+        push fetches the new tip, re-applies our documents on top, and tries again."""
+        with self._lock:
+            if not self._pending:
+                return
+            message = documents.commit_message(list(self._changes.values()))
+            for attempt in range(self._attempts):
+                commit = self._commit(self._base, message)
+                try:
+                    self._git("push", "--porcelain", self.url, f"{commit}:refs/heads/{self.branch}")
+                except StatusWriteError as error:
+                    if not any(word in str(error) for word in _REJECTED):
+                        raise
+                    self._sleep(min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.0))
+                    self._fetch()
+                    continue
+                for path, data in self._pending.items():
+                    if data is None:
+                        self._files.pop(path, None)
+                    else:
+                        self._files[path] = data
+                self._base, self._pending, self._changes = commit, {}, {}
+                self._git("update-ref", "-d", JOURNAL)
+                return
+            raise StatusWriteError(
+                f"status branch {self.branch}: push rejected {self._attempts} times"
+            )
