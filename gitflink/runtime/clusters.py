@@ -1,0 +1,42 @@
+"""StartCluster, StopCluster and Rescale: the cluster around a job, and its size."""
+
+from __future__ import annotations
+
+from gitflink.model.errors import FlinkApiError, GitflinkError
+from gitflink.model.plan import Rescale, StartCluster, StopCluster
+from gitflink.model.resources import FlinkDeployment
+from gitflink.runtime.context import StateAtRisk, StepContext
+from gitflink.runtime.flinkjobs import wait_running
+
+
+def start_cluster(ctx: StepContext, step: StartCluster) -> str:
+    desired = ctx.plan.desired
+    if not isinstance(desired, FlinkDeployment):
+        raise GitflinkError(f"{step.target.short}: only a FlinkDeployment has a cluster")
+    ctx.say("starting the Flink cluster")
+    handle = ctx.ports.runtime.ensure_cluster(step.target, desired.spec)
+    return f"cluster up at {handle.rest_url}"
+
+
+def stop_cluster(ctx: StepContext, step: StopCluster) -> str:
+    ctx.say("stopping the Flink cluster")
+    ctx.ports.runtime.delete_cluster(step.target)
+    ctx.status.job_status.state = None
+    return "cluster stopped"
+
+
+def rescale(ctx: StepContext, step: Rescale) -> str:
+    job_id = ctx.status.job_status.job_id
+    if job_id is None:
+        raise FlinkApiError(f"{ctx.resource.short}: no job recorded to rescale")
+    api = ctx.api()
+    # Flink 1.x restarts a rescaled job from the latest checkpoint and, with none yet, from
+    # nothing: the planner refuses this, and so do we, as a last line of defence.
+    if api.overview().major_minor < (2, 0) and api.checkpoints(job_id).latest_completed is None:
+        raise StateAtRisk(f"job {job_id} has no checkpoint yet: rescaling would lose its state")
+    vertices = api.resource_requirements(job_id)
+    ctx.say(f"rescaling job {job_id[:8]} to parallelism {step.parallelism}")
+    api.set_parallelism(job_id, dict.fromkeys(vertices, step.parallelism))
+    wait_running(ctx, api, job_id, step.parallelism)
+    ctx.status.job_status.update_time = ctx.ports.clock.now()
+    return f"rescaled job {job_id} in place to parallelism {step.parallelism}"

@@ -1,0 +1,137 @@
+"""What every step handler works with: the ports, the plan, the working status, and helpers for
+derived ids, cluster lookup and clock-driven waiting."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from gitflink.model.errors import ClusterError, FlinkTimeout, GitflinkError, Next
+from gitflink.model.ids import Kind, ResourceId
+from gitflink.model.plan import JobPlan
+from gitflink.model.resources import FlinkDeployment, FlinkSessionJob, JobSpec
+from gitflink.model.status import HISTORY_LIMIT, ResourceStatus, Snapshot
+from gitflink.ports import ClusterHandle, FlinkApi, Ports
+from gitflink.runtime.progress import Progress
+
+T = TypeVar("T")
+
+
+class StateAtRisk(GitflinkError):
+    """Continuing would lose state (no savepoint to restore from): a human must act."""
+
+    next = Next.STALL
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Deadlines in seconds, measured on the Clock port."""
+
+    running: float = 180.0  # submit -> every vertex RUNNING
+    savepoint: float = 600.0
+    stop: float = 120.0  # cancel/stop -> terminal job state
+    rescale: float = 180.0  # adaptive scheduler cooldowns can take 30 s and more
+    poll: float = 0.2
+
+
+def derived_id(*parts: object) -> str:
+    """32 hex digits, the shape Flink wants for job and trigger ids, stable for the same parts."""
+    return hashlib.sha256(":".join(str(p) for p in parts).encode()).hexdigest()[:32]
+
+
+def job_id_for(resource: ResourceId, generation: int) -> str:
+    return derived_id(resource, generation)
+
+
+def same_path(left: str | None, right: str | None) -> bool:
+    """Flink reports `file:/x` for what was requested as `file:///x` or `/x`."""
+
+    def norm(path: str) -> str:
+        for prefix in ("file://", "file:"):
+            if path.startswith(prefix):
+                path = path[len(prefix) :]
+                break
+        return "/" + path.strip("/")
+
+    return left is not None and right is not None and norm(left) == norm(right)
+
+
+@dataclass
+class StepContext:
+    ports: Ports
+    plan: JobPlan
+    status: ResourceStatus  # the working copy; handlers mutate it and call `save`
+    revision: str | None
+    progress: Progress
+    timeouts: Timeouts
+
+    @property
+    def resource(self) -> ResourceId:
+        return self.plan.resource
+
+    def save(self, message: str) -> None:
+        self.ports.status.save(self.resource, self.status, f"{self.resource.short}: {message}")
+
+    def say(self, text: str) -> None:
+        self.progress.step(self.resource, text)
+
+    @property
+    def cluster_id(self) -> ResourceId:
+        """The FlinkDeployment whose cluster runs this resource's job."""
+        if self.resource.kind is not Kind.FLINK_SESSION_JOB:
+            return self.resource
+        desired = self.plan.desired
+        if isinstance(desired, FlinkSessionJob):
+            name = desired.spec.deployment_name
+        else:
+            pending = self.status.pending.target_spec if self.status.pending else {}
+            applied = self.status.reconciliation.last_applied_spec or {}
+            name = str(pending.get("deploymentName") or applied.get("deploymentName") or "")
+        if not name:
+            raise ClusterError(f"{self.resource.short}: unknown session cluster")
+        return ResourceId(Kind.FLINK_DEPLOYMENT, self.resource.namespace, name)
+
+    def handle(self) -> ClusterHandle:
+        handle = self.ports.runtime.find_cluster(self.cluster_id)
+        if handle is None:
+            raise ClusterError(f"the Flink cluster of {self.cluster_id.short} is not running")
+        return handle
+
+    def api(self) -> FlinkApi:
+        return self.ports.flink(self.handle().rest_url)
+
+    def job_spec(self) -> JobSpec:
+        desired = self.plan.desired
+        if isinstance(desired, FlinkDeployment | FlinkSessionJob) and desired.spec.job:
+            return desired.spec.job
+        raise GitflinkError(f"{self.resource.short}: the plan submits a job but has no job spec")
+
+    def target_spec(self) -> dict[str, Any]:
+        desired = self.plan.desired
+        if desired is None:
+            return {}
+        spec: dict[str, Any] = desired.to_manifest().get("spec", {})
+        return spec
+
+    def record_snapshot(self, snapshot: Snapshot) -> None:
+        """Remember a snapshot in the status (newest last in the bounded history)."""
+        job = self.status.job_status
+        if snapshot.kind.value == "checkpoint":
+            job.last_checkpoint = snapshot
+        else:
+            job.last_savepoint = snapshot
+            job.savepoint_history = [*job.savepoint_history, snapshot][-HISTORY_LIMIT:]
+
+    def wait_for(self, what: str, check: Callable[[], T | None], timeout: float) -> T:
+        """Poll `check` through the Clock until it returns a value or the deadline passes."""
+        clock = self.ports.clock
+        deadline = clock.monotonic() + timeout
+        while True:
+            value = check()
+            if value is not None:
+                return value
+            if clock.monotonic() >= deadline:
+                raise FlinkTimeout(f"{self.resource.short}: gave up after {timeout:.0f}s {what}")
+            clock.sleep(self.timeouts.poll)

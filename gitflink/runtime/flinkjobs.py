@@ -1,0 +1,79 @@
+"""Small questions about one Flink job, answered the same way by every handler."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from gitflink.model.errors import FlinkApiError, FlinkHttpError, SavepointFailed
+from gitflink.model.flink import AsyncOperation, JobDetails, OperationState
+from gitflink.ports import FlinkApi
+from gitflink.runtime.context import StepContext
+
+TERMINAL = frozenset({"FINISHED", "CANCELED", "FAILED", "SUSPENDED"})
+
+
+def job_state(api: FlinkApi, job_id: str) -> str | None:
+    """Flink's state for the job, or None when the cluster does not know it (404)."""
+    try:
+        return api.job_details(job_id).state
+    except FlinkHttpError as error:
+        if error.status == 404:
+            return None
+        raise
+
+
+def wait_terminal(ctx: StepContext, api: FlinkApi, job_id: str) -> str:
+    def check() -> str | None:
+        state = job_state(api, job_id)
+        return "GONE" if state is None else state if state in TERMINAL else None
+
+    return ctx.wait_for(f"waiting for job {job_id} to stop", check, ctx.timeouts.stop)
+
+
+def wait_running(ctx: StepContext, api: FlinkApi, job_id: str, parallelism: int | None) -> None:
+    """RUNNING means every vertex RUNNING (Flink says RUNNING while tasks still deploy), at the
+    requested parallelism when one is given."""
+
+    def check() -> JobDetails | None:
+        details = api.job_details(job_id)
+        if details.state in TERMINAL:
+            cause = api.job_exceptions(job_id).root_cause or "no exception reported"
+            raise FlinkApiError(f"job {job_id} went {details.state}: {cause}")
+        if not details.all_vertices_running:
+            return None
+        if parallelism is not None and any(v.parallelism != parallelism for v in details.vertices):
+            return None
+        return details
+
+    ctx.say(f"waiting for every task of job {job_id[:8]} to run")
+    ctx.wait_for(f"waiting for job {job_id} to run", check, ctx.timeouts.running)
+
+
+def wait_operation(
+    ctx: StepContext,
+    what: str,
+    poll: Callable[[str, str], AsyncOperation],
+    job_id: str,
+    trigger_id: str,
+) -> AsyncOperation:
+    """Poll a savepoint/checkpoint trigger; a failure (COMPLETED with a cause) raises."""
+
+    def check() -> AsyncOperation | None:
+        operation = poll(job_id, trigger_id)
+        return None if operation.state is OperationState.IN_PROGRESS else operation
+
+    operation = ctx.wait_for(f"waiting for the {what}", check, ctx.timeouts.savepoint)
+    if operation.state is OperationState.FAILED:
+        raise SavepointFailed(f"{what} of job {job_id} failed: {operation.failure}")
+    return operation
+
+
+def completed_savepoint(api: FlinkApi, job_id: str, trigger_id: str) -> str | None:
+    """The location of a finished savepoint trigger, or None if Flink no longer knows it."""
+    try:
+        operation = api.savepoint_status(job_id, trigger_id)
+    except FlinkHttpError as error:
+        if error.status == 404:
+            return None
+        raise
+    return operation.location if operation.state is OperationState.COMPLETED else None

@@ -1,0 +1,58 @@
+"""TakeSavepoint and TakeCheckpoint: a snapshot while the job keeps running (trigger nonces)."""
+
+from __future__ import annotations
+
+from gitflink.model.errors import FlinkApiError
+from gitflink.model.plan import TakeCheckpoint, TakeSavepoint
+from gitflink.model.status import Snapshot, SnapshotKind, SnapshotTrigger
+from gitflink.runtime.context import StepContext, derived_id
+from gitflink.runtime.flinkjobs import wait_operation
+
+
+def _running_job(ctx: StepContext) -> str:
+    job_id = ctx.status.job_status.job_id
+    if job_id is None:
+        raise FlinkApiError(f"{ctx.resource.short}: no job recorded to snapshot")
+    return job_id
+
+
+def take_savepoint(ctx: StepContext, step: TakeSavepoint) -> str:
+    job_id = _running_job(ctx)
+    api = ctx.api()
+    nonce = ctx.job_spec().savepoint_trigger_nonce
+    # Same job and nonce -> same trigger id: Flink treats a re-post as the same request.
+    trigger_id = derived_id(ctx.resource, job_id, "savepoint", nonce, ctx.revision)
+    ctx.say(f"taking a savepoint of job {job_id[:8]}")
+    api.trigger_savepoint(job_id, ctx.handle().savepoint_dir, trigger_id=trigger_id)
+    operation = wait_operation(ctx, "savepoint", api.savepoint_status, job_id, trigger_id)
+    path = operation.location or api.checkpoints(job_id).latest_savepoint
+    if path is None:
+        raise FlinkApiError(f"savepoint of job {job_id} completed without a location")
+    ctx.record_snapshot(_snapshot(ctx, path, SnapshotKind.SAVEPOINT, job_id))
+    ctx.save(f"savepoint {path} taken")
+    return f"savepoint {path}"
+
+
+def take_checkpoint(ctx: StepContext, step: TakeCheckpoint) -> str:
+    job_id = _running_job(ctx)
+    api = ctx.api()
+    ctx.say(f"taking a checkpoint of job {job_id[:8]}")
+    trigger_id = api.trigger_checkpoint(job_id)
+    operation = wait_operation(ctx, "checkpoint", api.checkpoint_status, job_id, trigger_id)
+    path = operation.location or api.checkpoints(job_id).latest_completed
+    if path is None:
+        raise FlinkApiError(f"checkpoint of job {job_id} completed without a location")
+    ctx.record_snapshot(_snapshot(ctx, path, SnapshotKind.CHECKPOINT, job_id))
+    ctx.save(f"checkpoint {path} taken")
+    return f"checkpoint {path}"
+
+
+def _snapshot(ctx: StepContext, path: str, kind: SnapshotKind, job_id: str) -> Snapshot:
+    return Snapshot(
+        path=path,
+        kind=kind,
+        trigger=SnapshotTrigger.MANUAL,
+        taken_at=ctx.ports.clock.now(),
+        revision=ctx.status.applied_revision,
+        job_id=job_id,
+    )

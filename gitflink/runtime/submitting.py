@@ -1,0 +1,134 @@
+"""SubmitJob: run the job under the id of a new deployment generation, then verify it.
+
+The generation (and so the job id) is saved before the submission, so a retry after a crash
+finds the job it already submitted instead of starting a second one; Flink refuses reused ids.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from gitflink.model.errors import FlinkApiError, FlinkHttpError
+from gitflink.model.flink import RunRequest
+from gitflink.model.plan import RestoreSource, SubmitJob
+from gitflink.runtime.context import StateAtRisk, StepContext, job_id_for, same_path
+from gitflink.runtime.flinkjobs import TERMINAL, job_state, wait_running
+
+SUBMIT_MARK = "submit "
+
+
+def submit_job(ctx: StepContext, step: SubmitJob) -> str:
+    spec = ctx.job_spec()
+    job = ctx.status.job_status
+    restore = _restore_path(ctx, step)
+    if restore != job.upgrade_savepoint_path:
+        job.upgrade_savepoint_path = restore
+    api = ctx.api()
+    existing = _submitted_before(ctx)
+    if existing is None or existing in TERMINAL:
+        job.generation += 1
+        job.job_id = job_id_for(ctx.resource, job.generation)
+        job.state = None
+        job.start_time = None
+        if ctx.status.pending is not None:
+            ctx.status.pending.completed_steps.append(f"{SUBMIT_MARK}{job.job_id}")
+        ctx.save(f"submitting generation {job.generation} as job {job.job_id}")
+        existing = None
+    job_id = job.job_id
+    assert job_id is not None
+    if existing is None or existing == "GONE":
+        _run(ctx, spec.jar_uri, step, restore)
+        verb = "submitted"
+    else:
+        verb = "adopted the already submitted"
+    wait_running(ctx, api, job_id, spec.parallelism)
+    if restore is not None:
+        _verify_restore(ctx, job_id, restore)
+    now = ctx.ports.clock.now()
+    job.state = "RUNNING"
+    job.start_time = job.start_time or now
+    job.update_time = now
+    job.upgrade_savepoint_path = None  # consumed: the restore is verified
+    source = f", restored from {restore}" if restore else " with empty state"
+    return f"{verb} job {job_id} (generation {job.generation}){source}"
+
+
+def _submitted_before(ctx: StepContext) -> str | None:
+    """The Flink state of a job this change already submitted ("GONE" if Flink lacks it), or
+    None when this change has not submitted one yet."""
+    job = ctx.status.job_status
+    pending = ctx.status.pending
+    if job.job_id is None or pending is None:
+        return None
+    if job.job_id != job_id_for(ctx.resource, job.generation):
+        return None
+    if f"{SUBMIT_MARK}{job.job_id}" not in pending.completed_steps:
+        return None
+    return job_state(ctx.api(), job.job_id) or "GONE"
+
+
+def _restore_path(ctx: StepContext, step: SubmitJob) -> str | None:
+    job = ctx.status.job_status
+    if step.restore is None:
+        return None
+    match step.restore.source:
+        case RestoreSource.PATH:
+            return step.restore.path
+        case RestoreSource.TAKEN:
+            if job.upgrade_savepoint_path is None:
+                raise StateAtRisk(
+                    "the plan restores from the savepoint taken when stopping, but none is "
+                    "recorded: refusing to start with empty state"
+                )
+            return job.upgrade_savepoint_path
+        case RestoreSource.LATEST_CHECKPOINT:
+            if job.upgrade_savepoint_path:
+                return job.upgrade_savepoint_path
+            if job.job_id is not None:
+                with contextlib.suppress(FlinkHttpError):
+                    latest = ctx.api().checkpoints(job.job_id).latest_completed
+                    if latest:
+                        return latest
+            if job.last_checkpoint is not None:
+                return job.last_checkpoint.path
+            raise StateAtRisk("no checkpoint is known to restore from")
+
+
+def _run(ctx: StepContext, jar_uri: str | None, step: SubmitJob, restore: str | None) -> None:
+    if not jar_uri:
+        raise FlinkApiError(f"{ctx.resource.short}: job.jarURI is not set")
+    spec = ctx.job_spec()
+    job_id = ctx.status.job_status.job_id
+    api = ctx.api()
+    ctx.say(f"submitting job {str(job_id)[:8]}" + (f" from {restore}" if restore else ""))
+    jar_id = api.upload_jar(ctx.ports.runtime.resolve_jar(jar_uri))
+    request = RunRequest(
+        entry_class=spec.entry_class,
+        args=tuple(spec.args or ()),
+        parallelism=spec.parallelism,
+        job_id=job_id,
+        savepoint_path=restore,
+        allow_non_restored_state=step.allow_non_restored_state
+        or bool(spec.allow_non_restored_state),
+    )
+    try:
+        api.run_jar(jar_id, request)
+    except FlinkHttpError as error:
+        # A submission that reached Flink before we lost the answer: the job is ours, adopt it.
+        if "Duplicate" not in str(error):
+            raise
+    finally:
+        with contextlib.suppress(FlinkApiError):
+            api.delete_jar(jar_id)
+
+
+def _verify_restore(ctx: StepContext, job_id: str, expected: str) -> None:
+    api = ctx.api()
+    ctx.say(f"checking that job {job_id[:8]} restored {expected}")
+    stats = ctx.wait_for(
+        "waiting for Flink to report the restored checkpoint",
+        lambda: s if (s := api.checkpoints(job_id)).restored else None,
+        ctx.timeouts.running,
+    )
+    if not same_path(stats.restored, expected):
+        raise StateAtRisk(f"job {job_id} restored {stats.restored}, not {expected}")
