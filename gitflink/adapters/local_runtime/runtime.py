@@ -28,7 +28,8 @@ from gitflink.ports import ClusterHandle
 log = logging.getLogger(__name__)
 
 SESSION_SLOTS = 4  # a bare session cluster gets room for a few small session jobs
-PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER", "JAVA_HOME")
+# The JVMs get a minimal environment: nothing of ours (tokens, passwords) leaks into them.
+CHILD_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
 
 
 class LocalRuntime:
@@ -40,14 +41,12 @@ class LocalRuntime:
         cache_dir: Path,
         flink_home: Path | None = None,
         *,
-        environ: dict[str, str] | None = None,
         ready_timeout: float = cluster.READY_TIMEOUT,
     ) -> None:
         self.data_dir = data_dir
         self.cache_dir = cache_dir
         self.flink_home = flink_home
         self.ready_timeout = ready_timeout
-        self._environ = {k: v for k, v in (environ or {}).items() if k in PASSED_ENV}
 
     # -- the port -------------------------------------------------------------------------------
 
@@ -234,7 +233,7 @@ class LocalRuntime:
         command = configuring.jvm_command(install, layout, java_opts, role=role, log_name=name)
         command[0] = _java()
         env = {
-            **self._environ,
+            **CHILD_ENV,
             "FLINK_HOME": str(install.home),
             "FLINK_CONF_DIR": str(layout.conf),
             "FLINK_LIB_DIR": str(install.home / "lib"),
