@@ -65,6 +65,14 @@ class Settings:
     interval_seconds: float = 30.0
     webhook_secret: Secret | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
+    # Git loop (agent, status branch): see docs/git.md.
+    git_known_hosts: Path | None = None
+    verify_keyring: Path | None = None  # a GNUPGHOME whose keys are trusted to sign commits
+    status_repo: str | None = None  # defaults to `repo`
+    status_branch: str = "gitflink/status"
+    git_author_name: str = "gitflink"
+    git_author_email: str = "gitflink@localhost"
+    listen: str = "0.0.0.0:8080"  # webhook, /healthz and /metrics
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -76,6 +84,9 @@ class Settings:
                 value = Path(env[f"{name}_FILE"]).read_text().strip()
             return Secret(value) if value else None
 
+        def path(name: str) -> Path | None:
+            return Path(env[name]) if env.get(name) else None
+
         return cls(
             data_dir=default_data_dir(env),
             cache_dir=default_cache_dir(env),
@@ -85,6 +96,13 @@ class Settings:
             git_password=secret("GITFLINK_GIT_PASSWORD"),
             git_ssh_key=_path(env.get("GITFLINK_GIT_SSH_KEY")),
             webhook_secret=secret("GITFLINK_WEBHOOK_SECRET"),
+            git_known_hosts=path("GITFLINK_GIT_KNOWN_HOSTS"),
+            verify_keyring=path("GITFLINK_GIT_KEYRING"),
+            status_repo=env.get("GITFLINK_STATUS_REPO") or None,
+            status_branch=env.get("GITFLINK_STATUS_BRANCH") or "gitflink/status",
+            git_author_name=env.get("GITFLINK_GIT_AUTHOR_NAME") or "gitflink",
+            git_author_email=env.get("GITFLINK_GIT_AUTHOR_EMAIL") or "gitflink@localhost",
+            listen=env.get("GITFLINK_LISTEN") or "0.0.0.0:8080",
         )
 
 
