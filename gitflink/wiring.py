@@ -1,0 +1,64 @@
+"""Composition root: Settings -> adapters -> Ports. The only module besides the CLI that imports
+adapters, so everything below it sees ports only."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from gitflink.adapters.flink_rest import FlinkRest
+from gitflink.adapters.git_source import LocalRepository
+from gitflink.adapters.local_runtime.runtime import LocalRuntime
+from gitflink.adapters.status_file import FileStatusStore
+from gitflink.adapters.system_clock import SystemClock
+from gitflink.ports import FlinkApi, GitSource, Ports, StatusStore
+from gitflink.settings import Settings
+
+
+class RestClients:
+    """FlinkApiFactory that keeps one client (and its connection pool) per REST URL."""
+
+    def __init__(self) -> None:
+        self._clients: dict[str, FlinkRest] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, rest_url: str) -> FlinkApi:
+        with self._lock:
+            client = self._clients.get(rest_url)
+            if client is None:
+                client = self._clients[rest_url] = FlinkRest(rest_url)
+            return client
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._clients.values():
+                client.close()
+            self._clients.clear()
+
+
+def local_runtime(settings: Settings) -> LocalRuntime:
+    return LocalRuntime(settings.data_dir, settings.cache_dir, settings.flink_home)
+
+
+def local_repository(path: str | Path, ref: str = "HEAD") -> LocalRepository:
+    return LocalRepository(path, ref)
+
+
+def file_status_store(settings: Settings) -> FileStatusStore:
+    return FileStatusStore(settings.data_dir)
+
+
+def local_ports(
+    settings: Settings,
+    source: GitSource | None = None,
+    *,
+    status: StatusStore | None = None,
+) -> Ports:
+    """The embedded setup: Flink JVMs on this machine, status files under the data dir."""
+    return Ports(
+        source=source,
+        runtime=local_runtime(settings),
+        flink=RestClients(),
+        status=status or file_status_store(settings),
+        clock=SystemClock(),
+    )
