@@ -1,17 +1,116 @@
-"""`gitflink plan`: not built yet."""
+"""`gitflink plan --base REV --head REV`: what merging would do to each Flink job, read straight
+from Git (no checkout). Exit 0 planned, 1 problems or errors, 3 when --fail-on matches."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from typing import Any
+
+from gitflink.adapters.git_source import LocalRepository
+from gitflink.core import plan_rendering, planning, planning_baseline
+from gitflink.core.parsing import ParseResult, parse_files
+from gitflink.core.validation import validate
+from gitflink.model.errors import GitflinkError
+from gitflink.model.plan import Baseline, DiffClass, Downtime, Plan
+from gitflink.model.problems import Problem
+
+EXIT_PLANNED, EXIT_PROBLEMS, EXIT_FAIL_ON = 0, 1, 3
+RENDERERS = {
+    "text": plan_rendering.render_text,
+    "markdown": plan_rendering.render_markdown,
+    "json": plan_rendering.render_json,
+}
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("plan", help="(not yet available)")
+    parser = subparsers.add_parser(
+        "plan",
+        help="show what a change would do to each Flink job (for pull-request review)",
+        description="Plan the change from --base to --head: per resource, the action, upgrade "
+        "mode, whether state is lost, downtime and ordered steps. Reads both revisions "
+        "straight from Git; the baseline is the spec at --base.",
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="limit to these paths")
+    parser.add_argument("--repo", default=".", help="Git repository (default: current dir)")
+    parser.add_argument("--base", required=True, help="base revision (the deployed state)")
+    parser.add_argument("--head", default="HEAD", help="revision to plan (default: HEAD)")
+    parser.add_argument("-o", "--output", choices=tuple(RENDERERS), default="text")
+    parser.add_argument(
+        "--fail-on",
+        choices=("state-loss", "restart", "any"),
+        help="exit 3 when a change loses state / restarts a job / changes anything",
+    )
+    parser.add_argument(
+        "--no-prune",
+        action="store_true",
+        help="plan resources removed from Git as orphaned instead of deleted",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    print("gitflink plan: not yet available", file=sys.stderr)
-    return 2
+    try:
+        plan = plan_revisions(args.repo, args.base, args.head, args.paths, prune=not args.no_prune)
+    except GitflinkError as error:
+        print(f"gitflink plan: {error}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    sys.stdout.write(RENDERERS[args.output](plan))
+    if any(problem.is_error for problem in plan.problems):
+        return EXIT_PROBLEMS
+    if args.fail_on and fails_on(plan, args.fail_on):
+        return EXIT_FAIL_ON
+    return EXIT_PLANNED
+
+
+def plan_revisions(
+    repo_path: str, base: str, head: str, paths: Sequence[str] = (), *, prune: bool = True
+) -> Plan:
+    repo = LocalRepository(repo_path)
+    base_rev, head_rev = repo.resolve(base), repo.resolve(head)
+    before = _parse(repo.read_tree(base_rev, paths))
+    after = _parse(repo.read_tree(head_rev, paths))
+    observed = planning_baseline.observed_from_revision(
+        (record.resource for record in before.desired), base_rev.sha
+    )
+    notes = []
+    base_errors = [p for p in before.problems if p.is_error]
+    if base_errors:
+        notes.append(
+            f"the base revision has {len(base_errors)} problem(s): resources it could not "
+            "read are planned as new"
+        )
+    return planning.plan_changes(
+        after.desired,
+        observed,
+        prune=prune,
+        problems=after.problems,
+        baseline=Baseline.REVISION,
+        base=base_rev.sha,
+        head=head_rev.sha,
+        known_files={record.resource.id: record.file for record in before.desired},
+        notes=notes,
+    )
+
+
+class _Parsed:
+    def __init__(self, result: ParseResult, problems: list[Problem]) -> None:
+        self.desired = result.desired
+        self.problems = tuple(problems)
+
+
+def _parse(files: Any) -> _Parsed:
+    result = parse_files(files)
+    problems = [*result.problems, *validate(result.desired, broken=result.broken)]
+    problems.sort(key=lambda p: (p.file, p.line, p.column))
+    return _Parsed(result, problems)
+
+
+def fails_on(plan: Plan, condition: str) -> bool:
+    jobs = plan_rendering.changed_jobs(plan)
+    if condition == "state-loss":
+        return any(job.state_loss for job in jobs)
+    if condition == "restart":
+        return any(job.downtime is Downtime.RESTART or job.state_loss for job in jobs)
+    return any(job.diff is not DiffClass.NONE for job in jobs)
