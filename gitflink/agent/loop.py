@@ -1,0 +1,129 @@
+"""The agent's loop: one pass at a time, every `interval` seconds (the `schedule` library) and
+at once when woken (webhook). Stopping lets the pass in flight finish, then flushes status."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import schedule
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+log = logging.getLogger("gitflink.agent")
+
+
+@dataclass
+class Metrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.passes = Counter("gitflink_passes", "Reconcile passes", ["result"], registry=r)
+        self.duration = Histogram(
+            "gitflink_pass_duration_seconds", "Wall time of one pass", registry=r
+        )
+        self.last_success = Gauge(
+            "gitflink_last_successful_pass_timestamp_seconds", "Unix time", registry=r
+        )
+        self.wakeups = Counter("gitflink_wakeups", "Why passes ran", ["reason"], registry=r)
+        self.webhooks = Counter(
+            "gitflink_webhook_requests", "Webhook requests", ["outcome"], registry=r
+        )
+
+
+class Loop:
+    """Runs `run_pass` on a schedule and on `wake()`. Wake-ups during a pass coalesce into one
+    follow-up pass; `stop()` (SIGTERM) ends the loop after the pass in flight."""
+
+    def __init__(
+        self,
+        run_pass: Callable[[], object],
+        *,
+        interval: float = 30.0,
+        after_pass: Callable[[], None] | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self._run_pass = run_pass
+        self._after_pass = after_pass
+        self.metrics = metrics or Metrics()
+        self.interval = interval
+        self._scheduler = schedule.Scheduler()
+        # schedule is typed for int but builds a timedelta, so fractional seconds work.
+        self._scheduler.every(interval).seconds.do(self.wake, "interval")  # type: ignore[arg-type]
+        self._woken = threading.Event()
+        self._reasons: list[str] = []
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self.passes = 0
+        self.last_error: str | None = None
+        self.running = False
+
+    def wake(self, reason: str = "manual") -> None:
+        with self._lock:
+            self._reasons.append(reason)
+        self._woken.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._woken.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def run(self) -> None:
+        """Block until `stop()`: an immediate first pass, then scheduled and woken passes."""
+        self.running = True
+        self.wake("start")
+        try:
+            while not self._stopping.is_set():
+                idle = self._scheduler.idle_seconds
+                timeout = 1.0 if idle is None else max(0.0, min(idle, 1.0))
+                if self._woken.wait(timeout):
+                    self._woken.clear()
+                    if self._stopping.is_set():
+                        break
+                    self._one_pass()
+                self._scheduler.run_pending()
+        finally:
+            self.running = False
+            self._finish()
+
+    def _one_pass(self) -> None:
+        with self._lock:
+            reasons, self._reasons = sorted(set(self._reasons)), []
+        for reason in reasons:
+            self.metrics.wakeups.labels(reason=reason).inc()
+        started = time.monotonic()
+        try:
+            self._run_pass()
+        except Exception as error:
+            # A pass reports resource errors in status itself; an escaping error means the
+            # pass could not run at all. Keep the loop alive: the next pass retries.
+            self.last_error = f"{type(error).__name__}: {error}"
+            self.metrics.passes.labels(result="error").inc()
+            log.error("pass failed: %s", self.last_error)
+        else:
+            self.last_error = None
+            self.metrics.passes.labels(result="ok").inc()
+            self.metrics.last_success.set(time.time())
+        finally:
+            self.passes += 1
+            self.metrics.duration.observe(time.monotonic() - started)
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._after_pass is None:
+            return
+        try:
+            self._after_pass()
+        except Exception as error:
+            self.last_error = f"{type(error).__name__}: {error}"
+            log.error("status flush failed: %s", self.last_error)
+
+    def _finish(self) -> None:
+        log.info("agent stopping after %d passes", self.passes)
+        self._flush()
