@@ -1,17 +1,102 @@
-"""`gitflink sync`: not built yet."""
+"""`gitflink sync --repo PATH`: one reconciliation pass of a local Git repository against Flink
+clusters on this machine. Prints one line per resource; exit 0 when everything applied, else 1."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import sys
-from typing import Any
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from gitflink import wiring
+from gitflink.model.errors import GitflinkError
+from gitflink.model.ids import Kind
+from gitflink.ports import Ports
+from gitflink.runtime import progress as progress_output
+from gitflink.runtime.reconciler import PassConfig, PassResult, run_pass
+from gitflink.runtime.validator_loading import load_validators
+from gitflink.settings import Settings
+
+EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("sync", help="(not yet available)")
+    parser = subparsers.add_parser(
+        "sync",
+        help="apply a local Git repository to Flink clusters on this machine (one pass)",
+        description="Plan and execute once: start clusters, deploy, upgrade (savepoint, "
+        "last-state, stateless), suspend, resume and delete jobs so that what runs matches "
+        "the repository's revision. Status goes to <data-dir>/status/.",
+    )
+    parser.add_argument("--repo", required=True, help="a local Git repository")
+    parser.add_argument("--ref", default="HEAD", help="revision to apply (default: HEAD)")
+    parser.add_argument(
+        "--path",
+        action="append",
+        default=[],
+        dest="paths",
+        metavar="DIR",
+        help="only manifests under this repository folder (repeatable)",
+    )
+    parser.add_argument("--data-dir", type=Path, help="clusters and status (GITFLINK_DATA_DIR)")
+    parser.add_argument(
+        "--no-prune",
+        action="store_true",
+        help="leave resources removed from Git running (reported as orphaned)",
+    )
+    parser.add_argument("-j", "--jobs", type=int, default=4, help="resources in parallel")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    print("gitflink sync: not yet available", file=sys.stderr)
-    return 2
+    settings = Settings.from_env()
+    if args.data_dir is not None:
+        settings = dataclasses.replace(settings, data_dir=args.data_dir)
+    try:
+        ports = wiring.local_ports(settings, wiring.local_repository(args.repo, args.ref))
+    except GitflinkError as error:
+        print(f"gitflink sync: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    result = sync(ports, args.paths, prune=not args.no_prune, workers=args.jobs)
+    print_result(result, ports, sys.stdout)
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def sync(ports: Ports, paths: Sequence[str], *, prune: bool = True, workers: int = 4) -> PassResult:
+    """One pass with live progress on stderr (rich on a terminal, plain lines otherwise)."""
+    loaded = load_validators()
+    display = progress_output.for_stream(sys.stderr)
+    config = PassConfig(
+        roots=tuple(paths),
+        prune=prune,
+        max_workers=workers,
+        progress=display,
+        validators=loaded.validators,
+    )
+    live = display if isinstance(display, progress_output.LiveProgress) else None
+    with live or contextlib.nullcontext():
+        return run_pass(ports, config)
+
+
+def print_result(result: PassResult, ports: Ports, out: TextIO) -> None:
+    if result.error:
+        out.write(f"error: {result.error}\n")
+        return
+    revision = result.revision.short if result.revision else "?"
+    out.write(f"synced revision {revision}\n")
+    for problem in result.problems:
+        out.write(f"  {problem}\n")
+    for execution in result.executions:
+        mark = "ok  " if execution.ok else "FAIL"
+        kind = execution.resource.kind.value
+        out.write(f"  {mark} {kind} {execution.resource.short}: {execution.summary}\n")
+    urls = sorted(
+        (h.resource.short, h.rest_url)
+        for h in ports.runtime.list_clusters()
+        if h.resource.kind is Kind.FLINK_DEPLOYMENT
+    )
+    for name, url in urls:
+        out.write(f"  Flink Web UI {name}: {url}\n")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 
 from gitflink.core import parsing, planning, validation
+from gitflink.core.validators import Validator
 from gitflink.model.errors import GitflinkError, Next, SourceError
 from gitflink.model.ids import ResourceId
 from gitflink.model.plan import Action, JobPlan, Plan
@@ -40,6 +41,7 @@ class PassConfig:
     max_workers: int = 4  # resources executed at the same time
     progress: Progress = field(default_factory=SilentProgress)
     timeouts: Timeouts = field(default_factory=Timeouts)
+    validators: Sequence[Validator] = ()  # custom validators (plugins), run after the built-in
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,8 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
     except SourceError as error:
         return PassResult(revision=None, error=str(error))
     parsed = parsing.parse_files(files)
-    broken = {p.resource for p in parsed.problems if p.is_error and p.resource is not None}
-    problems = (*parsed.problems, *validation.validate(parsed.desired, broken=broken))
+    checked = validation.validate(parsed.desired, config.validators, broken=parsed.broken)
+    problems = (*parsed.problems, *checked)
     statuses = dict(ports.status.load_all())
     finished = _finish_interrupted(ports, statuses, config)
     resources = [d.resource for d in parsed.desired]

@@ -1,0 +1,62 @@
+"""`gitflink sync` output and exit codes, on fakes (the real-Flink runs are in test_sync_flink)."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from pathlib import Path
+
+import pytest
+from fakes import fake_world
+from test_reconciler import app
+
+from gitflink.cli import main
+from gitflink.cli.sync import print_result, sync
+
+
+def test_sync_prints_one_line_per_resource_and_progress_lines_when_not_a_tty(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    world = fake_world({"streaming/orders.yaml": app("orders")})
+    result = sync(world.ports, ())
+    out = io.StringIO()
+    print_result(result, world.ports, out)
+    text = out.getvalue()
+    assert result.ok
+    assert "ok   FlinkDeployment streaming/orders: deploy: submitted job" in text
+    assert "Flink Web UI streaming/orders: http://fake/streaming/orders" in text
+    progress = capsys.readouterr().err
+    assert "streaming/orders: start Flink cluster streaming/orders" in progress
+    assert "streaming/orders: done: deploy" in progress
+
+
+def test_sync_reports_invalid_manifest_and_fails() -> None:
+    world = fake_world({"streaming/orders.yaml": app("orders", parallelism=0)})
+    result = sync(world.ports, ())
+    out = io.StringIO()
+    print_result(result, world.ports, out)
+    assert not result.ok
+    assert "streaming/orders.yaml:" in out.getvalue()
+
+
+def test_sync_command_exits_1_for_a_path_that_is_not_a_repository(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["sync", "--repo", str(tmp_path), "--data-dir", str(tmp_path / "data")])
+    assert code == 1
+    assert "not a Git repository" in capsys.readouterr().err
+
+
+def test_sync_command_with_nothing_to_do_exits_0(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "README.md").write_text("no manifests yet\n")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "init"], check=True)
+    code = main(["sync", "--repo", str(repo), "--data-dir", str(tmp_path / "data")])
+    assert code == 0
+    assert "synced revision" in capsys.readouterr().out
