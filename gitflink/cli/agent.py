@@ -1,17 +1,84 @@
-"""`gitflink agent`: not built yet."""
+"""`gitflink agent`: follow a Git branch, reconcile on an interval and on webhooks, write status
+back as commits on the status branch. SIGTERM finishes the pass in flight, pushes status, exits."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
 import sys
 from typing import Any
 
+from gitflink.adapters.git_source import GitSource
+from gitflink.agent.loop import Loop
+from gitflink.agent.webhook import make_server, serve_in_background
+from gitflink.cli.status import add_git_arguments, credentials, git_status_store, settings_from
+from gitflink.model.errors import GitflinkError
+from gitflink.settings import Settings
+
+log = logging.getLogger("gitflink.agent")
+
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("agent", help="(not yet available)")
+    parser = subparsers.add_parser("agent", help="reconcile continuously from a Git branch")
+    add_git_arguments(parser)
+    parser.add_argument("--branch", help="branch, tag or commit to follow (default: remote HEAD)")
+    parser.add_argument("--path", action="append", help="folder with manifests (repeatable)")
+    parser.add_argument("--interval", dest="interval_seconds", type=float, help="seconds (30)")
+    parser.add_argument("--listen", help="HOST:PORT for webhook, /healthz, /metrics (0.0.0.0:8080)")
+    parser.add_argument("--verify-signatures", metavar="KEYRING", help="GNUPGHOME of trusted keys")
     parser.set_defaults(handler=run)
 
 
+def git_source(settings: Settings) -> GitSource:
+    return GitSource(
+        settings.repo or ".",
+        cache_dir=settings.cache_dir,
+        ref=settings.branch,
+        credentials=credentials(settings),
+        verify_keyring=settings.verify_keyring,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
-    print("gitflink agent: not yet available", file=sys.stderr)
-    return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = settings_from(args)
+    try:
+        source = git_source(settings)
+        store = git_status_store(settings)
+    except GitflinkError as error:
+        print(f"gitflink agent: {error}", file=sys.stderr)
+        return 1
+    from gitflink import wiring
+    from gitflink.runtime import reconciler
+
+    ports = wiring.local_ports(settings, source, status=store)
+    config = reconciler.PassConfig(roots=settings.paths)
+
+    def one_pass() -> None:
+        result = reconciler.run_pass(ports, config)
+        revision = result.revision.short if result.revision else "-"
+        problems = sum(1 for p in result.problems if p.is_error)
+        failed = sum(1 for e in result.executions if not e.ok)
+        log.info(
+            "pass @ %s: %d executed, %d failed, %d problems%s",
+            revision,
+            len(result.executions),
+            failed,
+            problems,
+            f", error: {result.error}" if result.error else "",
+        )
+
+    loop = Loop(one_pass, interval=settings.interval_seconds, after_pass=store.flush)
+    host, _, port = settings.listen.rpartition(":")
+    server = make_server((host or "0.0.0.0", int(port)), loop, settings.webhook_secret)
+    serve_in_background(server)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: loop.stop())
+    log.info("following %s; listening on %s", source.url, settings.listen)
+    try:
+        loop.run()
+    finally:
+        server.shutdown()
+        server.server_close()
+    return 0

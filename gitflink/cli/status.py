@@ -1,17 +1,138 @@
-"""`gitflink status`: not built yet."""
+"""`gitflink status [-o table|json|yaml]`: every resource's status, read from the status branch."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import io
+import json
 import sys
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+
+from ruamel.yaml import YAML
+
+from gitflink.adapters.git_source.access import GitCredentials, git_env, split_url
+from gitflink.adapters.status_git import GitStatusStore
+from gitflink.core.redaction import is_sensitive
+from gitflink.model.errors import GitflinkError
+from gitflink.model.ids import ResourceId
+from gitflink.model.status import ResourceStatus
+from gitflink.settings import Settings
+
+
+def add_git_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repo", required=True, help="Git URL or local path")
+    parser.add_argument("--status-repo", help="where the status branch lives (default: --repo)")
+    parser.add_argument("--status-branch", help="default: gitflink/status")
+    parser.add_argument("--cache-dir", help="where Git caches live (default: XDG cache)")
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    settings = Settings.from_env()
+    changes: dict[str, Any] = {"repo": args.repo}
+    for name in ("status_repo", "status_branch", "branch", "interval_seconds", "listen"):
+        value = getattr(args, name, None)
+        if value is not None:
+            changes[name] = value
+    if getattr(args, "path", None):
+        changes["paths"] = tuple(args.path)
+    if getattr(args, "cache_dir", None):
+        changes["cache_dir"] = Path(args.cache_dir)
+    if getattr(args, "verify_signatures", None):
+        changes["verify_keyring"] = Path(args.verify_signatures)
+    return dataclasses.replace(settings, **changes)
+
+
+def credentials(settings: Settings) -> GitCredentials:
+    return GitCredentials(
+        token=settings.git_token,
+        username=settings.git_username,
+        password=settings.git_password,
+        ssh_key=settings.git_ssh_key,
+        known_hosts=settings.git_known_hosts,
+    )
+
+
+def git_status_store(settings: Settings) -> GitStatusStore:
+    url, found = split_url(settings.status_repo or settings.repo or ".")
+    creds = credentials(settings).merged(found)
+    return GitStatusStore(
+        url,
+        cache_dir=settings.cache_dir,
+        branch=settings.status_branch,
+        env=git_env(url, creds),
+        author=(settings.git_author_name, settings.git_author_email),
+        is_sensitive=is_sensitive,
+    )
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("status", help="(not yet available)")
+    parser = subparsers.add_parser("status", help="show resource status from the status branch")
+    add_git_arguments(parser)
+    parser.add_argument("-o", "--output", choices=("table", "json", "yaml"), default="table")
     parser.set_defaults(handler=run)
 
 
+def _age(status: ResourceStatus, now: datetime) -> str:
+    when = status.history[0].applied_at if status.history else None
+    when = when or status.reconciliation.reconciled_at
+    if when is None:
+        return "-"
+    seconds = int((now - (when if when.tzinfo else when.replace(tzinfo=UTC))).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{max(seconds, 0)}s"
+
+
+def rows(statuses: Mapping[ResourceId, ResourceStatus], now: datetime) -> list[dict[str, str]]:
+    out = []
+    for rid, status in sorted(statuses.items()):
+        savepoint = status.job_status.last_savepoint
+        out.append(
+            {
+                "name": rid.short,
+                "kind": rid.kind.value,
+                "lifecycle": status.lifecycle_state.value,
+                "job": status.job_status.state or "-",
+                "applied": (status.applied_revision or "-")[:7],
+                "savepoint": savepoint.path if savepoint else "-",
+                "age": _age(status, now),
+                "error": status.error or "",
+            }
+        )
+    return out
+
+
+def render_table(table: list[dict[str, str]]) -> str:
+    headers = ["name", "kind", "lifecycle", "job", "applied", "savepoint", "age"]
+    widths = {h: max([len(h), *(len(r[h]) for r in table)]) for h in headers}
+    lines = ["  ".join(h.upper().ljust(widths[h]) for h in headers).rstrip()]
+    lines += ["  ".join(r[h].ljust(widths[h]) for h in headers).rstrip() for r in table]
+    return "\n".join(lines) + "\n"
+
+
 def run(args: argparse.Namespace) -> int:
-    print("gitflink status: not yet available", file=sys.stderr)
-    return 2
+    settings = settings_from(args)
+    try:
+        statuses = git_status_store(settings).load_all()
+    except GitflinkError as error:
+        print(f"gitflink status: {error}", file=sys.stderr)
+        return 1
+    if args.output == "table":
+        sys.stdout.write(render_table(rows(statuses, datetime.now(UTC))))
+        return 0
+    documents = {
+        str(rid): status.model_dump(mode="json", by_alias=True, exclude_none=True)
+        for rid, status in sorted(statuses.items())
+    }
+    if args.output == "json":
+        sys.stdout.write(json.dumps(documents, indent=2) + "\n")
+    else:
+        stream = io.StringIO()
+        YAML(typ="safe", pure=True).dump(documents, stream)
+        sys.stdout.write(stream.getvalue())
+    return 0
