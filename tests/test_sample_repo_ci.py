@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import threading
@@ -18,9 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gitrepos import run_git
 from upstream_examples import load_yaml_documents
 
-CI = Path(__file__).resolve().parent.parent / "sample-repo" / "ci"
+from gitflink.cli import build_parser
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample-repo"
+CI = SAMPLE / "ci"
 MARKER = "<!-- gitflink-plan -->"
 
 
@@ -202,3 +207,82 @@ def test_github_comment_updates_the_previous_plan_comment(tmp_path: Path) -> Non
     (_, (action, args)) = run_github_script(tmp_path, "0", existing)
     assert action == "update" and args["comment_id"] == 8
     assert "loses Flink job state" not in args["body"]
+
+
+@pytest.mark.parametrize("script", ["github", "gitlab"])
+def test_plan_flags_in_the_ci_examples_are_accepted_by_gitflink(script: str) -> None:
+    if script == "github":
+        steps = github_workflow()["jobs"]["plan"]["steps"]
+        (text,) = [s["run"] for s in steps if s.get("id") == "plan"]
+    else:
+        text = "\n".join(gitlab_job()["script"])
+    args = build_parser().parse_args(["plan", *plan_arguments(text)])
+    assert (args.output, args.fail_on) == ("markdown", "state-loss")
+
+
+@pytest.fixture
+def sample_history(tmp_path: Path) -> tuple[Path, str, str]:
+    """A Git copy of sample-repo with one commit on top: clickstream (stateless) and orders
+    (savepoint) both get an upgrade."""
+    repo = tmp_path / "flink-jobs"
+    shutil.copytree(SAMPLE, repo)
+    run_git(repo, "init", "-q", "--initial-branch=main")
+    run_git(repo, "add", "-A")
+    run_git(repo, "commit", "-q", "-m", "sample")
+    base = run_git(repo, "rev-parse", "HEAD")
+    for name, old, new in [
+        ("clickstream.yaml", '"--rate", "20"', '"--rate", "30"'),
+        ("orders.yaml", "image: flink:1.20\n", "image: flink:1.20.1\n"),
+    ]:
+        path = repo / "streaming" / name
+        path.write_text(path.read_text().replace(old, new, 1))
+    run_git(repo, "commit", "-q", "-am", "upgrade clickstream and orders")
+    return repo, base, run_git(repo, "rev-parse", "HEAD")
+
+
+def run_shell(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=cwd,
+        env={"PATH": path, "HOME": str(cwd), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,  # callers assert on the exit code they expect
+    )
+
+
+@pytest.mark.slow
+def test_github_plan_step_flags_a_stateless_upgrade_as_state_loss(
+    sample_history: tuple[Path, str, str],
+) -> None:
+    repo, base, head = sample_history
+    (step,) = [s for s in github_workflow()["jobs"]["plan"]["steps"] if s.get("id") == "plan"]
+    outputs = repo.parent / "github-output"
+    env = {"BASE_SHA": base, "HEAD_SHA": head, "GITHUB_OUTPUT": str(outputs)}
+    done = run_shell(step["run"], repo, env)
+    assert done.returncode == 0, done.stderr  # the step records the code; a later step fails
+    assert outputs.read_text() == "exit-code=3\n"
+    plan = (repo / "plan.md").read_text()
+    assert "streaming/clickstream" in plan and "streaming/orders" in plan
+    assert "stateless" in plan and "savepoint" in plan
+
+
+@pytest.mark.slow
+def test_gitlab_plan_script_exits_with_the_plan_code(
+    sample_history: tuple[Path, str, str],
+) -> None:
+    repo, base, head = sample_history
+    lines = [s for s in gitlab_job()["script"] if "PYTHON" not in s and "git fetch" not in s]
+    env = {"CI_MERGE_REQUEST_DIFF_BASE_SHA": base, "CI_COMMIT_SHA": head}
+    done = run_shell("\n".join(lines), repo, env)
+    assert done.returncode == 3, done.stderr
+    assert "streaming/clickstream" in (repo / "plan.md").read_text()
+    # Without the stateless change the plan passes.
+    run_git(repo, "revert", "--no-edit", "HEAD")
+    orders = repo / "streaming" / "orders.yaml"
+    orders.write_text(orders.read_text().replace("image: flink:1.20\n", "image: flink:1.20.1\n"))
+    run_git(repo, "commit", "-q", "-am", "upgrade orders only")
+    env["CI_COMMIT_SHA"] = run_git(repo, "rev-parse", "HEAD")
+    assert run_shell("\n".join(lines), repo, env).returncode == 0
