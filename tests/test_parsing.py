@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from gitflink.core.parsing import parse_files
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.problems import Severity
@@ -182,3 +184,41 @@ def test_unparseable_document_is_attributed_to_the_resource_it_names() -> None:
     text = b"kind: FlinkSessionJob\nmetadata:\n  namespace: team\n  name: clicks\nspec: [\n"
     (problem,) = parse_files({"j.yaml": text}).problems
     assert problem.resource == ResourceId(Kind.FLINK_SESSION_JOB, "team", "clicks")
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (
+            "  taskManager:\n    resource:\n      cpu: lots\n",
+            "t.yaml:9:7: spec.taskManager.resource.cpu: expected a number, got 'lots'",
+        ),
+        (
+            "  job:\n    allowNonRestoredState: maybe\n",
+            "t.yaml:8:5: spec.job.allowNonRestoredState: expected true or false, got 'maybe'",
+        ),
+        (
+            "  ingress:\n    template: x\n    tls:\n      - 1\n",
+            "t.yaml:10:9: spec.ingress.tls[0]: expected a mapping, got an integer",
+        ),
+        (
+            "  job:\n    args: {a: 1}\n",
+            "t.yaml:8:5: spec.job.args: expected a list, got a mapping",
+        ),
+        (
+            "  jobManager:\n    replicas: 1.5\n",
+            "t.yaml:8:5: spec.jobManager.replicas: expected an integer, got 1.5",
+        ),
+        (
+            "  jobManager:\n    podTemplate: {any: {thing: [goes]}}\n    repliacs: 2\n",
+            "t.yaml:9:5: spec.jobManager.repliacs: unknown field; did you mean 'replicas'?",
+        ),
+        (
+            "  mode: kubernetes\n",
+            "t.yaml:7:3: spec.mode: 'kubernetes' is not one of native, standalone",
+        ),
+    ],
+)
+def test_type_errors_read_in_yaml_terms_at_the_offending_key(extra: str, expected: str) -> None:
+    result = parse_files({"t.yaml": VALID + extra.encode()})
+    assert [str(p) for p in result.problems] == [expected]
