@@ -3,7 +3,8 @@
 #
 # Not built or tested by this repository's CI: the development and CI machines have no Docker
 # engine. Build from the repository root with `docker build -t gitflink:dev .`. The Helm chart in
-# charts/gitflink runs this image once the agent issue fills it in.
+# charts/gitflink runs this image once the agent issue fills it in. There is no Java in the image:
+# in a cluster the agent drives Flink on Kubernetes (that runtime is not built yet), not local JVMs.
 
 FROM python:3.11-slim AS build
 WORKDIR /src
