@@ -181,3 +181,21 @@ def test_two_agents_pushing_concurrently_lose_no_update(remote: Path, tmp_path: 
     # Linear history: every commit has exactly one parent except the first.
     parents = run_git(remote, "log", "--format=%H %P", BRANCH).splitlines()
     assert [len(p.split()) - 1 for p in parents] == [1] * 15 + [0]
+
+
+def test_status_documents_validate_against_the_published_schema(
+    remote: Path, tmp_path: Path
+) -> None:
+    import json
+
+    import jsonschema
+    from ruamel.yaml import YAML
+
+    s = store(remote, tmp_path)
+    status = stable(savepoint="file:///sp/2")
+    status.pending = PendingChange(action="upgrade", revision=SHA, target_spec={"job": {}})
+    s.save(rid("orders"), status, "upgrading")
+    text = run_git(remote, "show", f"{BRANCH}:status/default/flinkdeployment/orders.yaml")
+    schema_path = Path(__file__).parent.parent / "schemas" / "status.json"
+    schema = json.loads(schema_path.read_text())
+    jsonschema.validate(YAML(typ="safe").load(text), schema)
