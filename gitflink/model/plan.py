@@ -66,7 +66,13 @@ class Restore:
     path: str | None = None
 
     def __str__(self) -> str:
-        return self.path if self.source is RestoreSource.PATH and self.path else self.source.value
+        match self.source:
+            case RestoreSource.PATH:
+                return self.path or "a recorded savepoint"
+            case RestoreSource.TAKEN:
+                return "the snapshot recorded when the job stopped"
+            case RestoreSource.LATEST_CHECKPOINT:
+                return "the latest completed checkpoint"
 
 
 @dataclass(frozen=True, slots=True)
