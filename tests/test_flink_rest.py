@@ -230,6 +230,24 @@ def test_exceptions_fall_back_to_history_on_2_3(mock: respx.MockRouter) -> None:
     assert client("2.3.0").job_exceptions(JOB).root_cause == "java.lang.Error: late"
 
 
+def test_exceptions_of_a_job_failed_before_scheduling_come_from_its_application_on_2_3(
+    mock: respx.MockRouter,
+) -> None:
+    mock.get(f"/jobs/{JOB}/exceptions").respond(json={"exceptionHistory": {"entries": []}})
+    mock.get(f"/applications/{JOB}/exceptions").respond(
+        json={"exceptionHistory": {"entries": [{"stacktrace": TRACE}]}}
+    )
+    cause = client("2.3.0").job_exceptions(JOB).root_cause
+    assert cause is not None and cause.startswith("java.io.FileNotFoundException")
+
+
+def test_no_exceptions_on_1x_needs_no_application_lookup(mock: respx.MockRouter) -> None:
+    mock.get(f"/jobs/{JOB}/exceptions").respond(json={"exceptionHistory": {"entries": []}})
+    applications = mock.get(f"/applications/{JOB}/exceptions")
+    assert client("1.20.5").job_exceptions(JOB).root_cause is None
+    assert applications.call_count == 0
+
+
 def test_savepoint_trigger_body_is_kebab_case(mock: respx.MockRouter) -> None:
     route = mock.post(f"/jobs/{JOB}/savepoints").respond(202, json={"request-id": "t1"})
     assert client().trigger_savepoint(JOB, "file:/sp", trigger_id="t1") == "t1"

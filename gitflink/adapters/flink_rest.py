@@ -185,6 +185,14 @@ class FlinkRest:
 
     def job_exceptions(self, job_id: str) -> JobExceptions:
         data = self._call("GET", f"/jobs/{job_id}/exceptions")
+        if not _has_exceptions(data) and self.version() >= (2, 3):
+            # 2.3 records a failure before scheduling (e.g. a missing savepoint) on the
+            # application only; a job submitted through /jars/run has the job's id as its own.
+            try:
+                data = self._call("GET", f"/applications/{job_id}/exceptions")
+            except FlinkHttpError as error:
+                if error.status != 404:
+                    raise
         entries = (data.get("exceptionHistory") or {}).get("entries", [])
         history = tuple(
             flink_message(str(e.get("stacktrace") or e.get("exceptionName") or "")) for e in entries
@@ -312,6 +320,10 @@ class FlinkRest:
     def job_metrics(self, job_id: str, names: Sequence[str]) -> dict[str, str]:
         data = self._call("GET", f"/jobs/{job_id}/metrics", params={"get": ",".join(names)})
         return {str(m["id"]): str(m["value"]) for m in data}
+
+
+def _has_exceptions(data: Mapping[str, Any]) -> bool:
+    return bool(data.get("root-exception") or (data.get("exceptionHistory") or {}).get("entries"))
 
 
 def _operation(data: Mapping[str, Any]) -> AsyncOperation:
