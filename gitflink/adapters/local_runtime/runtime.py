@@ -208,9 +208,11 @@ class LocalRuntime:
         self, state: ClusterState, layout: ClusterLayout, install: FlinkInstall, wanted: int
     ) -> ClusterState:
         opts = state.java_opts.get("taskmanager", ())
+        # Number by the log files so far: a replacement never shares a dead TM's log.
+        first = len(list(layout.log.glob("taskmanager-*.out")))
         new = tuple(
-            self._spawn(install, layout, opts, "taskmanager", index)
-            for index in range(len(state.tm_pids), wanted)
+            self._spawn(install, layout, opts, "taskmanager", first + n)
+            for n in range(wanted - len(state.tm_pids))
         )
         state = replace(state, tm_pids=state.tm_pids + new)
         state.save(layout.state_file)
