@@ -8,10 +8,10 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from gitflink.adapters.local_runtime import LocalRuntime
 from gitflink.model.errors import ClusterError
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.settings import Settings
+from gitflink.wiring import local_runtime
 
 
 def register(subparsers: Any) -> None:
@@ -27,13 +27,8 @@ def register(subparsers: Any) -> None:
     stop.set_defaults(handler=run_stop)
 
 
-def _runtime() -> LocalRuntime:
-    settings = Settings.from_env()
-    return LocalRuntime(settings.data_dir, settings.cache_dir, settings.flink_home)
-
-
 def run_list(args: argparse.Namespace) -> int:
-    runtime = _runtime()
+    runtime = local_runtime(Settings.from_env())
     rows: list[dict[str, Any]] = []
     for state, alive in runtime.cluster_records():
         rows.append(
@@ -62,7 +57,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_stop(args: argparse.Namespace) -> int:
-    runtime = _runtime()
+    runtime = local_runtime(Settings.from_env())
     records = runtime.cluster_records()
     if args.all:
         targets = [(s.namespace, s.name) for s, _ in records]

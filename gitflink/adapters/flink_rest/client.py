@@ -1,16 +1,22 @@
-"""FlinkApi over httpx: Flink's REST API for one cluster, version aware for Flink 1.18 to 2.x.
+"""FlinkRest, the FlinkApi port over httpx, version aware for Flink 1.18 to 2.x.
 
 Every call has its own timeout and runs once; failures map to one error type per kind.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from gitflink.adapters.flink_rest.parsing import (
+    error_message,
+    exceptions,
+    has_exceptions,
+    operation,
+)
 from gitflink.model.errors import FlinkHttpError, FlinkTimeout, FlinkUnreachable, SavepointFailed
 from gitflink.model.flink import (
     AsyncOperation,
@@ -29,27 +35,6 @@ DEFAULT_TIMEOUT = 10.0
 # Submission runs the job's main() on the JobManager; the first call on 2.3 takes ~1.5 s.
 RUN_TIMEOUT = 60.0
 UPLOAD_TIMEOUT = 60.0
-
-
-def flink_message(text: str) -> str:
-    """The useful line of a Flink error: the last 'Caused by:' line, else the first line."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    causes = [line.removeprefix("Caused by:").strip() for line in lines if "Caused by:" in line]
-    if causes:
-        return causes[-1]
-    return lines[0] if lines else ""
-
-
-def _error_message(response: httpx.Response) -> str:
-    try:
-        errors = response.json().get("errors")
-    except ValueError:
-        errors = None
-    if isinstance(errors, list) and errors:
-        text = "\n".join(str(e) for e in errors)
-        # 2.x puts a generic "Internal server error." first and the stack trace after it.
-        return flink_message(text if "Caused by:" in text else str(errors[-1]))
-    return response.text.strip()[:500] or response.reason_phrase
 
 
 class FlinkRest:
@@ -88,7 +73,7 @@ class FlinkRest:
             raise FlinkUnreachable(f"{method} {self.rest_url}{path}: {error}") from error
         if response.status_code >= 400:
             raise FlinkHttpError(
-                f"{method} {path} -> {response.status_code}: {_error_message(response)}",
+                f"{method} {path} -> {response.status_code}: {error_message(response)}",
                 status=response.status_code,
             )
         if not response.content:
@@ -185,7 +170,7 @@ class FlinkRest:
 
     def job_exceptions(self, job_id: str) -> JobExceptions:
         data = self._call("GET", f"/jobs/{job_id}/exceptions")
-        if not _has_exceptions(data) and self.version() >= (2, 3):
+        if not has_exceptions(data) and self.version() >= (2, 3):
             # 2.3 records a failure before scheduling (e.g. a missing savepoint) on the
             # application only; a job submitted through /jars/run has the job's id as its own.
             try:
@@ -193,14 +178,7 @@ class FlinkRest:
             except FlinkHttpError as error:
                 if error.status != 404:
                     raise
-        entries = (data.get("exceptionHistory") or {}).get("entries", [])
-        history = tuple(
-            flink_message(str(e.get("stacktrace") or e.get("exceptionName") or "")) for e in entries
-        )
-        # 2.3 dropped root-exception; the newest history entry is the root cause there.
-        root = data.get("root-exception")
-        root_cause = flink_message(str(root)) if root else (history[0] if history else None)
-        return JobExceptions(root_cause=root_cause, history=history)
+        return exceptions(data)
 
     def cancel(self, job_id: str) -> None:
         """Cancel; a job that already reached a terminal state (409) counts as cancelled."""
@@ -246,7 +224,7 @@ class FlinkRest:
         return str(self._call("POST", f"/jobs/{job_id}/stop", json=body)["request-id"])
 
     def savepoint_status(self, job_id: str, trigger_id: str) -> AsyncOperation:
-        return _operation(self._call("GET", f"/jobs/{job_id}/savepoints/{trigger_id}"))
+        return operation(self._call("GET", f"/jobs/{job_id}/savepoints/{trigger_id}"))
 
     def savepoint_result(self, job_id: str, trigger_id: str) -> str | None:
         """The savepoint path once done, None while in progress; SavepointFailed on failure."""
@@ -261,7 +239,7 @@ class FlinkRest:
         return str(self._call("POST", f"/jobs/{job_id}/checkpoints", json=body)["request-id"])
 
     def checkpoint_status(self, job_id: str, trigger_id: str) -> AsyncOperation:
-        return _operation(self._call("GET", f"/jobs/{job_id}/checkpoints/{trigger_id}"))
+        return operation(self._call("GET", f"/jobs/{job_id}/checkpoints/{trigger_id}"))
 
     def checkpoints(self, job_id: str) -> CheckpointStats:
         latest = self._call("GET", f"/jobs/{job_id}/checkpoints").get("latest") or {}
@@ -320,25 +298,3 @@ class FlinkRest:
     def job_metrics(self, job_id: str, names: Sequence[str]) -> dict[str, str]:
         data = self._call("GET", f"/jobs/{job_id}/metrics", params={"get": ",".join(names)})
         return {str(m["id"]): str(m["value"]) for m in data}
-
-
-def _has_exceptions(data: Mapping[str, Any]) -> bool:
-    return bool(data.get("root-exception") or (data.get("exceptionHistory") or {}).get("entries"))
-
-
-def _operation(data: Mapping[str, Any]) -> AsyncOperation:
-    """COMPLETED covers failures too: a failure-cause (not a location) means FAILED."""
-    state = (data.get("status") or {}).get("id", "IN_PROGRESS")
-    if state != "COMPLETED":
-        return AsyncOperation(OperationState.IN_PROGRESS)
-    operation = data.get("operation") or {}
-    cause = operation.get("failure-cause")
-    if cause:
-        text = str(cause.get("stack-trace") or cause.get("class") or "unknown failure")
-        return AsyncOperation(OperationState.FAILED, failure=flink_message(text))
-    checkpoint_id = operation.get("checkpointId")
-    return AsyncOperation(
-        OperationState.COMPLETED,
-        location=operation.get("location"),
-        checkpoint_id=int(checkpoint_id) if checkpoint_id is not None else None,
-    )
