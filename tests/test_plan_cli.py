@@ -109,7 +109,8 @@ def test_text_has_one_line_per_resource_and_indented_fields(tmp_path: Path) -> N
     assert code == 0
     assert any(line.startswith("~ FlinkDeployment streaming/orders: upgrade") for line in lines)
     assert '    spec.job.args: (unset) -> ["--v2"] (UPGRADE)' in lines
-    assert "1 to change, 1 unchanged." in lines
+    assert "1 to change, 0 unchanged." in lines
+    assert "note: 1 file(s) unchanged between the revisions; their resources keep running" in lines
 
 
 def test_namespace_defaults_to_default(tmp_path: Path) -> None:

@@ -287,7 +287,10 @@ def describe_step(step: dict[str, Any]) -> str:
     if kind == "StopJob":
         return f"StopJob:{step['mode']}"
     if kind == "SubmitJob":
-        return f"SubmitJob:{step['restore'] or 'empty'}"
+        restore = step["restore"]
+        if restore is None:
+            return "SubmitJob:empty"
+        return f"SubmitJob:{restore['path'] or restore['source']}"
     if kind == "Rescale":
         return f"Rescale:{step['parallelism']}"
     return str(kind)

@@ -14,7 +14,7 @@ from gitflink.core.parsing import ParseResult, parse_files
 from gitflink.core.validation import validate
 from gitflink.model.errors import GitflinkError
 from gitflink.model.plan import Baseline, DiffClass, Downtime, Plan
-from gitflink.model.problems import Problem
+from gitflink.model.resources import FlinkSessionJob
 
 EXIT_PLANNED, EXIT_PROBLEMS, EXIT_FAIL_ON = 0, 1, 3
 RENDERERS = {
@@ -67,14 +67,40 @@ def run(args: argparse.Namespace) -> int:
 def plan_revisions(
     repo_path: str, base: str, head: str, paths: Sequence[str] = (), *, prune: bool = True
 ) -> Plan:
+    """Plan base -> head. Only files that differ are parsed, plus unchanged files that mention a
+    changed resource's name (its session cluster, its session jobs, a duplicate): every other
+    unchanged file is the same at both revisions and so cannot change the plan."""
     repo = LocalRepository(repo_path)
     base_rev, head_rev = repo.resolve(base), repo.resolve(head)
-    before = _parse(repo.read_tree(base_rev, paths))
-    after = _parse(repo.read_tree(head_rev, paths))
-    observed = planning_baseline.observed_from_revision(
-        (record.resource for record in before.desired), base_rev.sha
+    base_files, head_files = repo.read_tree(base_rev, paths), repo.read_tree(head_rev, paths)
+    changed = {
+        path
+        for path in base_files.keys() | head_files.keys()
+        if base_files.get(path) != head_files.get(path)
+    }
+    before = parse_files({p: base_files[p] for p in changed if p in base_files})
+    after = parse_files({p: head_files[p] for p in changed if p in head_files})
+    names = _names(before) | _names(after)
+    related = parse_files(
+        {
+            path: data
+            for path, data in head_files.items()
+            if path not in changed and any(name in data for name in names)
+        }
     )
-    notes = []
+    unchanged = len(head_files.keys() - changed)
+    observed = planning_baseline.observed_from_revision(
+        (record.resource for record in (*before.desired, *related.desired)), base_rev.sha
+    )
+    desired = (*after.desired, *related.desired)
+    changed_ids = {record.resource.id for record in after.desired}
+    checked = validate(desired, broken=after.broken | related.broken)
+    problems = [
+        *after.problems,
+        *(p for p in checked if p.file in changed or p.resource in changed_ids),
+    ]
+    problems.sort(key=lambda p: (p.file, p.line, p.column))
+    notes = [f"{unchanged} file(s) unchanged between the revisions; their resources keep running"]
     base_errors = [p for p in before.problems if p.is_error]
     if base_errors:
         notes.append(
@@ -82,29 +108,27 @@ def plan_revisions(
             "read are planned as new"
         )
     return planning.plan_changes(
-        after.desired,
+        desired,
         observed,
         prune=prune,
-        problems=after.problems,
+        problems=problems,
         baseline=Baseline.REVISION,
         base=base_rev.sha,
         head=head_rev.sha,
-        known_files={record.resource.id: record.file for record in before.desired},
+        known_files={r.resource.id: r.file for r in (*before.desired, *related.desired)},
         notes=notes,
     )
 
 
-class _Parsed:
-    def __init__(self, result: ParseResult, problems: list[Problem]) -> None:
-        self.desired = result.desired
-        self.problems = tuple(problems)
-
-
-def _parse(files: Any) -> _Parsed:
-    result = parse_files(files)
-    problems = [*result.problems, *validate(result.desired, broken=result.broken)]
-    problems.sort(key=lambda p: (p.file, p.line, p.column))
-    return _Parsed(result, problems)
+def _names(result: ParseResult) -> set[bytes]:
+    """Names a changed resource is referred to by, or refers to, as they appear in YAML."""
+    names: set[bytes] = set()
+    for record in result.desired:
+        names.add(record.resource.metadata.name.encode())
+        if isinstance(record.resource, FlinkSessionJob):
+            names.add(record.resource.spec.deployment_name.encode())
+    names |= {p.resource.name.encode() for p in result.problems if p.resource is not None}
+    return names
 
 
 def fails_on(plan: Plan, condition: str) -> bool:

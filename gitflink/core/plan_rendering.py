@@ -11,7 +11,16 @@ from dataclasses import fields as dataclass_fields
 from enum import Enum
 from typing import Any
 
-from gitflink.model.plan import Action, DiffClass, FieldChange, JobPlan, Plan, Step, describe
+from gitflink.model.plan import (
+    Action,
+    DiffClass,
+    FieldChange,
+    JobPlan,
+    Plan,
+    Restore,
+    Step,
+    describe,
+)
 from gitflink.model.problems import Problem
 
 MAX_VALUE = 80
@@ -203,6 +212,8 @@ def _step_json(step: Step) -> dict[str, Any]:
         value = getattr(step, item.name)
         if item.name == "target":
             value = str(value)
+        elif isinstance(value, Restore):
+            value = {"source": value.source.value, "path": value.path}
         elif isinstance(value, Enum):
             value = value.value
         elif value is not None and not isinstance(value, bool | int | str):
