@@ -34,6 +34,7 @@ def rescale(ctx: StepContext, step: Rescale) -> str:
     # nothing: the planner refuses this, and so do we, as a last line of defence.
     if api.overview().major_minor < (2, 0) and api.checkpoints(job_id).latest_completed is None:
         raise StateAtRisk(f"job {job_id} has no checkpoint yet: rescaling would lose its state")
+    ctx.ensure_capacity()
     vertices = api.resource_requirements(job_id)
     ctx.say(f"rescaling job {job_id[:8]} to parallelism {step.parallelism}")
     api.set_parallelism(job_id, dict.fromkeys(vertices, step.parallelism))

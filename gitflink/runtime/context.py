@@ -58,6 +58,14 @@ def same_path(left: str | None, right: str | None) -> bool:
     return left is not None and right is not None and norm(left) == norm(right)
 
 
+def restored_from(restored: str | None, expected: str, job_id: str) -> bool:
+    """Flink restored `expected`, or (after an adaptive-scheduler rescale) a checkpoint the job
+    took itself since, which descends from the restore it was submitted with."""
+    if same_path(restored, expected):
+        return True
+    return restored is not None and f"/{job_id}/chk-" in restored
+
+
 @dataclass
 class StepContext:
     ports: Ports
@@ -101,6 +109,14 @@ class StepContext:
 
     def api(self) -> FlinkApi:
         return self.ports.flink(self.handle().rest_url)
+
+    def ensure_capacity(self) -> None:
+        """An application cluster is sized by its job: let the runtime add TaskManagers for a
+        higher parallelism before the job needs them (idempotent; nothing to do for sessions)."""
+        desired = self.plan.desired
+        if isinstance(desired, FlinkDeployment) and desired.spec.job is not None:
+            self.say("making sure the cluster has slots for the job")
+            self.ports.runtime.ensure_cluster(self.resource, desired.spec)
 
     def job_spec(self) -> JobSpec:
         desired = self.plan.desired

@@ -92,7 +92,8 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         revision=revision,
         config=config,
     )
-    executions = [*finished, *executed]
+    done = {e.resource for e in finished}
+    executions = [*finished, *(e for e in executed if e.resource not in done or e.outcomes)]
     return PassResult(revision, plan, tuple(executions), tuple(problems))
 
 

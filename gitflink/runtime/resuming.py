@@ -7,12 +7,15 @@ time. So the pass first verifies such a job and records the change as applied.
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 from gitflink.model.errors import ClusterError, GitflinkError
-from gitflink.model.ids import ResourceId
+from gitflink.model.ids import API_VERSION, Kind, ResourceId
 from gitflink.model.plan import Action, DiffClass, JobPlan
-from gitflink.model.status import ResourceStatus, StepOutcome
+from gitflink.model.resources import FlinkDeployment
+from gitflink.model.status import PendingChange, ResourceStatus, StepOutcome
 from gitflink.ports import Ports
-from gitflink.runtime.context import StepContext, Timeouts, job_id_for, same_path
+from gitflink.runtime.context import StepContext, Timeouts, job_id_for, restored_from
 from gitflink.runtime.executor import Execution, succeed
 from gitflink.runtime.flinkjobs import TERMINAL, job_state, wait_running
 from gitflink.runtime.progress import Progress
@@ -41,13 +44,17 @@ def finish_interrupted(
         action = Action(pending.action)
     except ValueError:
         action = Action.UPGRADE
-    plan = JobPlan(resource=resource, action=action, diff=DiffClass.NONE)
+    plan = JobPlan(
+        resource=resource, action=action, diff=DiffClass.NONE, desired=_desired(resource, pending)
+    )
     ctx = StepContext(
         ports, plan, status.model_copy(deep=True), pending.revision, progress, timeouts
     )
     try:
         api = ctx.api()
         state = job_state(api, job.job_id)
+        if state is not None and state not in TERMINAL:
+            ctx.ensure_capacity()  # the crash may have come before the cluster grew
     except (ClusterError, GitflinkError):
         return None
     if state is None or state in TERMINAL:
@@ -57,7 +64,7 @@ def finish_interrupted(
     ctx.say(f"found job {job_id[:8]} submitted before an interruption: verifying it")
     wait_running(ctx, api, job_id, parallelism if isinstance(parallelism, int) else None)
     restored = api.checkpoints(job_id).restored
-    if expected is not None and not same_path(restored, expected):
+    if expected is not None and not restored_from(restored, expected, job_id):
         return None  # planning sees the mismatch through the status and Flink
     now = ports.clock.now()
     ctx.status.job_status.state = "RUNNING"
@@ -66,3 +73,20 @@ def finish_interrupted(
     detail = f"job {job_id} was running" + (f", restored from {expected}" if expected else "")
     outcome = StepOutcome(step=STEP, ok=True, detail=detail, at=now)
     return succeed(ctx, [outcome], dict(pending.target_spec))
+
+
+def _desired(resource: ResourceId, pending: PendingChange) -> FlinkDeployment | None:
+    """The pending target as a FlinkDeployment (to size its cluster); None for other kinds."""
+    if resource.kind is not Kind.FLINK_DEPLOYMENT:
+        return None
+    try:
+        return FlinkDeployment.model_validate(
+            {
+                "apiVersion": API_VERSION,
+                "kind": Kind.FLINK_DEPLOYMENT.value,
+                "metadata": {"name": resource.name, "namespace": resource.namespace},
+                "spec": pending.target_spec,
+            }
+        )
+    except ValidationError:
+        return None

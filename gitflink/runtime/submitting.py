@@ -11,7 +11,7 @@ import contextlib
 from gitflink.model.errors import FlinkApiError, FlinkHttpError
 from gitflink.model.flink import RunRequest
 from gitflink.model.plan import RestoreSource, SubmitJob
-from gitflink.runtime.context import StateAtRisk, StepContext, job_id_for, same_path
+from gitflink.runtime.context import StateAtRisk, StepContext, job_id_for, restored_from
 from gitflink.runtime.flinkjobs import TERMINAL, job_state, wait_running
 
 SUBMIT_MARK = "submit "
@@ -23,6 +23,7 @@ def submit_job(ctx: StepContext, step: SubmitJob) -> str:
     restore = _restore_path(ctx, step)
     if restore != job.upgrade_savepoint_path:
         job.upgrade_savepoint_path = restore
+    ctx.ensure_capacity()
     api = ctx.api()
     existing = _submitted_before(ctx)
     if existing is None or existing in TERMINAL:
@@ -130,5 +131,5 @@ def _verify_restore(ctx: StepContext, job_id: str, expected: str) -> None:
         lambda: s if (s := api.checkpoints(job_id)).restored else None,
         ctx.timeouts.running,
     )
-    if not same_path(stats.restored, expected):
+    if not restored_from(stats.restored, expected, job_id):
         raise StateAtRisk(f"job {job_id} restored {stats.restored}, not {expected}")
