@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
@@ -189,11 +189,13 @@ specs = st.builds(
 )
 
 
+@settings(deadline=None)
 @given(specs)
 def test_a_spec_never_differs_from_itself(value: FlinkDeploymentSpec) -> None:
     assert diffing.diff_specs(value, value.model_copy(deep=True)) == ()
 
 
+@settings(deadline=None)
 @given(specs, specs)
 def test_diffing_is_symmetric_in_the_paths_it_finds(
     a: FlinkDeploymentSpec, b: FlinkDeploymentSpec
