@@ -193,3 +193,25 @@ def test_jar_uris_resolve_locally_or_fail_clearly(flink_runtime: LocalRuntime) -
     assert flink_runtime.resolve_jar(f"file://{jar}") == jar
     with pytest.raises(ClusterError, match="no such jar"):
         flink_runtime.resolve_jar("local:///opt/flink/examples/streaming/Missing.jar")
+
+
+def test_changed_configuration_replaces_an_idle_cluster_but_never_a_running_job(
+    flink_runtime: LocalRuntime,
+) -> None:
+    resource = ResourceId(Kind.FLINK_DEPLOYMENT, "test", "reconfigured")
+    first = flink_runtime.ensure_cluster(resource, deployment_spec("v1_20"))
+    try:
+        changed = deployment_spec("v1_20", **{"pipeline.name": "renamed"})
+        second = flink_runtime.ensure_cluster(resource, changed)
+        assert second.pids[0] != first.pids[0]  # a fresh JobManager with the new config
+        assert not pid_alive(first.pids[0], "/reconfigured/conf")
+
+        api = FlinkRest(second.rest_url)
+        jar = api.upload_jar(flink_runtime.resolve_jar(EXAMPLE_JAR_URI))
+        job = api.run_jar(jar, RunRequest(args=COUNTER_ARGS, parallelism=1))
+        wait_running(api, job)
+        with pytest.raises(ClusterError, match="stop the jobs"):
+            flink_runtime.ensure_cluster(resource, deployment_spec("v1_20"))
+        assert api.job_details(job).state == "RUNNING"
+    finally:
+        flink_runtime.delete_cluster(resource)
