@@ -20,7 +20,12 @@ from gitflink.adapters.local_runtime.configuring import (
     user_java_opts,
     write_config,
 )
-from gitflink.adapters.local_runtime.installing import FlinkInstall, flink_install, pypi_release
+from gitflink.adapters.local_runtime.installing import (
+    FlinkInstall,
+    any_install,
+    flink_install,
+    pypi_release,
+)
 from gitflink.adapters.local_runtime.runtime import _slots, _taskmanagers
 from gitflink.model.errors import ClusterError
 from gitflink.model.ids import Kind, ResourceId
@@ -53,6 +58,15 @@ def test_flink_home_overrides_the_pypi_install(tmp_path: Path) -> None:
     install = flink_install(tmp_path / "cache", FlinkVersion.V2_3, tmp_path / "flink")
     assert (install.home, install.version) == (tmp_path / "flink", "1.19.3")
     assert not (tmp_path / "cache").exists()  # nothing downloaded
+
+
+def test_example_jar_compiles_against_an_installed_flink_preferring_1x(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    fake_home(cache / "flink" / "2.3.0" / "pyflink", "2.3.0")
+    fake_home(cache / "flink" / ".1.19.3.partial-7" / "pyflink", "1.19.3")  # unfinished
+    assert any_install(cache).version == "2.3.0"
+    fake_home(cache / "flink" / "1.19.3" / "pyflink", "1.19.3")
+    assert any_install(cache).version == "1.19.3"
 
 
 def test_classpath_puts_flink_dist_last(tmp_path: Path) -> None:

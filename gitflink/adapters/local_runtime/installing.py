@@ -113,6 +113,17 @@ def flink_install(
     return FlinkInstall(home=target / "pyflink", version=release)
 
 
+def any_install(cache_dir: Path) -> FlinkInstall:
+    """An installed Flink, preferring the default release, then 1.x; else install the default."""
+    lib_dirs = (cache_dir / "flink").glob("*/pyflink/lib")
+    installed = [p.parent.parent.name for p in lib_dirs if not p.parent.parent.name.startswith(".")]
+    default = PYPI_RELEASES[DEFAULT_VERSION]
+    ranked = sorted(installed, key=lambda r: (r != default, not r.startswith("1."), r))
+    if ranked:
+        return FlinkInstall(home=cache_dir / "flink" / ranked[0] / "pyflink", version=ranked[0])
+    return flink_install(cache_dir, DEFAULT_VERSION)
+
+
 def _pip_install(release: str, root: Path, target: Path) -> None:
     partial = root / f".{release}.partial-{os.getpid()}"
     shutil.rmtree(partial, ignore_errors=True)

@@ -246,7 +246,12 @@ class LocalRuntime:
 
     def _resolve_local(self, jar_uri: str, flink_version: FlinkVersion | None) -> Path:
         name = Path(jar_uri.removeprefix("local://")).name
-        install = installing.flink_install(self.cache_dir, flink_version, self.flink_home)
+        if flink_version is None and self.flink_home is None:
+            # One jar runs on every version: compile against any Flink already installed
+            # rather than installing the default one just for javac.
+            install = installing.any_install(self.cache_dir)
+        else:
+            install = installing.flink_install(self.cache_dir, flink_version, self.flink_home)
         jobs = building.build_example_jars(self.cache_dir, install)
         if (jobs / name).is_file():
             return jobs / name
