@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from gitflink.core import diffing, planning_job, planning_removal, planning_session
 from gitflink.core.planning_context import JobContext, JobSpecOwner
 from gitflink.core.planning_restore import new_job_started
+from gitflink.model.fingerprints import unredact
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.observed import Observed
 from gitflink.model.plan import Action, Baseline, DiffClass, JobPlan, Plan
@@ -141,6 +142,8 @@ def _context(
     deployed_dict = _deployed_dict(observed)
     if deployed_dict is None:
         return JobContext(resource.id, resource, record.file, observed, None, cluster=cluster)
+    # Status documents hold fingerprints of secrets; an unchanged secret is no change.
+    deployed_dict = unredact(deployed_dict, resource.spec.model_dump(by_alias=True, mode="json"))
     model: type[JobSpecOwner] = (
         FlinkDeploymentSpec if isinstance(resource, FlinkDeployment) else FlinkSessionJobSpec
     )

@@ -6,7 +6,6 @@ values are replaced by a fingerprint so no credential is ever committed.
 
 from __future__ import annotations
 
-import hashlib
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -14,11 +13,11 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from gitflink.model.fingerprints import fingerprint, is_fingerprint
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.status import ResourceStatus
 
 ROOT = "status"
-REDACTED = "redacted:sha256:"
 # A fallback when the composition root passes no rule (it passes core.redaction.is_sensitive).
 _FALLBACK_TERMS = ("password", "secret", "token", "key", "jaas", "credential", "auth")
 
@@ -45,7 +44,7 @@ def _scrub(value: Any, is_sensitive: Callable[[str], bool], vault: dict[str, str
         out: dict[str, Any] = {}
         for key, item in value.items():
             if isinstance(key, str) and isinstance(item, str) and is_sensitive(key):
-                digest = REDACTED + hashlib.sha256(item.encode()).hexdigest()[:16]
+                digest = fingerprint(item, key)
                 vault[digest] = item
                 out[key] = digest
             else:
@@ -61,7 +60,7 @@ def _restore(value: Any, vault: dict[str, str]) -> Any:
         return {key: _restore(item, vault) for key, item in value.items()}
     if isinstance(value, list):
         return [_restore(item, vault) for item in value]
-    if isinstance(value, str) and value.startswith(REDACTED):
+    if isinstance(value, str) and is_fingerprint(value):
         return vault.get(value, value)
     return value
 

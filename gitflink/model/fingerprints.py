@@ -1,0 +1,42 @@
+"""Fingerprints of secret values: what status documents keep instead of a credential.
+
+A fingerprint lets the planner tell "unchanged" from "changed" after a restart without the
+secret ever being written down. PBKDF2 with a per-key salt makes guessing a weak secret from a
+published status branch expensive, while staying deterministic so unchanged status stays
+byte-identical (no spurious status commits).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from typing import Any
+
+PREFIX = "redacted:pbkdf2-sha256:"
+_ITERATIONS = 20_000
+
+
+@lru_cache(maxsize=4096)
+def fingerprint(value: str, key: str) -> str:
+    """The fingerprint of `value` stored under configuration key `key`."""
+    digest = hashlib.pbkdf2_hmac("sha256", value.encode(), f"gitflink:{key}".encode(), _ITERATIONS)
+    return PREFIX + digest.hex()[:32]
+
+
+def is_fingerprint(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(PREFIX)
+
+
+def unredact(stored: Any, desired: Any, key: str = "") -> Any:
+    """`stored` with each fingerprint replaced by the desired value it was made from.
+
+    Fingerprints whose desired value differs (or is gone) stay as they are, so the diff still
+    sees a change, and renders only the fingerprint, never a secret.
+    """
+    if isinstance(stored, dict) and isinstance(desired, dict):
+        return {k: unredact(v, desired.get(k), str(k)) for k, v in stored.items()}
+    if isinstance(stored, list) and isinstance(desired, list) and len(stored) == len(desired):
+        return [unredact(s, d, key) for s, d in zip(stored, desired, strict=True)]
+    if is_fingerprint(stored) and isinstance(desired, str) and fingerprint(desired, key) == stored:
+        return desired
+    return stored

@@ -1,0 +1,67 @@
+"""Secrets in recorded specs are fingerprints: an unchanged secret plans as no change after a
+restart, a changed one plans as a change, and neither ever shows the secret."""
+
+from __future__ import annotations
+
+from test_planning import Record, deployment, status
+
+from gitflink.adapters.status_git import documents
+from gitflink.core import planning
+from gitflink.core.plan_rendering import render_json
+from gitflink.model.fingerprints import fingerprint, is_fingerprint, unredact
+from gitflink.model.observed import LiveJob, Observed
+from gitflink.model.plan import Action, DiffClass
+from gitflink.model.resources import FlinkDeployment
+from gitflink.model.status import ResourceStatus
+
+SECRET = "hunter2-canary"
+
+
+def with_secret(value: str) -> FlinkDeployment:
+    base = deployment("savepoint").to_manifest()
+    base["spec"]["flinkConfiguration"] = {"s3.secret-key": value, "s3.endpoint": "http://minio"}
+    return FlinkDeployment.model_validate(base)
+
+
+def reloaded_status(resource: FlinkDeployment) -> ResourceStatus:
+    """The status as a fresh process reads it back from the status branch (no vault)."""
+    text = documents.dump(status(resource), documents.fallback_is_sensitive, {})
+    assert SECRET.encode() not in text
+    return documents.load(text, {})
+
+
+def test_fingerprint_is_deterministic_and_hides_the_value() -> None:
+    assert fingerprint(SECRET, "s3.secret-key") == fingerprint(SECRET, "s3.secret-key")
+    assert fingerprint(SECRET, "s3.secret-key") != fingerprint(SECRET, "other.key")
+    assert SECRET not in fingerprint(SECRET, "s3.secret-key")
+    assert is_fingerprint(fingerprint(SECRET, "k"))
+
+
+def test_unredact_restores_only_matching_values() -> None:
+    stored = {"a": fingerprint("x", "a"), "b": fingerprint("y", "b"), "c": "plain"}
+    assert unredact(stored, {"a": "x", "b": "changed", "c": "plain"}) == {
+        "a": "x",
+        "b": fingerprint("y", "b"),
+        "c": "plain",
+    }
+
+
+def test_unchanged_secret_after_restart_plans_no_change() -> None:
+    running = with_secret(SECRET)
+    observed = Observed(reloaded_status(running), cluster_running=True, job=LiveJob("j", "RUNNING"))
+    plan = planning.plan_changes([Record(running)], {running.id: observed})
+    (job,) = plan.jobs
+    assert job.action is Action.NONE
+    assert job.diff is DiffClass.NONE
+
+
+def test_changed_secret_after_restart_is_an_upgrade_that_never_shows_either_value() -> None:
+    running = with_secret(SECRET)
+    observed = Observed(reloaded_status(running), cluster_running=True, job=LiveJob("j", "RUNNING"))
+    desired = with_secret("rotated-canary")
+    plan = planning.plan_changes([Record(desired)], {desired.id: observed})
+    (job,) = plan.jobs
+    assert job.action is Action.UPGRADE
+    assert [change.path for change in job.fields] == ["spec.flinkConfiguration[s3.secret-key]"]
+    rendered = render_json(plan)
+    assert SECRET not in rendered and "rotated-canary" not in rendered
