@@ -1,0 +1,166 @@
+"""Passes against real Flink 1.20 and 2.3: every kind of change a FlinkDeployment goes through,
+and a session cluster with two session jobs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flink_fixtures import TESTED_VERSIONS, wait_for
+from sync_flink_support import (
+    JAR,
+    app_manifest,
+    counter_gauge,
+    flink_world,
+    local_runtime,
+    wait_checkpoint,
+    wait_counting,
+    yaml_bytes,
+)
+
+from gitflink.adapters.local_runtime import LocalRuntime
+from gitflink.model.ids import Kind, ResourceId
+from gitflink.model.plan import Action
+from gitflink.model.status import LifecycleState, SnapshotTrigger
+from gitflink.runtime.context import job_id_for
+
+pytestmark = [pytest.mark.flink, pytest.mark.slow]
+__all__ = ["local_runtime"]  # a fixture, imported for pytest to find
+
+
+def _action(result: object, resource: ResourceId) -> Action:
+    executions = getattr(result, "executions", ())
+    return next(e.action for e in executions if e.resource == resource)
+
+
+@pytest.mark.parametrize("version", TESTED_VERSIONS)
+def test_application_deployment_through_every_kind_of_change(
+    version: str, local_runtime: LocalRuntime, tmp_path: Path
+) -> None:
+    name = f"app-{version.replace('_', '-')}"
+    rid = ResourceId(Kind.FLINK_DEPLOYMENT, "it", name)
+    path = f"it/{name}.yaml"
+
+    def manifest(**changes: object) -> dict[str, bytes]:
+        return {path: yaml_bytes(app_manifest(version, name, **changes))}  # type: ignore[arg-type]
+
+    world = flink_world(local_runtime, tmp_path, manifest())
+
+    # Deploy: cluster and job up, every vertex RUNNING.
+    world.sync()
+    first = job_id_for(rid, 1)
+    assert world.running_jobs(rid) == [first]
+    assert world.status(rid).lifecycle_state is LifecycleState.STABLE
+    api = world.api(rid)
+    counted = wait_counting(api, first, 5)
+
+    # Savepoint upgrade: new parallelism and argument; the counter continues from the savepoint.
+    world.commit(manifest(parallelism=3, rate=150))
+    assert _action(world.sync(), rid) is Action.UPGRADE
+    second = job_id_for(rid, 2)
+    assert world.running_jobs(rid) == [second]
+    status = world.status(rid)
+    savepoint = status.job_status.last_savepoint
+    assert savepoint is not None and savepoint.job_id == first
+    restored = api.checkpoints(second).restored
+    assert restored is not None and restored.rstrip("/") == savepoint.path.rstrip("/")
+    assert {v.parallelism for v in api.job_details(second).vertices} == {3}
+    start = wait_for(lambda: counter_gauge(api, second, "startCount", low=True), 60.0, "start")
+    assert start > 1, f"the new job started from empty state (old job had counted {counted})"
+
+    # Savepoint nonce: a savepoint while the job keeps running.
+    world.commit(manifest(parallelism=3, rate=150, savepointTriggerNonce=1))
+    world.sync()
+    status = world.status(rid)
+    assert status.job_status.last_savepoint is not None
+    assert status.job_status.last_savepoint.trigger is SnapshotTrigger.MANUAL
+    assert world.running_jobs(rid) == [second]
+
+    # In-place rescale on the adaptive scheduler, once a checkpoint exists.
+    wait_checkpoint(api, second)
+    world.commit(manifest(parallelism=2, rate=150, savepointTriggerNonce=1))
+    assert _action(world.sync(), rid) is Action.SCALE
+    assert world.running_jobs(rid) == [second]
+    assert {v.parallelism for v in api.job_details(second).vertices} == {2}
+
+    # Last-state upgrade: restored from the newest checkpoint.
+    wait_checkpoint(api, second)
+    world.commit(manifest(parallelism=2, rate=120, mode="last-state", savepointTriggerNonce=1))
+    world.sync()
+    third = job_id_for(rid, 3)
+    assert world.running_jobs(rid) == [third]
+    restored = api.checkpoints(third).restored
+    assert restored is not None and "/chk-" in restored
+
+    # Stateless upgrade: empty state, nothing restored.
+    world.commit(manifest(parallelism=2, rate=110, mode="stateless", savepointTriggerNonce=1))
+    world.sync()
+    fourth = job_id_for(rid, 4)
+    assert world.running_jobs(rid) == [fourth]
+    assert api.checkpoints(fourth).restored is None
+
+    # Suspend with a savepoint, then resume from it.
+    saved = {"parallelism": 2, "rate": 110, "savepointTriggerNonce": 1}
+    world.commit(manifest(**saved, state="suspended"))
+    world.sync()
+    status = world.status(rid)
+    assert status.lifecycle_state is LifecycleState.SUSPENDED
+    suspend_savepoint = status.job_status.upgrade_savepoint_path
+    assert suspend_savepoint is not None
+    assert world.running_jobs(rid) == []
+    world.commit(manifest(**saved))
+    world.sync()
+    fifth = job_id_for(rid, 5)
+    assert world.running_jobs(rid) == [fifth]
+    restored = world.api(rid).checkpoints(fifth).restored  # a new cluster after the suspend
+    assert restored is not None and restored.rstrip("/") == suspend_savepoint.rstrip("/")
+
+    # Delete: removed from Git -> job stopped, cluster and status gone.
+    world.commit({})
+    world.sync()
+    assert local_runtime.find_cluster(rid) is None
+    assert world.store.load(rid) is None
+
+
+def test_session_cluster_runs_two_session_jobs_and_upgrades_one(
+    local_runtime: LocalRuntime, tmp_path: Path
+) -> None:
+    cluster = ResourceId(Kind.FLINK_DEPLOYMENT, "it", "session")
+    views = ResourceId(Kind.FLINK_SESSION_JOB, "it", "views")
+    clicks = ResourceId(Kind.FLINK_SESSION_JOB, "it", "clicks")
+
+    def session_job(name: str, rate: int, mode: str) -> dict[str, object]:
+        job = {"jarURI": JAR, "entryClass": "gitflink.testjob.CounterJob", "parallelism": 1}
+        job |= {"args": ["--rate", str(rate), "--counter-uid", name], "upgradeMode": mode}
+        return {
+            "apiVersion": "flink.apache.org/v1beta1",
+            "kind": "FlinkSessionJob",
+            "metadata": {"name": name, "namespace": "it"},
+            "spec": {"deploymentName": "session", "job": job},
+        }
+
+    session = app_manifest("v1_20", "session")
+    del session["spec"]["job"]
+    files = lambda views_rate: {  # noqa: E731 - a tiny local template
+        "it/session.yaml": yaml_bytes(session),
+        "it/jobs.yaml": yaml_bytes(
+            session_job("views", views_rate, "savepoint"), session_job("clicks", 50, "stateless")
+        ),
+    }
+    world = flink_world(local_runtime, tmp_path, files(50))
+    world.sync()
+    first_views, first_clicks = job_id_for(views, 1), job_id_for(clicks, 1)
+    assert sorted(world.running_jobs(cluster)) == sorted([first_views, first_clicks])
+    assert world.status(cluster).lifecycle_state is LifecycleState.STABLE
+
+    world.commit(files(80))
+    world.sync()
+    assert sorted(world.running_jobs(cluster)) == sorted([job_id_for(views, 2), first_clicks])
+    savepoint = world.status(views).job_status.last_savepoint
+    restored = world.api(cluster).checkpoints(job_id_for(views, 2)).restored
+    assert savepoint is not None and restored is not None
+    assert restored.rstrip("/") == savepoint.path.rstrip("/")
+
+    world.commit({})
+    world.sync()
+    assert local_runtime.find_cluster(cluster) is None
