@@ -23,14 +23,14 @@ from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.plan import Action
 from gitflink.model.status import LifecycleState, SnapshotTrigger
 from gitflink.runtime.context import job_id_for
+from gitflink.runtime.reconciler import PassResult
 
 pytestmark = [pytest.mark.flink, pytest.mark.slow]
 __all__ = ["local_runtime"]  # a fixture, imported for pytest to find
 
 
-def _action(result: object, resource: ResourceId) -> Action:
-    executions = getattr(result, "executions", ())
-    return next(e.action for e in executions if e.resource == resource)
+def _action(result: PassResult, resource: ResourceId) -> Action:
+    return next(e.action for e in result.executions if e.resource == resource)
 
 
 @pytest.mark.parametrize("version", TESTED_VERSIONS)
@@ -141,12 +141,14 @@ def test_session_cluster_runs_two_session_jobs_and_upgrades_one(
 
     session = app_manifest("v1_20", "session")
     del session["spec"]["job"]
-    files = lambda views_rate: {  # noqa: E731 - a tiny local template
-        "it/session.yaml": yaml_bytes(session),
-        "it/jobs.yaml": yaml_bytes(
-            session_job("views", views_rate, "savepoint"), session_job("clicks", 50, "stateless")
-        ),
-    }
+
+    def files(views_rate: int) -> dict[str, bytes]:
+        jobs = (
+            session_job("views", views_rate, "savepoint"),
+            session_job("clicks", 50, "stateless"),
+        )
+        return {"it/session.yaml": yaml_bytes(session), "it/jobs.yaml": yaml_bytes(*jobs)}
+
     world = flink_world(local_runtime, tmp_path, files(50))
     world.sync()
     first_views, first_clicks = job_id_for(views, 1), job_id_for(clicks, 1)
