@@ -14,6 +14,7 @@ from gitflink.model.status import ResourceStatus
 from gitflink.ports import Ports
 from gitflink.runtime.context import Timeouts
 from gitflink.runtime.progress import SilentProgress
+from gitflink.runtime.reconciler import run_pass
 from gitflink.runtime.resuming import finish_interrupted
 
 
@@ -94,3 +95,29 @@ def test_crash_after_submission_is_finished_without_planning_a_second_upgrade() 
     assert finished is not None and finished.ok
     _assert_finished_from_one_savepoint(world, old_job)
     assert world.journal.calls("flink").count("run_jar") == 2  # the deploy and the upgrade
+
+
+@pytest.mark.parametrize("crash_at", ["taken, job", "submitting generation", "done: submit"])
+def test_a_full_pass_after_a_crash_finishes_the_upgrade_once(crash_at: str) -> None:
+    from test_reconciler import ORDERS
+    from test_reconciler import app as manifest
+
+    world = fake_world({"streaming/orders.yaml": manifest("orders")})
+    assert run_pass(world.ports).ok
+    old = world.store.load(ORDERS).job_status.job_id  # type: ignore[union-attr]
+    world.source.commit({"streaming/orders.yaml": manifest("orders", parallelism=3, rate=20)})
+    ports = world.ports
+    crashing = Ports(
+        ports.source, ports.runtime, ports.flink, CrashingStore(world.store, crash_at), ports.clock
+    )
+    with pytest.raises(Crash):
+        run_pass(crashing)
+    result = run_pass(world.ports)
+    assert result.ok, [(str(e.resource), e.error) for e in result.executions]
+    api = world.runtime.api_for(ORDERS)
+    assert world.journal.calls("flink").count("stop_with_savepoint") == 1
+    [running] = api.running_jobs()
+    assert running.restored == api.jobs[str(old)].savepoints[0]
+    assert (running.parallelism, running.args) == (3, ("--rate", "20"))
+    status = world.store.load(ORDERS)
+    assert status is not None and status.pending is None and status.error is None

@@ -77,12 +77,17 @@ def _live_job(api: FlinkApi, job_id: str) -> LiveJob | None:
             return None  # the cluster no longer knows it (restarted, or job archived away)
         raise
     stats = api.checkpoints(job_id)
+    latest = stats.latest_completed
+    if details.state == "FINISHED":
+        # A finished job discarded its periodic checkpoints; what it left is the savepoint of
+        # the stop that finished it.
+        latest = stats.latest_savepoint
     parallelism = max((v.parallelism for v in details.vertices), default=None)
     return LiveJob(
         job_id=job_id,
         state=details.state,
         all_vertices_running=details.all_vertices_running,
         parallelism=parallelism,
-        latest_checkpoint=stats.latest_completed,
+        latest_checkpoint=latest,
         restored_from=stats.restored,
     )

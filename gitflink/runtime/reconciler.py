@@ -28,7 +28,7 @@ from gitflink.runtime.context import Timeouts
 from gitflink.runtime.executor import Execution, execute
 from gitflink.runtime.observing import observe
 from gitflink.runtime.progress import Progress, SilentProgress
-from gitflink.runtime.resuming import finish_interrupted
+from gitflink.runtime.resuming import finish_interrupted, recover_stop_savepoint
 
 log = logging.getLogger(__name__)
 _STOPPING = frozenset({Action.DELETE, Action.SUSPEND, Action.ORPHANED})
@@ -101,9 +101,16 @@ def _finish_interrupted(
     ports: Ports, statuses: dict[ResourceId, ResourceStatus], config: PassConfig
 ) -> list[Execution]:
     done: list[Execution] = []
-    for rid, status in sorted(statuses.items()):
-        if status.pending is None:
+    for rid, original in sorted(statuses.items()):
+        if original.pending is None:
             continue
+        status = (
+            recover_stop_savepoint(
+                ports, rid, original, progress=config.progress, timeouts=config.timeouts
+            )
+            or original
+        )
+        statuses[rid] = status
         try:
             result = finish_interrupted(
                 ports, rid, status, progress=config.progress, timeouts=config.timeouts

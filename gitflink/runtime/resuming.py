@@ -13,15 +13,52 @@ from gitflink.model.errors import ClusterError, GitflinkError
 from gitflink.model.ids import API_VERSION, Kind, ResourceId
 from gitflink.model.plan import Action, DiffClass, JobPlan
 from gitflink.model.resources import FlinkDeployment
-from gitflink.model.status import PendingChange, ResourceStatus, StepOutcome
+from gitflink.model.status import PendingChange, ResourceStatus, SnapshotKind, StepOutcome
 from gitflink.ports import Ports
-from gitflink.runtime.context import StepContext, Timeouts, job_id_for, restored_from
+from gitflink.runtime.context import StepContext, Timeouts, derived_id, job_id_for, restored_from
 from gitflink.runtime.executor import Execution, succeed
-from gitflink.runtime.flinkjobs import TERMINAL, job_state, wait_running
+from gitflink.runtime.flinkjobs import TERMINAL, completed_savepoint, job_state, wait_running
 from gitflink.runtime.progress import Progress
+from gitflink.runtime.stopping import record_stop_snapshot
 from gitflink.runtime.submitting import SUBMIT_MARK
 
 STEP = "finish the interrupted submission"
+
+
+def recover_stop_savepoint(
+    ports: Ports,
+    resource: ResourceId,
+    status: ResourceStatus,
+    *,
+    progress: Progress,
+    timeouts: Timeouts,
+) -> ResourceStatus | None:
+    """A stop-with-savepoint that completed before the status recorded its savepoint: find it
+    (by the stop's derived trigger id, else Flink's checkpoint statistics) and record it, so
+    planning restores from it instead of taking (or missing) another. None if nothing to do."""
+    pending, job = status.pending, status.job_status
+    if pending is None or job.job_id is None or job.upgrade_savepoint_path:
+        return None
+    plan = JobPlan(resource=resource, action=Action.UPGRADE, diff=DiffClass.NONE)
+    ctx = StepContext(
+        ports, plan, status.model_copy(deep=True), pending.revision, progress, timeouts
+    )
+    try:
+        api = ctx.api()
+        if job_state(api, job.job_id) != "FINISHED":  # only a stop finishes an endless job
+            return None
+        trigger_id = derived_id(resource, job.job_id, "stop")
+        path = completed_savepoint(api, job.job_id, trigger_id)
+        path = path or api.checkpoints(job.job_id).latest_savepoint
+    except GitflinkError:
+        return None
+    if path is None:
+        return None
+    ctx.say(f"found savepoint {path} of the stop that was interrupted")
+    record_stop_snapshot(ctx, path, SnapshotKind.SAVEPOINT, job.job_id)
+    ctx.status.job_status.state = "FINISHED"
+    ctx.save(f"savepoint {path} found after an interrupted stop")
+    return ctx.status
 
 
 def finish_interrupted(

@@ -61,7 +61,7 @@ def _with_savepoint(
                 f"job {job_id} is {state or 'gone'} and no savepoint of it is known: refusing to "
                 "continue without its state (set job.initialSavepointPath to choose one)"
             )
-        _record(ctx, path, SnapshotKind.SAVEPOINT, job_id)
+        record_stop_snapshot(ctx, path, SnapshotKind.SAVEPOINT, job_id)
         ctx.save(f"savepoint {path} found after an interrupted stop")
         job.state = state
         return f"recovered savepoint {path} of the stopped job"
@@ -71,7 +71,7 @@ def _with_savepoint(
     path = operation.location or api.checkpoints(job_id).latest_savepoint
     if path is None:
         raise StateAtRisk(f"Flink reported the savepoint of job {job_id} done but no location")
-    _record(ctx, path, SnapshotKind.SAVEPOINT, job_id)
+    record_stop_snapshot(ctx, path, SnapshotKind.SAVEPOINT, job_id)
     # The write-ahead point: nothing else happens before the savepoint is durable in status.
     ctx.save(f"savepoint {path} taken, job {job_id} stopping")
     job.state = wait_terminal(ctx, api, job_id)
@@ -86,7 +86,7 @@ def _last_state(ctx: StepContext, api: FlinkApi, job_id: str, state: str | None)
         latest = api.checkpoints(job_id).latest_completed if state else None
         if latest is None:
             raise StateAtRisk(f"job {job_id} is {state or 'gone'} and has no known checkpoint")
-        _record(ctx, latest, SnapshotKind.CHECKPOINT, job_id)
+        record_stop_snapshot(ctx, latest, SnapshotKind.CHECKPOINT, job_id)
         ctx.save(f"checkpoint {latest} found after an interrupted stop")
         return f"recovered checkpoint {latest} of the stopped job"
     latest = api.checkpoints(job_id).latest_completed
@@ -97,7 +97,7 @@ def _last_state(ctx: StepContext, api: FlinkApi, job_id: str, state: str | None)
         latest = operation.location or api.checkpoints(job_id).latest_completed
         if latest is None:
             raise StateAtRisk(f"job {job_id} has no completed checkpoint to carry its state")
-    _record(ctx, latest, SnapshotKind.CHECKPOINT, job_id)
+    record_stop_snapshot(ctx, latest, SnapshotKind.CHECKPOINT, job_id)
     ctx.save(f"checkpoint {latest} recorded, cancelling job {job_id}")
     ctx.say(f"cancelling job {job_id[:8]} (state kept in {latest})")
     api.cancel(job_id)
@@ -105,7 +105,7 @@ def _last_state(ctx: StepContext, api: FlinkApi, job_id: str, state: str | None)
     # A newer checkpoint may have completed before the cancel landed; Flink keeps the newest.
     newest = api.checkpoints(job_id).latest_completed if job.state != "GONE" else None
     if newest and newest != latest:
-        _record(ctx, newest, SnapshotKind.CHECKPOINT, job_id)
+        record_stop_snapshot(ctx, newest, SnapshotKind.CHECKPOINT, job_id)
         ctx.save(f"checkpoint {newest} recorded after the cancel")
         latest = newest
     return f"cancelled; state kept in checkpoint {latest}"
@@ -120,7 +120,8 @@ def _cancel(ctx: StepContext, api: FlinkApi, job_id: str, state: str | None) -> 
     return f"cancelled job {job_id}"
 
 
-def _record(ctx: StepContext, path: str, kind: SnapshotKind, job_id: str) -> None:
+def record_stop_snapshot(ctx: StepContext, path: str, kind: SnapshotKind, job_id: str) -> None:
+    """The state the next job must start from: in the status before anything else happens."""
     job = ctx.status.job_status
     job.upgrade_savepoint_path = path
     ctx.record_snapshot(
