@@ -33,7 +33,7 @@ from gitflink.model.plan import (
 )
 from gitflink.model.resources import UpgradeMode
 from gitflink.model.status import LifecycleState, PendingChange, SnapshotKind, SnapshotTrigger
-from gitflink.runtime.context import job_id_for
+from gitflink.runtime.context import Timeouts, job_id_for
 
 
 def test_deploy_starts_cluster_submits_job_and_records_stable_status() -> None:
@@ -62,7 +62,7 @@ def test_job_counts_as_running_only_when_every_vertex_runs() -> None:
     world.runtime.api_for(APP).deploy_polls = 5
     result = run(world, deploy_plan(app()))
     assert result.ok
-    assert world.clock.slept >= 5 * 0.2 - 1e-9  # it waited through the DEPLOYING polls
+    assert world.clock.slept >= 5 * Timeouts().poll - 1e-9  # it waited through the DEPLOYING polls
 
 
 def test_job_that_never_runs_times_out_and_keeps_the_pending_change() -> None:

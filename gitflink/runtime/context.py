@@ -33,7 +33,7 @@ class Timeouts:
     savepoint: float = 600.0
     stop: float = 120.0  # cancel/stop -> terminal job state
     rescale: float = 180.0  # adaptive scheduler cooldowns can take 30 s and more
-    poll: float = 0.2
+    poll: float = 0.1
 
 
 def derived_id(*parts: object) -> str:
