@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from gitflink.model.errors import ClusterError, FlinkHttpError, StatusWriteError
+from gitflink.model.errors import (
+    ClusterError,
+    FlinkHttpError,
+    FlinkUnreachable,
+    StatusWriteError,
+)
 from gitflink.model.flink import (
     AsyncOperation,
     CheckpointStats,
@@ -148,6 +153,8 @@ class FakeFlinkApi:
         return self.jobs[job_id]
 
     def overview(self) -> ClusterOverview:
+        if self.unreachable:
+            raise FlinkUnreachable(f"GET http://fake/{self.name}/overview: connection refused")
         running = sum(1 for j in self.jobs.values() if j.state == "RUNNING")
         return ClusterOverview(self.version, 1, 4, 4 - running, running)
 
