@@ -248,11 +248,12 @@ def test_rescale_in_place_sets_parallelism_and_waits_for_it() -> None:
     assert [j.job_id for j in api.running_jobs()] == [job_id]
 
 
-def test_rescale_on_flink_1_without_checkpoint_is_refused() -> None:
+def test_rescale_on_flink_1_without_checkpoint_waits_for_one() -> None:
     world = fake_world()
     deployed(world)
     result = run(world, plan(app(parallelism=4), Action.SCALE, Rescale(APP, 4)))
-    assert not result.ok and result.next is Next.STALL
+    assert not result.ok and result.next is Next.WAIT
+    assert "no checkpoint yet" in (result.error or "")
     assert "set_parallelism" not in world.journal.calls("flink")
 
 

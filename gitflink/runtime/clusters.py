@@ -5,7 +5,7 @@ from __future__ import annotations
 from gitflink.model.errors import FlinkApiError, GitflinkError
 from gitflink.model.plan import Rescale, StartCluster, StopCluster
 from gitflink.model.resources import FlinkDeployment
-from gitflink.runtime.context import StateAtRisk, StepContext
+from gitflink.runtime.context import StepContext
 from gitflink.runtime.flinkjobs import wait_running
 
 
@@ -33,7 +33,11 @@ def rescale(ctx: StepContext, step: Rescale) -> str:
     # Flink 1.x restarts a rescaled job from the latest checkpoint and, with none yet, from
     # nothing: the planner refuses this, and so do we, as a last line of defence.
     if api.overview().major_minor < (2, 0) and api.checkpoints(job_id).latest_completed is None:
-        raise StateAtRisk(f"job {job_id} has no checkpoint yet: rescaling would lose its state")
+        # Transient: the next pass finds the first checkpoint (or plans a full upgrade).
+        raise GitflinkError(
+            f"job {job_id} has no checkpoint yet: rescaling in place on Flink 1.x would lose "
+            "its state, so it waits for the first checkpoint"
+        )
     ctx.ensure_capacity()
     vertices = api.resource_requirements(job_id)
     ctx.say(f"rescaling job {job_id[:8]} to parallelism {step.parallelism}")
