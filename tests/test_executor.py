@@ -299,3 +299,16 @@ def test_blocked_plan_records_the_reason_once() -> None:
     assert not first.ok and first.changed and not second.changed
     status = world.store.load(APP)
     assert status is not None and status.error == "no savepoint"
+
+
+def test_session_job_created_again_skips_job_ids_its_cluster_already_ran() -> None:
+    world = fake_world()
+    run(world, plan(session_cluster(), Action.DEPLOY, StartCluster(SESSION), target=SESSION))
+    submit = plan(session_job(), Action.DEPLOY, SubmitJob(SESSION_JOB), target=SESSION_JOB)
+    assert run(world, submit).ok
+    api = world.runtime.api_for(SESSION)
+    api.cancel(job_id_for(SESSION_JOB, 1))
+    world.store.delete(SESSION_JOB, "deleted from Git")  # the status, and its generation, are gone
+    result = run(world, submit)
+    assert result.ok, result.error
+    assert [j.job_id for j in api.running_jobs()] == [job_id_for(SESSION_JOB, 2)]

@@ -29,6 +29,11 @@ def submit_job(ctx: StepContext, step: SubmitJob) -> str:
     if existing is None or existing in TERMINAL:
         job.generation += 1
         job.job_id = job_id_for(ctx.resource, job.generation)
+        # A resource deleted and created again restarts at generation 1, but a session cluster
+        # remembers the ids it ran and refuses them: skip past every id Flink already knows.
+        while job_state(api, job.job_id) is not None:
+            job.generation += 1
+            job.job_id = job_id_for(ctx.resource, job.generation)
         job.state = None
         job.start_time = None
         if ctx.status.pending is not None:
