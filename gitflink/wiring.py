@@ -11,6 +11,7 @@ from gitflink.adapters.git_source import LocalRepository
 from gitflink.adapters.local_runtime.runtime import LocalRuntime
 from gitflink.adapters.status_file import FileStatusStore
 from gitflink.adapters.system_clock import SystemClock
+from gitflink.core.redaction import is_sensitive
 from gitflink.ports import FlinkApi, GitSource, Ports, StatusStore
 from gitflink.settings import Settings
 
@@ -45,7 +46,7 @@ def local_repository(path: str | Path, ref: str = "HEAD") -> LocalRepository:
 
 
 def file_status_store(settings: Settings) -> FileStatusStore:
-    return FileStatusStore(settings.data_dir)
+    return FileStatusStore(settings.data_dir, is_sensitive=is_sensitive)
 
 
 def local_ports(

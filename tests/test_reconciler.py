@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fakes import FakeWorld, fake_world
 
+from gitflink.adapters.status_file import FileStatusStore
+from gitflink.core import redaction
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.status import LifecycleState
+from gitflink.ports import Ports
 from gitflink.runtime.context import job_id_for
 from gitflink.runtime.reconciler import PassConfig, run_pass
 
@@ -121,3 +126,21 @@ def test_resource_removed_from_git_is_deleted_with_its_cluster() -> None:
     assert world.runtime.find_cluster(CLICKS) is None
     assert world.store.load(CLICKS) is None
     assert world.runtime.find_cluster(ORDERS) is not None
+
+
+def test_secret_in_flink_configuration_is_not_stored_and_does_not_cause_upgrades(
+    tmp_path: Path,
+) -> None:
+    secret = app("orders").replace(
+        b"    state.savepoints.dir:", b"    s3.secret-key: hunter2\n    state.savepoints.dir:"
+    )
+    world = fake_world({"streaming/orders.yaml": secret})
+    store = FileStatusStore(tmp_path, is_sensitive=redaction.is_sensitive)
+    ports = Ports(world.source, world.runtime, world.runtime.api, store, world.clock)
+    assert run_pass(ports).ok
+    assert "hunter2" not in store.path_of(ORDERS).read_text()
+    calls = len(world.journal.calls("flink"))
+    again = run_pass(ports)
+    assert again.ok
+    assert [e.action.value for e in again.executions] == ["none"]
+    assert world.journal.calls("flink")[calls:] == []

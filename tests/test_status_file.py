@@ -69,3 +69,23 @@ def test_unwritable_directory_raises_status_write_error(tmp_path: Path) -> None:
     (tmp_path / "status").write_text("a file where a directory should be")
     with pytest.raises(StatusWriteError):
         FileStatusStore(tmp_path).save(APP, ResourceStatus(), "x")
+
+
+def test_secret_configuration_values_are_stored_only_as_stable_fingerprints(
+    tmp_path: Path,
+) -> None:
+    store = FileStatusStore(tmp_path)
+    spec = {"flinkConfiguration": {"s3.secret-key": "hunter2", "parallelism.default": "2"}}
+    status = ResourceStatus()
+    status.reconciliation.last_applied_spec = spec
+    status.pending = PendingChange(action="upgrade", target_spec=spec)
+    store.save(APP, status, "x")
+    text = store.path_of(APP).read_text()
+    assert "hunter2" not in text
+    loaded = store.load(APP)
+    assert loaded is not None and loaded.reconciliation.last_applied_spec is not None
+    stored = loaded.reconciliation.last_applied_spec["flinkConfiguration"]
+    assert stored["parallelism.default"] == "2"
+    assert stored["s3.secret-key"].startswith("redacted:")
+    store.save(APP, loaded, "saved again")  # a loaded status keeps the same fingerprint
+    assert store.path_of(APP).read_text().count(stored["s3.secret-key"]) == 2

@@ -1,7 +1,8 @@
 """StatusStore on local disk: one JSON file per resource under <data_dir>/status/.
 
 Writes are atomic and durable (temp file, fsync, os.replace, fsync of the directory), because the
-executor treats a returned `save` as a write-ahead log entry.
+executor treats a returned `save` as a write-ahead log entry. Values of sensitive Flink keys are
+written as fingerprints, never in clear (planning compares them through the fingerprint).
 """
 
 from __future__ import annotations
@@ -10,23 +11,34 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from gitflink.model.errors import StatusWriteError
+from gitflink.model.fingerprints import fingerprint, is_fingerprint
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.status import ResourceStatus
 
 SUFFIX = ".json"
+# Used when the composition root passes no rule (it passes core.redaction.is_sensitive).
+_FALLBACK_TERMS = ("password", "secret", "token", "key", "jaas", "credential", "auth")
+
+
+def _fallback_is_sensitive(key: str) -> bool:
+    return any(term in key.lower() for term in _FALLBACK_TERMS)
 
 
 class FileStatusStore:
     """`<root>/<Kind>/<namespace>/<name>.json`, each holding the resource id and its status."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(
+        self, data_dir: Path, *, is_sensitive: Callable[[str], bool] = _fallback_is_sensitive
+    ) -> None:
         self.root = Path(data_dir) / "status"
+        self._is_sensitive = is_sensitive
 
     def path_of(self, resource: ResourceId) -> Path:
         return self.root / resource.kind.value / resource.namespace / f"{resource.name}{SUFFIX}"
@@ -52,7 +64,7 @@ class FileStatusStore:
         document = {
             "resource": str(resource),
             "message": message,
-            "status": status.model_dump(mode="json", by_alias=True, exclude_none=True),
+            "status": self._scrub(status.model_dump(mode="json", by_alias=True, exclude_none=True)),
         }
         path = self.path_of(resource)
         try:
@@ -70,6 +82,21 @@ class FileStatusStore:
             return
         except OSError as error:
             raise StatusWriteError(f"cannot delete status of {resource}: {error}") from error
+
+    def _scrub(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {
+                key: fingerprint(item, key)
+                if isinstance(key, str)
+                and isinstance(item, str)
+                and self._is_sensitive(key)
+                and not is_fingerprint(item)  # already scrubbed (a status loaded back)
+                else self._scrub(item)
+                for key, item in value.items()
+            }
+        if isinstance(value, list):
+            return [self._scrub(item) for item in value]
+        return value
 
     def _read(self, path: Path) -> ResourceStatus | None:
         try:

@@ -7,13 +7,10 @@ time. So the pass first verifies such a job and records the change as applied.
 
 from __future__ import annotations
 
-from pydantic import ValidationError
-
 from gitflink.model.errors import ClusterError, GitflinkError
-from gitflink.model.ids import API_VERSION, Kind, ResourceId
+from gitflink.model.ids import ResourceId
 from gitflink.model.plan import Action, DiffClass, JobPlan
-from gitflink.model.resources import FlinkDeployment
-from gitflink.model.status import PendingChange, ResourceStatus, SnapshotKind, StepOutcome
+from gitflink.model.status import ResourceStatus, SnapshotKind, StepOutcome
 from gitflink.ports import Ports
 from gitflink.runtime.context import StepContext, Timeouts, derived_id, job_id_for, restored_from
 from gitflink.runtime.executor import Execution, succeed
@@ -81,17 +78,13 @@ def finish_interrupted(
         action = Action(pending.action)
     except ValueError:
         action = Action.UPGRADE
-    plan = JobPlan(
-        resource=resource, action=action, diff=DiffClass.NONE, desired=_desired(resource, pending)
-    )
+    plan = JobPlan(resource=resource, action=action, diff=DiffClass.NONE)
     ctx = StepContext(
         ports, plan, status.model_copy(deep=True), pending.revision, progress, timeouts
     )
     try:
         api = ctx.api()
         state = job_state(api, job.job_id)
-        if state is not None and state not in TERMINAL:
-            ctx.ensure_capacity()  # the crash may have come before the cluster grew
     except (ClusterError, GitflinkError):
         return None
     if state is None or state in TERMINAL:
@@ -110,20 +103,3 @@ def finish_interrupted(
     detail = f"job {job_id} was running" + (f", restored from {expected}" if expected else "")
     outcome = StepOutcome(step=STEP, ok=True, detail=detail, at=now)
     return succeed(ctx, [outcome], dict(pending.target_spec))
-
-
-def _desired(resource: ResourceId, pending: PendingChange) -> FlinkDeployment | None:
-    """The pending target as a FlinkDeployment (to size its cluster); None for other kinds."""
-    if resource.kind is not Kind.FLINK_DEPLOYMENT:
-        return None
-    try:
-        return FlinkDeployment.model_validate(
-            {
-                "apiVersion": API_VERSION,
-                "kind": Kind.FLINK_DEPLOYMENT.value,
-                "metadata": {"name": resource.name, "namespace": resource.namespace},
-                "spec": pending.target_spec,
-            }
-        )
-    except ValidationError:
-        return None
