@@ -60,15 +60,15 @@ def run(args: argparse.Namespace) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="gitflink-demo-"))
     settings = dataclasses.replace(Settings.from_env(), data_dir=workdir / "data")
     repo = workdir / "repo"
-    _say(f"copying {args.sample_repo} into a throwaway Git repository {repo}")
-    shutil.copytree(args.sample_repo, repo)
-    _git(repo, "init", "-q", "-b", "main")
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-q", "-m", "sample-repo")
-    ports = wiring.local_ports(settings, wiring.local_repository(repo))
+    runtime = wiring.local_runtime(settings)  # the same clusters the pass starts, for cleanup
     try:
-        return _demo(repo, ports)
-    except (GitflinkError, subprocess.CalledProcessError) as error:
+        _say(f"copying {args.sample_repo} into a throwaway Git repository {repo}")
+        shutil.copytree(args.sample_repo, repo)
+        _git(repo, "init", "-q", "-b", "main")
+        _git(repo, "add", "-A")
+        _git(repo, "commit", "-q", "-m", "sample-repo")
+        return _demo(repo, wiring.local_ports(settings, wiring.local_repository(repo)))
+    except (GitflinkError, OSError, subprocess.CalledProcessError) as error:
         print(f"gitflink demo: {error}", file=sys.stderr)
         return 1
     finally:
@@ -79,8 +79,8 @@ def run(args: argparse.Namespace) -> int:
             )
         else:
             _say("stopping everything the demo started")
-            for handle in ports.runtime.list_clusters():
-                ports.runtime.delete_cluster(handle.resource)
+            for handle in runtime.list_clusters():
+                runtime.delete_cluster(handle.resource)
                 print(f"   stopped {handle.resource.short} (pids {list(handle.pids)})")
             shutil.rmtree(workdir, ignore_errors=True)
         print(f"\ndemo took {time.monotonic() - started:.0f} s")
