@@ -8,7 +8,8 @@ only after Flink shows it (all vertices RUNNING, the restored path equal to the 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, assert_never
 
 from gitflink.model.errors import GitflinkError, Next, StatusWriteError
@@ -58,7 +59,7 @@ class Execution:
     outcomes: tuple[StepOutcome, ...] = ()
     error: str | None = None
     next: Next | None = None
-    changed: bool = field(default=True)
+    changed: bool = True  # False when nothing was written (no steps, a repeated block)
 
     @property
     def summary(self) -> str:
@@ -129,7 +130,7 @@ def execute(
     return succeed(ctx, outcomes, ctx.target_spec())
 
 
-def _now(ctx: StepContext) -> Any:
+def _now(ctx: StepContext) -> datetime:
     return ctx.ports.clock.now()
 
 
