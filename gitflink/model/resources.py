@@ -257,7 +257,9 @@ class FlinkStateSnapshot(Manifest):
 
 
 AnyResource = FlinkDeployment | FlinkSessionJob | FlinkStateSnapshot
-MODEL_BY_KIND: dict[str, type[FlinkDeployment] | type[FlinkSessionJob] | type[FlinkStateSnapshot]] = {
+MODEL_BY_KIND: dict[
+    str, type[FlinkDeployment] | type[FlinkSessionJob] | type[FlinkStateSnapshot]
+] = {
     Kind.FLINK_DEPLOYMENT.value: FlinkDeployment,
     Kind.FLINK_SESSION_JOB.value: FlinkSessionJob,
     Kind.FLINK_STATE_SNAPSHOT.value: FlinkStateSnapshot,
