@@ -7,12 +7,13 @@ savepoint, wait until every vertex RUNNING and the restored path is reported (po
 
 from __future__ import annotations
 
+import hashlib
 import json
 import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -51,6 +52,13 @@ class MemorySource:
 
     def read_tree(self, revision: Revision, roots: Sequence[str]) -> Mapping[str, bytes]:
         return dict(self.files)
+
+    def blob_ids(self, revision: Revision, roots: Sequence[str]) -> Mapping[str, str]:
+        return {path: hashlib.sha1(data).hexdigest() for path, data in self.files.items()}
+
+    def read_blobs(self, ids: Iterable[str]) -> Mapping[str, bytes]:
+        by_id = {hashlib.sha1(data).hexdigest(): data for data in self.files.values()}
+        return {oid: by_id[oid] for oid in ids}
 
 
 def _args(rate: int) -> list[str]:

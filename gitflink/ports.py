@@ -5,7 +5,7 @@ Adapters implement these; fakes in tests implement them too. Nothing here does I
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +44,15 @@ class GitSource(Protocol):
 
     def read_tree(self, revision: Revision, roots: Sequence[str]) -> Mapping[str, bytes]:
         """Manifest files (*.yaml, *.yml) under `roots` at `revision`, by repo-relative path."""
+        ...
+
+    def blob_ids(self, revision: Revision, roots: Sequence[str]) -> Mapping[str, str]:
+        """{path: Git blob id} of exactly the files `read_tree` returns. Equal ids mean equal
+        bytes, so a reader can skip files whose id it has already parsed."""
+        ...
+
+    def read_blobs(self, ids: Iterable[str]) -> Mapping[str, bytes]:
+        """{blob id: bytes} for the ids asked for (as listed by `blob_ids`)."""
         ...
 
 

@@ -7,7 +7,8 @@ against Flink calls (the write-ahead rule) without patching anything.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -152,6 +153,18 @@ class FakeGitSource:
 
     def read_tree(self, revision: Revision, roots: Sequence[str]) -> Mapping[str, bytes]:
         return dict(self.files)
+
+    def blob_ids(self, revision: Revision, roots: Sequence[str]) -> Mapping[str, str]:
+        return {path: git_blob_id(data) for path, data in self.files.items()}
+
+    def read_blobs(self, ids: Iterable[str]) -> Mapping[str, bytes]:
+        by_id = {git_blob_id(data): data for data in self.files.values()}
+        return {oid: by_id[oid] for oid in ids}
+
+
+def git_blob_id(data: bytes) -> str:
+    """The id Git gives these bytes, so fakes list the same ids a repository would."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """One reconciliation pass, the only place the sequence is written out:
 
-fetch -> read_tree -> parse -> validate -> (finish interrupted submissions) -> observe -> plan
+fetch -> read manifests (reading.ManifestReader: only new blobs are parsed, nothing when the
+revision did not move) -> validate -> (finish interrupted submissions) -> observe -> plan
 -> execute (resources in parallel, in the planner's order of phases) -> statuses saved.
 
 `run_pass(ports, config)` is all a caller needs (the CLI's `sync`, the agent loop); the status
@@ -15,23 +16,26 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from gitflink.core import parsing, planning, validation
+from gitflink.core import planning
 from gitflink.core.validators import Validator
 from gitflink.model.errors import GitflinkError, Next, SourceError
 from gitflink.model.ids import ResourceId
 from gitflink.model.plan import Action, JobPlan, Plan
 from gitflink.model.problems import Problem
-from gitflink.model.status import ResourceStatus
+from gitflink.model.status import Condition, ConditionStatus, ResourceStatus
 from gitflink.ports import Ports, Revision
 from gitflink.runtime import conditions
 from gitflink.runtime.context import Timeouts
 from gitflink.runtime.executor import Execution, execute
 from gitflink.runtime.observing import observe
 from gitflink.runtime.progress import Progress, SilentProgress
+from gitflink.runtime.reading import ManifestReader
 from gitflink.runtime.resuming import finish_interrupted, recover_stop_savepoint
 
 log = logging.getLogger(__name__)
 _STOPPING = frozenset({Action.DELETE, Action.SUSPEND, Action.ORPHANED})
+SOURCE = "Source"  # condition type: can the desired state be read from Git?
+SOURCE_PREFIX = "source: "  # marks a status error that came from Git, cleared when Git recovers
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class PassConfig:
     progress: Progress = field(default_factory=SilentProgress)
     timeouts: Timeouts = field(default_factory=Timeouts)
     validators: Sequence[Validator] = ()  # custom validators (plugins), run after the built-in
+    # Parse results by blob id, kept across passes: keep this config for the process's life.
+    reader: ManifestReader = field(default_factory=ManifestReader)
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,7 @@ class PassResult:
     executions: tuple[Execution, ...] = ()
     problems: tuple[Problem, ...] = ()
     error: str | None = None  # the pass could not start (Git unreadable)
+    source_error: SourceError | None = None  # the same, as the exception
 
     @property
     def ok(self) -> bool:
@@ -66,13 +73,14 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         raise SourceError("run_pass needs a Git source in ports.source")
     try:
         revision = ports.source.fetch()
-        files = ports.source.read_tree(revision, config.roots)
+        manifests = config.reader.read(ports.source, revision, config.roots, config.validators)
     except SourceError as error:
-        return PassResult(revision=None, error=str(error))
-    parsed = parsing.parse_files(files)
-    checked = validation.validate(parsed.desired, config.validators, broken=parsed.broken)
-    problems = (*parsed.problems, *checked)
+        # Nothing is planned, so nothing running is touched; statuses say why.
+        _record_source(ports, dict(ports.status.load_all()), error)
+        return PassResult(revision=None, error=str(error), source_error=error)
+    parsed, problems = manifests.parsed, manifests.problems
     statuses = dict(ports.status.load_all())
+    _record_source(ports, statuses, None, revision)
     finished = _finish_interrupted(ports, statuses, config)
     resources = [d.resource for d in parsed.desired]
     observation = observe(ports, resources, statuses)
@@ -95,6 +103,51 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
     done = {e.resource for e in finished}
     executions = [*finished, *(e for e in executed if e.resource not in done or e.outcomes)]
     return PassResult(revision, plan, tuple(executions), tuple(problems))
+
+
+def _record_source(
+    ports: Ports,
+    statuses: dict[ResourceId, ResourceStatus],
+    error: SourceError | None,
+    revision: Revision | None = None,
+) -> None:
+    """The `Source` condition on every recorded resource: False with the reason while Git cannot
+    be read (their deployments keep running as they are), True again once it can. Saved only
+    when it changes, so a long outage or a quiet pass writes nothing. The status's `error`
+    carries the Git error too, unless it already holds the resource's own."""
+    if error is not None:
+        value, reason, message = ConditionStatus.FALSE, error.next.value, str(error)
+    else:
+        assert revision is not None
+        value, reason, message = ConditionStatus.TRUE, "fetched", f"read {revision.short}"
+    now = ports.clock.now()
+    for rid, status in sorted(statuses.items()):
+        previous = next((c for c in status.conditions if c.type == SOURCE), None)
+        if error is None and (previous is None or previous.status is ConditionStatus.TRUE):
+            continue  # the common case: Git was fine and still is
+        if previous is not None and (previous.status, previous.message) == (value, message):
+            continue
+        mine = status.error is None or status.error.startswith(SOURCE_PREFIX)
+        if mine:
+            status.error = None if error is None else f"{SOURCE_PREFIX}{message}"
+        moved = previous is None or previous.status is not value
+        condition = Condition(
+            type=SOURCE,
+            status=value,
+            reason=reason,
+            message=message,
+            last_transition_time=now
+            if moved or previous is None
+            else previous.last_transition_time,
+        )
+        status.conditions = [c for c in status.conditions if c.type != SOURCE] + [condition]
+        what = f"Git unreadable: {message}" if error is not None else "Git readable again"
+        try:
+            ports.status.save(rid, status, f"{rid.short}: {what}")
+        except GitflinkError as failure:
+            log.warning("%s: could not record the source state: %s", rid, failure)
+            continue
+        statuses[rid] = status
 
 
 def _finish_interrupted(

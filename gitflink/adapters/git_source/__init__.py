@@ -30,6 +30,14 @@ def _selected(path: str, wanted: list[PurePosixPath]) -> bool:
     return not wanted or any(p == w or w in p.parents for w in wanted)
 
 
+def _read_blob(repo: git.Repo, oid: str) -> bytes:
+    try:
+        data: bytes = repo.odb.stream(bytes.fromhex(oid)).read()
+    except (ValueError, git.BadName, git.BadObject) as error:
+        raise SourceError(f"blob {oid} is not in the repository") from error
+    return data
+
+
 class LocalRepository:
     """A repository on this machine, read at any revision straight from the object store."""
 
@@ -56,14 +64,27 @@ class LocalRepository:
     def fetch(self) -> Revision:
         return self.resolve(self.ref)
 
-    def read_tree(self, revision: Revision, roots: Sequence[str]) -> Mapping[str, bytes]:
-        tree = self._repo.commit(revision.sha).tree
+    def _blobs(self, revision: Revision, roots: Sequence[str]) -> list[git.Blob]:
+        try:
+            tree = self._repo.commit(revision.sha).tree
+        except (git.BadName, ValueError) as error:
+            raise SourceError(f"unknown revision {revision.sha!r}") from error
         wanted = _wanted(roots)
-        files: dict[str, bytes] = {}
-        for item in tree.traverse():
-            if isinstance(item, git.Blob) and _selected(str(item.path), wanted):
-                files[str(item.path)] = item.data_stream.read()
-        return files
+        return [
+            item
+            for item in tree.traverse()
+            if isinstance(item, git.Blob) and _selected(str(item.path), wanted)
+        ]
+
+    def blob_ids(self, revision: Revision, roots: Sequence[str]) -> Mapping[str, str]:
+        """{path: blob id} of the manifests `read_tree` returns (tree entries, no blob reads)."""
+        return {str(item.path): item.hexsha for item in self._blobs(revision, roots)}
+
+    def read_blobs(self, ids: Iterable[str]) -> Mapping[str, bytes]:
+        return {oid: _read_blob(self._repo, oid) for oid in ids}
+
+    def read_tree(self, revision: Revision, roots: Sequence[str]) -> Mapping[str, bytes]:
+        return {str(item.path): item.data_stream.read() for item in self._blobs(revision, roots)}
 
 
 class GitSource:
@@ -227,8 +248,7 @@ class GitSource:
             for oid in ids:
                 data = self._contents.get(oid)
                 if data is None:
-                    data = self._repo.odb.stream(bytes.fromhex(oid)).read()
-                    self._contents[oid] = data
+                    data = self._contents[oid] = _read_blob(self._repo, oid)
                 result[oid] = data
         return result
 
