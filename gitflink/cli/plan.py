@@ -1,20 +1,29 @@
-"""`gitflink plan --base REV --head REV`: what merging would do to each Flink job, read straight
-from Git (no checkout). Exit 0 planned, 1 problems or errors, 3 when --fail-on matches."""
+"""`gitflink plan`: what merging would do to each Flink job, read straight from Git (no checkout).
+
+The baseline is what is deployed when a status store is given (`--data-dir`, `--status-repo`),
+else the spec at `--base`. Exit 0 planned, 1 problems or errors, 3 when --fail-on matches."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from gitflink.adapters.git_source import LocalRepository
-from gitflink.core import plan_rendering, planning, planning_baseline
+from gitflink.adapters.status_file import FileStatusStore
+from gitflink.cli import status as status_cli
+from gitflink.core import plan_rendering, planning, planning_baseline, recorded
 from gitflink.core.parsing import ParseResult, parse_files
+from gitflink.core.redaction import is_sensitive
 from gitflink.core.validation import validate
 from gitflink.model.errors import GitflinkError
+from gitflink.model.ids import ResourceId
 from gitflink.model.plan import Baseline, DiffClass, Downtime, Plan
 from gitflink.model.resources import FlinkSessionJob
+from gitflink.model.status import ResourceStatus
+from gitflink.ports import StatusStore
 
 EXIT_PLANNED, EXIT_PROBLEMS, EXIT_FAIL_ON = 0, 1, 3
 RENDERERS = {
@@ -28,13 +37,14 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "plan",
         help="show what a change would do to each Flink job (for pull-request review)",
-        description="Plan the change from --base to --head: per resource, the action, upgrade "
-        "mode, whether state is lost, downtime and ordered steps. Reads both revisions "
-        "straight from Git; the baseline is the spec at --base.",
+        description="Plan the change to --head: per resource, the action, upgrade mode, "
+        "whether state is lost, downtime and ordered steps, read straight from Git. The "
+        "baseline is what is deployed when a status store is given (--data-dir for the "
+        "embedded runtime, --status-repo for the status branch), else the spec at --base.",
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="limit to these paths")
     parser.add_argument("--repo", default=".", help="Git repository (default: current dir)")
-    parser.add_argument("--base", required=True, help="base revision (the deployed state)")
+    parser.add_argument("--base", help="base revision, taken as deployed (no status store)")
     parser.add_argument("--head", default="HEAD", help="revision to plan (default: HEAD)")
     parser.add_argument("-o", "--output", choices=tuple(RENDERERS), default="text")
     parser.add_argument(
@@ -47,12 +57,28 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="plan resources removed from Git as orphaned instead of deleted",
     )
+    deployed = parser.add_mutually_exclusive_group()
+    deployed.add_argument(
+        "--data-dir", help="plan against what is deployed: the embedded runtime's status files"
+    )
+    deployed.add_argument(
+        "--status-repo", help="plan against what is deployed: the status branch of this Git URL"
+    )
+    parser.add_argument("--status-branch", help="with --status-repo (default: gitflink/status)")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    store = _status_store(args)
+    if store is None and args.base is None:
+        print("gitflink plan: give --base, or --data-dir/--status-repo", file=sys.stderr)
+        return EXIT_PROBLEMS
+    prune = not args.no_prune
     try:
-        plan = plan_revisions(args.repo, args.base, args.head, args.paths, prune=not args.no_prune)
+        if store is not None:
+            plan = plan_deployed(args.repo, args.head, store.load_all(), args.paths, prune=prune)
+        else:
+            plan = plan_revisions(args.repo, args.base, args.head, args.paths, prune=prune)
     except GitflinkError as error:
         print(f"gitflink plan: {error}", file=sys.stderr)
         return EXIT_PROBLEMS
@@ -62,6 +88,45 @@ def run(args: argparse.Namespace) -> int:
     if args.fail_on and fails_on(plan, args.fail_on):
         return EXIT_FAIL_ON
     return EXIT_PLANNED
+
+
+def _status_store(args: argparse.Namespace) -> StatusStore | None:
+    if args.data_dir:
+        return FileStatusStore(Path(args.data_dir), is_sensitive=is_sensitive)
+    if args.status_repo:
+        settings = status_cli.settings_from(
+            argparse.Namespace(
+                repo=args.status_repo, status_repo=None, status_branch=args.status_branch
+            )
+        )
+        return status_cli.git_status_store(settings)
+    return None
+
+
+def plan_deployed(
+    repo_path: str,
+    head: str,
+    statuses: Mapping[ResourceId, ResourceStatus],
+    paths: Sequence[str] = (),
+    *,
+    prune: bool = True,
+) -> Plan:
+    """Plan --head against what the status store says is deployed. Every file at --head is
+    read: any resource may differ from what runs, whatever the last commit touched."""
+    repo = LocalRepository(repo_path)
+    head_rev = repo.resolve(head)
+    parsed = parse_files(repo.read_tree(head_rev, paths))
+    problems = [*parsed.problems, *validate(parsed.desired, broken=parsed.broken)]
+    problems.sort(key=lambda p: (p.file, p.line, p.column))
+    return planning.plan_changes(
+        parsed.desired,
+        recorded.observed_from_status(statuses),
+        prune=prune,
+        problems=problems,
+        baseline=Baseline.DEPLOYED,
+        head=head_rev.sha,
+        notes=["job states are as last recorded in status; Flink itself was not asked"],
+    )
 
 
 def plan_revisions(

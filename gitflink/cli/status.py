@@ -15,6 +15,7 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from gitflink.adapters.git_source.access import GitCredentials, git_env, split_url
+from gitflink.adapters.status_file import FileStatusStore
 from gitflink.adapters.status_git import GitStatusStore
 from gitflink.core.redaction import is_sensitive
 from gitflink.model.errors import GitflinkError
@@ -23,8 +24,8 @@ from gitflink.model.status import ResourceStatus
 from gitflink.settings import Settings
 
 
-def add_git_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--repo", required=True, help="Git URL or local path")
+def add_git_arguments(parser: argparse.ArgumentParser, *, repo_required: bool = True) -> None:
+    parser.add_argument("--repo", required=repo_required, help="Git URL or local path")
     parser.add_argument("--status-repo", help="where the status branch lives (default: --repo)")
     parser.add_argument("--status-branch", help="default: gitflink/status")
     parser.add_argument("--cache-dir", help="where Git caches live (default: XDG cache)")
@@ -70,8 +71,14 @@ def git_status_store(settings: Settings) -> GitStatusStore:
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("status", help="show resource status from the status branch")
-    add_git_arguments(parser)
+    parser = subparsers.add_parser(
+        "status",
+        help="show resource status from the status branch (or the embedded runtime's files)",
+    )
+    add_git_arguments(parser, repo_required=False)
+    parser.add_argument(
+        "--data-dir", help="read the embedded runtime's status files instead (`gitflink sync`)"
+    )
     parser.add_argument("-o", "--output", choices=("table", "json", "yaml"), default="table")
     parser.set_defaults(handler=run)
 
@@ -116,9 +123,14 @@ def render_table(table: list[dict[str, str]]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = settings_from(args)
+    if (args.repo is None) == (args.data_dir is None):
+        print("gitflink status: give --repo (status branch) or --data-dir", file=sys.stderr)
+        return 2
     try:
-        statuses = git_status_store(settings).load_all()
+        if args.data_dir is not None:
+            statuses = FileStatusStore(Path(args.data_dir), is_sensitive=is_sensitive).load_all()
+        else:
+            statuses = git_status_store(settings_from(args)).load_all()
     except GitflinkError as error:
         print(f"gitflink status: {error}", file=sys.stderr)
         return 1
