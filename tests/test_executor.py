@@ -248,7 +248,7 @@ def test_rescale_in_place_sets_parallelism_and_waits_for_it() -> None:
     assert [j.job_id for j in api.running_jobs()] == [job_id]
 
 
-def test_rescale_on_flink_1_without_checkpoint_waits_for_one() -> None:
+def test_rescale_on_flink_1_without_checkpoint_is_refused_for_the_next_pass_to_replan() -> None:
     world = fake_world()
     deployed(world)
     result = run(world, plan(app(parallelism=4), Action.SCALE, Rescale(APP, 4)))

@@ -1,7 +1,8 @@
 """A baseline without a status store: what the base revision says is deployed, assumed healthy.
 
 Used by `gitflink plan` on a pull request: each job is assumed to run as the base revision
-specifies (running or suspended) and to be able to take a savepoint.
+specifies (running or suspended), to be able to take a savepoint and to have completed a
+checkpoint.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from gitflink.model.status import (
 # Stands for the savepoint or checkpoint a suspend would have recorded; never executed, since
 # the executor always plans from the real status.
 ASSUMED_SNAPSHOT = "<savepoint or checkpoint recorded at suspend>"
+# A healthy running job has completed a checkpoint; with none, a pass plans a rescale on Flink
+# 1.x as a full upgrade instead (planning_scale), and the plan's note names this assumption.
+ASSUMED_CHECKPOINT = "<the running job's latest checkpoint, assumed>"
 
 
 def observed_from_revision(
@@ -59,7 +63,12 @@ def assumed(resource: AnyResource, revision: str | None = None) -> Observed:
         applied_revision=revision,
     )
     live = (
-        LiveJob(job_id=str(resource.id), state="RUNNING", all_vertices_running=True)
+        LiveJob(
+            job_id=str(resource.id),
+            state="RUNNING",
+            all_vertices_running=True,
+            latest_checkpoint=ASSUMED_CHECKPOINT,
+        )
         if job is not None and running
         else None
     )

@@ -121,21 +121,20 @@ class JobContext:
         return None if value is None else diffing.flink_text(value)
 
     def flink_version(self) -> tuple[int, int] | None:
-        declared: FlinkVersion | None = None
-        if isinstance(self.spec, FlinkDeploymentSpec):
-            declared = self.spec.flink_version
-        elif self.cluster is not None:
-            declared = self.cluster.flink_version
-        if declared is not None:
-            return declared.major_minor
+        """The version that runs: as the cluster reports it, else as the spec declares it."""
         reported = self.observed.flink_version
         if reported:
             try:
                 major, minor = reported.split(".")[:2]
                 return int(major), int(minor)
             except ValueError:
-                return None
-        return None
+                pass
+        declared: FlinkVersion | None = None
+        if isinstance(self.spec, FlinkDeploymentSpec):
+            declared = self.spec.flink_version
+        elif self.cluster is not None:
+            declared = self.cluster.flink_version
+        return declared.major_minor if declared is not None else None
 
     def cluster_restart(self) -> list[Step]:
         """Cluster steps around a job restart: restart it only for cluster-level changes."""

@@ -7,7 +7,8 @@ whose state cannot be carried gets a BLOCKED plan that says why (docs/planning.m
 from __future__ import annotations
 
 from gitflink.core import planning_restore as restoring
-from gitflink.core.planning_context import SCHEDULER_KEY, JobContext
+from gitflink.core import planning_scale
+from gitflink.core.planning_context import JobContext
 from gitflink.model.diffkind import DiffKind
 from gitflink.model.plan import (
     Action,
@@ -25,12 +26,10 @@ from gitflink.model.plan import (
 )
 from gitflink.model.resources import UpgradeMode
 
-PARALLELISM = "spec.job.parallelism"
 FLINK_VERSION = "spec.flinkVersion"
 RESTART_NONCES = ("spec.restartNonce",)
 SAVEPOINT_NONCE = "spec.job.savepointTriggerNonce"
 CHECKPOINT_NONCE = "spec.job.checkpointTriggerNonce"
-IN_PLACE_MINIMUM = (1, 18)
 
 
 def plan_new(ctx: JobContext) -> JobPlan:
@@ -112,25 +111,17 @@ def _triggered_snapshots(ctx: JobContext) -> tuple[Step, ...]:
 
 
 def _scale(ctx: JobContext) -> JobPlan:
-    """In place through the adaptive scheduler when Flink can; otherwise a full upgrade."""
-    scaled = [c.path for c in ctx.changes if c.kind is DiffKind.SCALE]
-    parallelism = ctx.job.parallelism if ctx.job else None
-    version = ctx.flink_version()
-    adaptive = (ctx.config(SCHEDULER_KEY) or "").lower() == "adaptive"
-    reason = None
-    if scaled != [PARALLELISM] or parallelism is None:
-        reason = "only job.parallelism can change in place"
-    elif version is None or version < IN_PLACE_MINIMUM:
-        reason = "in-place rescale needs Flink 1.18 or later"
-    elif not adaptive:
-        reason = f"in-place rescale needs {SCHEDULER_KEY}: adaptive"
-    elif not ctx.live_running:
-        reason = "the job is not running"
-    if reason is None and parallelism is not None:
-        steps = (*_triggered_snapshots(ctx), Rescale(ctx.resource, parallelism))
-        return ctx.plan(Action.SCALE, steps, downtime=Downtime.RESCALE)
-    ctx.notes.append(f"rescale by restart: {reason}")
-    return upgrade(ctx, Action.SCALE)
+    """In place when Flink can do it without losing state; otherwise a full upgrade."""
+    found = planning_scale.in_place(ctx, checkpoint_first=ctx.nonce_set(CHECKPOINT_NONCE))
+    if isinstance(found, planning_scale.Refusal):
+        (ctx.risks if found.state else ctx.notes).append(f"rescale by restart: {found.reason}")
+        return upgrade(ctx, Action.SCALE)
+    rescales = any(isinstance(step, Rescale) for step in found)
+    return ctx.plan(
+        Action.SCALE,
+        (*_triggered_snapshots(ctx), *found),
+        downtime=Downtime.RESCALE if rescales else Downtime.NONE,
+    )
 
 
 def upgrade(ctx: JobContext, action: Action) -> JobPlan:

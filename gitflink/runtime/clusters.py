@@ -31,12 +31,13 @@ def rescale(ctx: StepContext, step: Rescale) -> str:
         raise FlinkApiError(f"{ctx.resource.short}: no job recorded to rescale")
     api = ctx.api()
     # Flink 1.x restarts a rescaled job from the latest checkpoint and, with none yet, from
-    # nothing: the planner refuses this, and so do we, as a last line of defence.
+    # nothing. The planner plans a full upgrade then; this guard covers a plan made on stale
+    # observations (a checkpoint that expired in between).
     if api.overview().major_minor < (2, 0) and api.checkpoints(job_id).latest_completed is None:
-        # Transient: the next pass finds the first checkpoint (or plans a full upgrade).
+        # Transient: the next pass observes no checkpoint and plans a full upgrade instead.
         raise GitflinkError(
             f"job {job_id} has no checkpoint yet: rescaling in place on Flink 1.x would lose "
-            "its state, so it waits for the first checkpoint"
+            "its state; the next pass upgrades it per upgradeMode instead"
         )
     ctx.ensure_capacity()
     vertices = api.resource_requirements(job_id)
