@@ -7,7 +7,9 @@ import threading
 from pathlib import Path
 
 from gitflink.adapters.flink_rest import FlinkRest
+from gitflink.adapters.git_source import GitSource as RemoteRepository
 from gitflink.adapters.git_source import LocalRepository
+from gitflink.adapters.git_source.access import GitCredentials, is_remote
 from gitflink.adapters.local_runtime.runtime import LocalRuntime
 from gitflink.adapters.status_file import FileStatusStore
 from gitflink.adapters.system_clock import SystemClock
@@ -43,6 +45,38 @@ def local_runtime(settings: Settings) -> LocalRuntime:
 
 def local_repository(path: str | Path, ref: str = "HEAD") -> LocalRepository:
     return LocalRepository(path, ref)
+
+
+def git_credentials(settings: Settings) -> GitCredentials:
+    return GitCredentials(
+        token=settings.git_token,
+        username=settings.git_username,
+        password=settings.git_password,
+        ssh_key=settings.git_ssh_key,
+        known_hosts=settings.git_known_hosts,
+    )
+
+
+def remote_repository(settings: Settings, url: str, ref: str | None = None) -> RemoteRepository:
+    """Follows `ref` (default: the remote's HEAD) of `url` in a shallow cache under the cache
+    dir, with the credentials and signature keyring from settings."""
+    return RemoteRepository(
+        url,
+        cache_dir=settings.cache_dir,
+        ref=ref,
+        credentials=git_credentials(settings),
+        verify_keyring=settings.verify_keyring,
+    )
+
+
+def source_for(settings: Settings, repo: str, ref: str | None = None) -> GitSource:
+    """A URL (https, ssh, git@, file://) is fetched into the cache; a local path is read in
+    place at `ref` (default HEAD), so unpushed commits of a checkout can be synced too.
+    Raises SourceError for a path that is not a repository."""
+    if is_remote(repo) or settings.verify_keyring is not None:
+        # Signatures are checked on fetch, so a local path under verification is fetched too.
+        return remote_repository(settings, repo, ref)
+    return local_repository(repo, ref or "HEAD")
 
 
 def file_status_store(settings: Settings) -> FileStatusStore:

@@ -1,5 +1,6 @@
-"""`gitflink sync --repo PATH`: one reconciliation pass of a local Git repository against Flink
-clusters on this machine. Prints one line per resource; exit 0 when everything applied, else 1."""
+"""`gitflink sync --repo URL|PATH [--branch NAME] [--path DIR]...`: one reconciliation pass of a
+Git repository (remote or local) against Flink clusters on this machine. Prints one line per
+resource; exit 0 when everything applied, else 1."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from gitflink.model.errors import GitflinkError
 from gitflink.model.ids import Kind
 from gitflink.ports import Ports
 from gitflink.runtime import progress as progress_output
+from gitflink.runtime.reading import ManifestReader
 from gitflink.runtime.reconciler import PassConfig, PassResult, run_pass
 from gitflink.runtime.validator_loading import load_validators
 from gitflink.settings import Settings
@@ -26,13 +28,24 @@ EXIT_OK, EXIT_FAILED = 0, 1
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "sync",
-        help="apply a local Git repository to Flink clusters on this machine (one pass)",
+        help="apply a Git repository to Flink clusters on this machine (one pass)",
         description="Plan and execute once: start clusters, deploy, upgrade (savepoint, "
         "last-state, stateless), suspend, resume and delete jobs so that what runs matches "
-        "the repository's revision. Status goes to <data-dir>/status/.",
+        "the repository's revision. Status goes to <data-dir>/status/. Credentials for "
+        "remote repositories come from the environment (GITFLINK_GIT_TOKEN, "
+        "GITFLINK_GIT_SSH_KEY, ...): see docs/git.md.",
     )
-    parser.add_argument("--repo", required=True, help="a local Git repository")
-    parser.add_argument("--ref", default="HEAD", help="revision to apply (default: HEAD)")
+    parser.add_argument(
+        "--repo",
+        required=True,
+        help="Git URL (https://, ssh://, git@host:path, file://) or a local repository path",
+    )
+    parser.add_argument(
+        "--branch",
+        "--ref",
+        dest="branch",
+        help="branch, tag or commit to apply (default: the remote's HEAD; HEAD for a local path)",
+    )
     parser.add_argument(
         "--path",
         action="append",
@@ -42,6 +55,8 @@ def register(subparsers: Any) -> None:
         help="only manifests under this repository folder (repeatable)",
     )
     parser.add_argument("--data-dir", type=Path, help="clusters and status (GITFLINK_DATA_DIR)")
+    parser.add_argument("--cache-dir", type=Path, help="Git caches (GITFLINK_CACHE_DIR)")
+    parser.add_argument("--verify-signatures", metavar="KEYRING", help="GNUPGHOME of trusted keys")
     parser.add_argument(
         "--no-prune",
         action="store_true",
@@ -53,10 +68,16 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    if args.data_dir is not None:
-        settings = dataclasses.replace(settings, data_dir=args.data_dir)
+    changes: dict[str, Any] = {"repo": args.repo, "branch": args.branch, "paths": tuple(args.paths)}
+    for name in ("data_dir", "cache_dir"):
+        if getattr(args, name) is not None:
+            changes[name] = getattr(args, name)
+    if args.verify_signatures:
+        changes["verify_keyring"] = Path(args.verify_signatures)
+    settings = dataclasses.replace(settings, **changes)
     try:
-        ports = wiring.local_ports(settings, wiring.local_repository(args.repo, args.ref))
+        source = wiring.source_for(settings, args.repo, args.branch)
+        ports = wiring.local_ports(settings, source)
     except GitflinkError as error:
         print(f"gitflink sync: {error}", file=sys.stderr)
         return EXIT_FAILED
@@ -65,8 +86,16 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
-def sync(ports: Ports, paths: Sequence[str], *, prune: bool = True, workers: int = 4) -> PassResult:
-    """One pass with live progress on stderr (rich on a terminal, plain lines otherwise)."""
+def sync(
+    ports: Ports,
+    paths: Sequence[str],
+    *,
+    prune: bool = True,
+    workers: int = 4,
+    reader: ManifestReader | None = None,
+) -> PassResult:
+    """One pass with live progress on stderr (rich on a terminal, plain lines otherwise). Pass
+    the same `reader` to several calls so unchanged files are not parsed again."""
     loaded = load_validators()
     display = progress_output.for_stream(sys.stderr)
     config = PassConfig(
@@ -75,6 +104,7 @@ def sync(ports: Ports, paths: Sequence[str], *, prune: bool = True, workers: int
         max_workers=workers,
         progress=display,
         validators=loaded.validators,
+        reader=reader or ManifestReader(),
     )
     live = display if isinstance(display, progress_output.LiveProgress) else None
     with live or contextlib.nullcontext():

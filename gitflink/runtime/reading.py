@@ -5,11 +5,12 @@ did not move."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from gitflink.core import parsing, validation
 from gitflink.core.validators import Validator
+from gitflink.model.ids import ResourceId
 from gitflink.model.problems import Problem
 from gitflink.ports import GitSource, Revision
 
@@ -20,6 +21,9 @@ class Manifests:
 
     parsed: parsing.ParseResult
     problems: tuple[Problem, ...]
+    # The file each resource was last seen in, this revision or an earlier one still in the
+    # tree: a file that stops parsing then holds back the deletion of what it declared.
+    known_files: Mapping[ResourceId, str] = field(default_factory=dict)
 
 
 class ManifestReader:
@@ -29,6 +33,7 @@ class ManifestReader:
     def __init__(self) -> None:
         self._files: dict[tuple[str, str], parsing.ParseResult] = {}
         self._last: tuple[tuple[object, ...], Manifests] | None = None
+        self._seen: dict[ResourceId, str] = {}
         self._lock = threading.Lock()
         self.parses = 0  # files parsed since creation: tests and the benchmark read it
         self.listings = 0  # times blob ids were listed (0 on a pass at an unchanged revision)
@@ -57,7 +62,10 @@ class ManifestReader:
             self._files = {pair: self._files[pair] for pair in wanted}
             parsed = merge(self._files[(path, ids[path])] for path in sorted(ids))
             checked = validation.validate(parsed.desired, validators, broken=parsed.broken)
-            manifests = Manifests(parsed, (*parsed.problems, *checked))
+            seen = {rid: path for rid, path in self._seen.items() if path in ids}
+            seen.update((d.id, d.file) for d in parsed.desired)
+            self._seen = seen
+            manifests = Manifests(parsed, (*parsed.problems, *checked), dict(seen))
             self._last = (key, manifests)
             return manifests
 

@@ -11,7 +11,7 @@ store behind `ports.status` may be the file store or the Git status branch.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import groupby
@@ -29,7 +29,7 @@ from gitflink.runtime.context import Timeouts
 from gitflink.runtime.executor import Execution, execute
 from gitflink.runtime.observing import observe
 from gitflink.runtime.progress import Progress, SilentProgress
-from gitflink.runtime.reading import ManifestReader
+from gitflink.runtime.reading import ManifestReader, Manifests
 from gitflink.runtime.resuming import finish_interrupted, recover_stop_savepoint
 
 log = logging.getLogger(__name__)
@@ -90,8 +90,9 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         prune=config.prune,
         problems=problems,
         head=revision.sha,
+        known_files=_known_files(manifests, statuses),
     )
-    _record_problems(ports, statuses, problems, revision)
+    _record_problems(ports, statuses, problems, revision, manifests.known_files)
     executed = _execute(
         ports,
         plan,
@@ -103,6 +104,20 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
     done = {e.resource for e in finished}
     executions = [*finished, *(e for e in executed if e.resource not in done or e.outcomes)]
     return PassResult(revision, plan, tuple(executions), tuple(problems))
+
+
+def _known_files(
+    manifests: Manifests, statuses: Mapping[ResourceId, ResourceStatus]
+) -> dict[ResourceId, str]:
+    """Where each resource was declared, so that a file Git cannot parse holds back the
+    deletion of what it declared. A deployed resource whose file is unknown (first pass after a
+    restart) may be in any broken file: it is held too, never deleted on a guess."""
+    known = dict(manifests.known_files)
+    broken = sorted({p.file for p in manifests.problems if p.is_error and p.resource is None})
+    if broken:
+        for rid in statuses:
+            known.setdefault(rid, broken[0])
+    return known
 
 
 def _record_source(
@@ -182,12 +197,21 @@ def _record_problems(
     statuses: dict[ResourceId, ResourceStatus],
     problems: Sequence[Problem],
     revision: Revision,
+    known_files: Mapping[ResourceId, str],
 ) -> None:
-    """An invalid resource is skipped; its problems go into its own status (if it has one)."""
+    """An invalid resource is skipped; its problems go into its own status. A file too broken
+    to name its resources reports to the recorded resources last seen in it."""
     by_resource: dict[ResourceId, list[Problem]] = {}
+    in_file: dict[str, list[ResourceId]] = {}
+    for rid, path in known_files.items():
+        if rid in statuses:
+            in_file.setdefault(path, []).append(rid)
     for problem in problems:
-        if problem.is_error and problem.resource is not None:
-            by_resource.setdefault(problem.resource, []).append(problem)
+        if not problem.is_error:
+            continue
+        owners = [problem.resource] if problem.resource else in_file.get(problem.file, [])
+        for owner in owners:
+            by_resource.setdefault(owner, []).append(problem)
     for rid, found in by_resource.items():
         status = statuses.get(rid) or ResourceStatus()
         message = "; ".join(str(p) for p in found)

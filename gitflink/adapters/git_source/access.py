@@ -43,10 +43,15 @@ def is_ssh(url: str) -> bool:
     return url.startswith("ssh://") or bool(_SCP_LIKE.match(url))
 
 
+def is_remote(url: str) -> bool:
+    """A URL (`https://`, `ssh://`, `file://`, `git@host:path`) rather than a local path."""
+    return "://" in url or bool(_SCP_LIKE.match(url))
+
+
 def split_url(url: str) -> tuple[str, GitCredentials]:
     """(url without userinfo secrets, credentials found in it). Local paths become file://
     URLs so that shallow fetches work (git ignores --depth for plain local paths)."""
-    if "://" not in url and not _SCP_LIKE.match(url):
+    if not is_remote(url):
         return Path(url).expanduser().resolve().as_uri(), GitCredentials()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or parts.password is None:
