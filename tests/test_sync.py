@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fakes import fake_world
+from gitrepos import Remote
 from test_reconciler import app
 
 from gitflink.cli import main
@@ -60,3 +61,40 @@ def test_sync_command_with_nothing_to_do_exits_0(
     code = main(["sync", "--repo", str(repo), "--data-dir", str(tmp_path / "data")])
     assert code == 0
     assert "synced revision" in capsys.readouterr().out
+
+
+def test_sync_command_follows_a_branch_of_a_file_url_remote(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    remote = Remote(tmp_path)
+    remote.commit({"README.md": "hi\n", "elsewhere/bad.yaml": app("bad", parallelism=0).decode()})
+    remote.push()
+    release = remote.commit({"apps/README.md": "manifests go here\n"}, "release")
+    remote.push("HEAD:release")
+    args = ["--data-dir", str(tmp_path / "data"), "--cache-dir", str(tmp_path / "cache")]
+    code = main(["sync", "--repo", remote.url, "--branch", "release", "--path", "apps", *args])
+    assert code == 0
+    assert f"synced revision {release[:7]}" in capsys.readouterr().out
+
+
+def test_sync_command_reports_problems_read_from_a_remote_and_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    remote = Remote(tmp_path)
+    remote.commit({"apps/orders.yaml": app("orders", parallelism=0).decode()})
+    remote.push()
+    args = ["--data-dir", str(tmp_path / "data"), "--cache-dir", str(tmp_path / "cache")]
+    assert main(["sync", "--repo", remote.url, "--path", "apps", *args]) == 1
+    out = capsys.readouterr().out
+    assert "apps/orders.yaml:" in out and "parallelism" in out
+
+
+def test_sync_command_exits_1_when_the_branch_does_not_exist_on_the_remote(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    remote = Remote(tmp_path)
+    remote.commit({"README.md": "hi\n"})
+    remote.push()
+    args = ["--data-dir", str(tmp_path / "data"), "--cache-dir", str(tmp_path / "cache")]
+    assert main(["sync", "--repo", remote.url, "--branch", "gone", *args]) == 1
+    assert "'gone' not found" in capsys.readouterr().out
