@@ -1,5 +1,6 @@
 """Passes against real Flink 1.20 and 2.3: every kind of change a FlinkDeployment goes through,
-and a session cluster with two session jobs."""
+a rescale on Flink 1.x before and after its first checkpoint, and a session cluster with two
+session jobs."""
 
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ from sync_flink_support import (
 
 from gitflink.adapters.local_runtime import LocalRuntime
 from gitflink.model.ids import Kind, ResourceId
-from gitflink.model.plan import Action
+from gitflink.model.plan import Action, Downtime, JobPlan
 from gitflink.model.status import LifecycleState, SnapshotTrigger
-from gitflink.runtime.context import job_id_for
+from gitflink.ports import FlinkApi
+from gitflink.runtime.context import job_id_for, same_path
 from gitflink.runtime.reconciler import PassResult
 
 pytestmark = [pytest.mark.flink, pytest.mark.slow]
@@ -166,3 +168,68 @@ def test_session_cluster_runs_two_session_jobs_and_upgrades_one(
     world.commit({})
     world.sync()
     assert local_runtime.find_cluster(cluster) is None
+
+
+def test_rescale_on_flink_1_is_in_place_only_once_a_checkpoint_exists(
+    local_runtime: LocalRuntime, tmp_path: Path
+) -> None:
+    """Flink 1.x restarts a rescaled job from its latest checkpoint, and from nothing when there
+    is none yet: gitflink upgrades with a savepoint then, and rescales in place afterwards."""
+    name = "rescale-v1-20"
+    rid = ResourceId(Kind.FLINK_DEPLOYMENT, "it", name)
+    # --checkpoint-interval 0: no periodic checkpoints, so none exists until one is requested.
+    args = ["--rate", "100", "--keys", "16", "--checkpoint-interval", "0"]
+
+    def manifest(**changes: object) -> dict[str, bytes]:
+        doc = app_manifest("v1_20", name, args=args, **changes)  # type: ignore[arg-type]
+        return {f"it/{name}.yaml": yaml_bytes(doc)}
+
+    world = flink_world(local_runtime, tmp_path, manifest())
+    world.sync()
+    first = job_id_for(rid, 1)
+    api = world.api(rid)
+    wait_counting(api, first, 5)
+    assert api.checkpoints(first).latest_completed is None
+
+    # No checkpoint: a savepoint upgrade at the new parallelism instead of an in-place rescale.
+    world.commit(manifest(parallelism=3))
+    plan = _plan(world.sync(), rid)
+    assert (plan.action, plan.downtime) == (Action.SCALE, Downtime.RESTART)
+    assert any("would lose its state" in risk for risk in plan.risks), plan.risks
+    second = job_id_for(rid, 2)
+    assert world.running_jobs(rid) == [second]
+    savepoint = world.status(rid).job_status.last_savepoint
+    restored = api.checkpoints(second).restored
+    assert savepoint is not None and same_path(restored, savepoint.path)
+    assert {v.parallelism for v in api.job_details(second).vertices} == {3}
+    started = wait_for(lambda: _started(api, second, above=1), 60.0, "restored counter")
+
+    # A checkpoint on request, then the rescale runs in place: same job, restored from it.
+    wait_counting(api, second, started + 50)  # counts grow past what the savepoint held
+    world.commit(manifest(parallelism=3, checkpointTriggerNonce=1))
+    world.sync()
+    checkpoint = world.status(rid).job_status.last_checkpoint
+    assert checkpoint is not None and api.checkpoints(second).latest_completed is not None
+    world.commit(manifest(parallelism=2, checkpointTriggerNonce=1))
+    plan = _plan(world.sync(), rid)
+    assert (plan.action, plan.downtime, len(plan.steps)) == (Action.SCALE, Downtime.RESCALE, 1)
+    assert world.running_jobs(rid) == [second]  # Flink keeps the job id on a rescale
+    assert {v.parallelism for v in api.job_details(second).vertices} == {2}
+    wait_for(  # checkpoint statistics are cached for a few seconds
+        lambda: same_path(api.checkpoints(second).restored, checkpoint.path), 30.0, "restored"
+    )
+    # Stale gauges of the previous start stay at or below `started`; an empty start reads 1.
+    wait_for(lambda: _started(api, second, above=started), 60.0, "counter continuing")
+    world.commit({})
+    world.sync()
+
+
+def _plan(result: PassResult, resource: ResourceId) -> JobPlan:
+    assert result.plan is not None
+    return next(job for job in result.plan.jobs if job.resource == resource)
+
+
+def _started(api: FlinkApi, job_id: str, *, above: float) -> float | None:
+    """The highest count a counter subtask restored at its latest start, once above `above`."""
+    value = counter_gauge(api, job_id, "startCount")
+    return value if value is not None and value > above else None

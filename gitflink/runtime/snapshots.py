@@ -39,9 +39,18 @@ def take_checkpoint(ctx: StepContext, step: TakeCheckpoint) -> str:
     ctx.say(f"taking a checkpoint of job {job_id[:8]}")
     trigger_id = api.trigger_checkpoint(job_id)
     operation = wait_operation(ctx, "checkpoint", api.checkpoint_status, job_id, trigger_id)
-    path = operation.location or api.checkpoints(job_id).latest_completed
-    if path is None:
-        raise FlinkApiError(f"checkpoint of job {job_id} completed without a location")
+    wanted = operation.checkpoint_id
+
+    def listed() -> str | None:
+        stats = api.checkpoints(job_id)
+        newer = wanted is None or (stats.latest_completed_id or -1) >= wanted
+        return stats.latest_completed if newer else None
+
+    # Flink serves checkpoint statistics from a cache (web.refresh-interval, 3 s by default): a
+    # checkpoint that just completed is listed there a moment later.
+    path = operation.location or ctx.wait_for(
+        f"for checkpoint {wanted} of job {job_id[:8]} to be listed", listed, ctx.timeouts.stop
+    )
     ctx.record_snapshot(_snapshot(ctx, path, SnapshotKind.CHECKPOINT, job_id))
     ctx.save(f"checkpoint {path} taken")
     return f"checkpoint {path}"
