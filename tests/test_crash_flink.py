@@ -1,5 +1,5 @@
-"""SIGKILL in the middle of a real savepoint upgrade (Flink 1.20): the next pass finishes it from
-the same savepoint, with exactly one job running and no second savepoint."""
+"""SIGKILL in the middle of a real savepoint upgrade (Flink 1.20 and 2.3): the next pass finishes it
+from the same savepoint, with exactly one job running and no second savepoint."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from flink_fixtures import wait_for
+from flink_fixtures import TESTED_VERSIONS, wait_for
 from sync_flink_support import app_manifest, counter_gauge, local_runtime, wait_counting, yaml_bytes
 
 from gitflink.adapters.git_source import LocalRepository
@@ -32,13 +32,14 @@ def _git(repo: Path, *args: str) -> None:
     subprocess.run(["git", "-C", str(repo), *identity, *args], check=True, capture_output=True)
 
 
-def _write(repo: Path, name: str, **changes: object) -> None:
-    manifest = app_manifest("v1_20", name, **changes)  # type: ignore[arg-type]
+def _write(repo: Path, version: str, name: str, **changes: object) -> None:
+    manifest = app_manifest(version, name, **changes)  # type: ignore[arg-type]
     (repo / f"{name}.yaml").write_bytes(yaml_bytes(manifest))
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", f"{name}: {changes}")
 
 
+@pytest.mark.parametrize("version", TESTED_VERSIONS)
 @pytest.mark.parametrize(
     ("crash_at", "name"),
     [
@@ -47,13 +48,14 @@ def _write(repo: Path, name: str, **changes: object) -> None:
     ],
 )
 def test_upgrade_killed_midway_is_finished_by_the_next_pass_from_the_same_savepoint(
-    crash_at: str, name: str, local_runtime: LocalRuntime, tmp_path: Path
+    crash_at: str, name: str, version: str, local_runtime: LocalRuntime, tmp_path: Path
 ) -> None:
+    name = f"{name}-{version.replace('_', '-')}"
     rid = ResourceId(Kind.FLINK_DEPLOYMENT, "it", name)
     repo = tmp_path / "repo"
     repo.mkdir()
     _git(repo, "init", "-q")
-    _write(repo, name)
+    _write(repo, version, name)
     store = FileStatusStore(tmp_path / "status")
     ports = Ports(LocalRepository(repo), local_runtime, RestClients(), store, SystemClock())
     assert run_pass(ports).ok
@@ -63,7 +65,7 @@ def test_upgrade_killed_midway_is_finished_by_the_next_pass_from_the_same_savepo
     api = ports.flink(handle.rest_url)
     wait_counting(api, old, 5)
 
-    _write(repo, name, parallelism=3, rate=150)
+    _write(repo, version, name, parallelism=3, rate=150)
     command = [sys.executable, str(HELPER), str(tmp_path / "status"), str(local_runtime.data_dir)]
     killed = subprocess.run(
         [*command, str(repo), crash_at], check=False, capture_output=True, text=True
