@@ -60,6 +60,7 @@ def in_place(ctx: JobContext, *, checkpoint_first: bool = False) -> tuple[Step, 
             # job from its latest checkpoint, so the cluster is restarted per upgradeMode.
             return Refusal("taskManager.replicas does not grow: only added TaskManagers join")
         # New TaskManagers only add slots; the job keeps running at its parallelism.
+        ctx.notes.append(f"{after - before} TaskManager(s) join the running cluster")
         steps.append(StartCluster(ctx.resource))
     if PARALLELISM in scaled:
         parallelism = ctx.job.parallelism if ctx.job else None
