@@ -17,7 +17,8 @@ from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.status import ConditionStatus, LifecycleState, ResourceStatus
 from gitflink.ports import Ports
 from gitflink.runtime.context import job_id_for
-from gitflink.runtime.reconciler import SOURCE, PassConfig, PassResult, run_pass
+from gitflink.runtime.reconciler import PassConfig, PassResult, run_pass
+from gitflink.runtime.source_status import SOURCE
 
 NAMES = ("orders", "clicks", "views")
 

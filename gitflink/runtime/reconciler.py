@@ -11,6 +11,7 @@ store behind `ports.status` may be the file store or the Git status branch.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,11 +21,12 @@ from gitflink.core import planning
 from gitflink.core.validators import Validator
 from gitflink.model.errors import GitflinkError, Next, SourceError
 from gitflink.model.ids import ResourceId
+from gitflink.model.observed import Observed
 from gitflink.model.plan import Action, JobPlan, Plan
 from gitflink.model.problems import Problem
-from gitflink.model.status import Condition, ConditionStatus, ResourceStatus
+from gitflink.model.status import ResourceStatus
 from gitflink.ports import Ports, Revision
-from gitflink.runtime import conditions
+from gitflink.runtime import conditions, source_status
 from gitflink.runtime.context import Timeouts
 from gitflink.runtime.executor import Execution, execute
 from gitflink.runtime.observing import observe
@@ -34,8 +36,43 @@ from gitflink.runtime.resuming import finish_interrupted, recover_stop_savepoint
 
 log = logging.getLogger(__name__)
 _STOPPING = frozenset({Action.DELETE, Action.SUSPEND, Action.ORPHANED})
-SOURCE = "Source"  # condition type: can the desired state be read from Git?
-SOURCE_PREFIX = "source: "  # marks a status error that came from Git, cleared when Git recovers
+
+
+class PlanMemo:
+    """The last plan and what it was made from. Planning is pure, so the same manifests (the
+    reader returns the same object for an unchanged revision) and equal observations give the
+    same plan: a quiet pass does not plan every resource again."""
+
+    def __init__(self) -> None:
+        self._last: tuple[Manifests, object, Plan] | None = None
+        self._lock = threading.Lock()
+        self.plans = 0  # plans computed (not reused): tests and the benchmark read it
+
+    def plan(
+        self,
+        manifests: Manifests,
+        observed: Mapping[ResourceId, Observed],
+        *,
+        prune: bool,
+        head: str,
+        known_files: Mapping[ResourceId, str],
+    ) -> Plan:
+        inputs = (dict(observed), prune, head, dict(known_files))
+        with self._lock:
+            if self._last is not None and self._last[0] is manifests and self._last[1] == inputs:
+                return self._last[2]
+        plan = planning.plan_changes(
+            manifests.parsed.desired,
+            observed,
+            prune=prune,
+            problems=manifests.problems,
+            head=head,
+            known_files=known_files,
+        )
+        with self._lock:
+            self._last = (manifests, inputs, plan)
+            self.plans += 1
+        return plan
 
 
 @dataclass(frozen=True)
@@ -46,8 +83,10 @@ class PassConfig:
     progress: Progress = field(default_factory=SilentProgress)
     timeouts: Timeouts = field(default_factory=Timeouts)
     validators: Sequence[Validator] = ()  # custom validators (plugins), run after the built-in
-    # Parse results by blob id, kept across passes: keep this config for the process's life.
+    # Parse results by blob id and the last plan, kept across passes: keep this config for the
+    # process's life (the agent and `sync` do).
     reader: ManifestReader = field(default_factory=ManifestReader)
+    memo: PlanMemo = field(default_factory=PlanMemo)
 
 
 @dataclass(frozen=True)
@@ -76,19 +115,18 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         manifests = config.reader.read(ports.source, revision, config.roots, config.validators)
     except SourceError as error:
         # Nothing is planned, so nothing running is touched; statuses say why.
-        _record_source(ports, dict(ports.status.load_all()), error)
+        source_status.record(ports, dict(ports.status.load_all()), error)
         return PassResult(revision=None, error=str(error), source_error=error)
     parsed, problems = manifests.parsed, manifests.problems
     statuses = dict(ports.status.load_all())
-    _record_source(ports, statuses, None, revision)
+    source_status.record(ports, statuses, None, revision)
     finished = _finish_interrupted(ports, statuses, config)
     resources = [d.resource for d in parsed.desired]
     observation = observe(ports, resources, statuses)
-    plan = planning.plan_changes(
-        parsed.desired,
+    plan = config.memo.plan(
+        manifests,
         observation.observed,
         prune=config.prune,
-        problems=problems,
         head=revision.sha,
         known_files=_known_files(manifests, statuses),
     )
@@ -118,51 +156,6 @@ def _known_files(
         for rid in statuses:
             known.setdefault(rid, broken[0])
     return known
-
-
-def _record_source(
-    ports: Ports,
-    statuses: dict[ResourceId, ResourceStatus],
-    error: SourceError | None,
-    revision: Revision | None = None,
-) -> None:
-    """The `Source` condition on every recorded resource: False with the reason while Git cannot
-    be read (their deployments keep running as they are), True again once it can. Saved only
-    when it changes, so a long outage or a quiet pass writes nothing. The status's `error`
-    carries the Git error too, unless it already holds the resource's own."""
-    if error is not None:
-        value, reason, message = ConditionStatus.FALSE, error.next.value, str(error)
-    else:
-        assert revision is not None
-        value, reason, message = ConditionStatus.TRUE, "fetched", f"read {revision.short}"
-    now = ports.clock.now()
-    for rid, status in sorted(statuses.items()):
-        previous = next((c for c in status.conditions if c.type == SOURCE), None)
-        if error is None and (previous is None or previous.status is ConditionStatus.TRUE):
-            continue  # the common case: Git was fine and still is
-        if previous is not None and (previous.status, previous.message) == (value, message):
-            continue
-        mine = status.error is None or status.error.startswith(SOURCE_PREFIX)
-        if mine:
-            status.error = None if error is None else f"{SOURCE_PREFIX}{message}"
-        moved = previous is None or previous.status is not value
-        condition = Condition(
-            type=SOURCE,
-            status=value,
-            reason=reason,
-            message=message,
-            last_transition_time=now
-            if moved or previous is None
-            else previous.last_transition_time,
-        )
-        status.conditions = [c for c in status.conditions if c.type != SOURCE] + [condition]
-        what = f"Git unreadable: {message}" if error is not None else "Git readable again"
-        try:
-            ports.status.save(rid, status, f"{rid.short}: {what}")
-        except GitflinkError as failure:
-            log.warning("%s: could not record the source state: %s", rid, failure)
-            continue
-        statuses[rid] = status
 
 
 def _finish_interrupted(
@@ -247,6 +240,11 @@ def _execute(
             config.progress.done(job.resource, reason, ok=False)
             status = statuses.get(job.resource)
             return Execution(job.resource, job.action, False, status, (), reason, Next.WAIT)
+        if not job.steps and not job.blocked:
+            # What `execute` returns for such a plan, without its deep copy of the status:
+            # on a quiet pass over 1,000 resources the copies alone cost most of the pass.
+            status = statuses.get(job.resource)
+            return Execution(job.resource, job.action, True, status, changed=False)
         return execute(
             ports,
             job,
@@ -259,5 +257,11 @@ def _execute(
     results: list[Execution] = []
     with ThreadPoolExecutor(max_workers=max(1, config.max_workers)) as pool:
         for _, phase in groupby(plan.jobs, key=_phase):
-            results.extend(pool.map(one, list(phase)))
+            jobs = list(phase)
+            running = {i: pool.submit(one, job) for i, job in enumerate(jobs) if job.steps}
+            # A plan without steps only reports: a thread hop would cost more than it does.
+            inline = {i: one(job) for i, job in enumerate(jobs) if i not in running}
+            results.extend(
+                inline[i] if i in inline else running[i].result() for i in range(len(jobs))
+            )
     return results

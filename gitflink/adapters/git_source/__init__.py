@@ -201,7 +201,10 @@ class GitSource:
                 source = sha if pinned else name
                 self._git("fetch", "--depth=1", "--no-tags", "--force", "origin", source)
                 if not self._has_commit(sha):
-                    raise SourceError(f"{redact(self.url)}: {name} moved while fetching; retry")
+                    if pinned:
+                        raise SourceError(f"{redact(self.url)}: commit {sha} could not be fetched")
+                    # The ref moved between ls-remote and fetch: follow the newer tip fetched.
+                    sha = self._repo.git.execute(["git", "rev-parse", "FETCH_HEAD^{commit}"])
             self._verify(sha)
             self._repo.git.execute(["git", "update-ref", TRACKED, sha])
             commit = self._repo.commit(sha)
