@@ -96,15 +96,23 @@ class FakeFlinkRuntime:
         self.clusters: dict[ResourceId, ClusterHandle] = {}
         self.apis: dict[str, FakeFlinkApi] = {}
         self.started: list[ResourceId] = []
+        # Savepoints and checkpoints live on storage that outlives any one cluster, as the
+        # local runtime's and Kubernetes' do.
+        self.storage: set[str] = set()
+        self.fail_next_start: str | None = None
 
     def ensure_cluster(self, resource: ResourceId, spec: FlinkDeploymentSpec) -> ClusterHandle:
         self.journal.add("runtime", "ensure_cluster", str(resource))
+        if self.fail_next_start:
+            reason, self.fail_next_start = self.fail_next_start, None
+            raise ClusterError(reason)
         if resource not in self.clusters:
             url = f"http://fake/{resource.namespace}/{resource.name}"
             self.clusters[resource] = ClusterHandle(
                 resource, url, savepoint_dir=f"file:/fake/{resource.name}/savepoints"
             )
             self.apis[url] = FakeFlinkApi(resource.name, self.journal)
+            self.apis[url].existing_paths = self.storage
             self.started.append(resource)
         return self.clusters[resource]
 

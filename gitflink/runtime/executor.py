@@ -8,6 +8,7 @@ only after Flink shows it (all vertices RUNNING, the restored path equal to the 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, assert_never
@@ -99,35 +100,68 @@ def execute(
     revision: str | None,
     progress: Progress | None = None,
     timeouts: Timeouts | None = None,
+    carried: Mapping[ResourceId, Carried] | None = None,
 ) -> Execution:
-    """Run `plan`'s steps in order; never raises for a step failure (it is in the result)."""
+    """Run `plan`'s steps in order; never raises for a step failure (it is in the result).
+
+    A step may target another resource than the plan's (a session cluster's upgrade stops and
+    resubmits its session jobs): it runs in that resource's own context from `carried`, so its
+    intent, savepoint and new job id are written to its own status, before the next step.
+    """
     working = status.model_copy(deep=True) if status else ResourceStatus()
-    ctx = StepContext(
-        ports, plan, working, revision, progress or SilentProgress(), timeouts or Timeouts()
-    )
+    progress, timeouts = progress or SilentProgress(), timeouts or Timeouts()
+    ctx = StepContext(ports, plan, working, revision, progress, timeouts)
     if plan.blocked:
         return _blocked(ctx, status)
     if not plan.steps:
         return Execution(plan.resource, plan.action, True, status, changed=False)
-    outcomes: list[StepOutcome] = []
-    intent_saved = False
+    contexts = {plan.resource: ctx}
+    outcomes: dict[ResourceId, list[StepOutcome]] = {plan.resource: []}
+    intents: set[ResourceId] = set()
     for step in plan.steps:
         text = describe(step)
         try:
-            if isinstance(step, DESTRUCTIVE) and not intent_saved:
-                _save_intent(ctx)
-                intent_saved = True
+            step_ctx = contexts.get(step.target) or _carried_context(ctx, step.target, carried)
+            contexts[step.target] = step_ctx
+            if isinstance(step, DESTRUCTIVE) and step.target not in intents:
+                _save_intent(step_ctx)
+                intents.add(step.target)
             ctx.say(text)
-            detail = run_step(ctx, step)
+            detail = run_step(step_ctx, step)
         except Exception as error:  # any failure is recorded in the status, never lost
-            outcomes.append(StepOutcome(step=text, ok=False, detail=str(error), at=_now(ctx)))
-            return _fail(ctx, error, outcomes)
-        outcomes.append(StepOutcome(step=text, ok=True, detail=detail, at=_now(ctx)))
-        if ctx.status.pending is not None:
-            ctx.status.pending.completed_steps.append(text)
+            failed = StepOutcome(step=text, ok=False, detail=str(error), at=_now(ctx))
+            outcomes[plan.resource].append(failed)
+            return _fail(ctx, error, outcomes[plan.resource])
+        done = StepOutcome(step=text, ok=True, detail=detail, at=_now(ctx))
+        outcomes[plan.resource].append(done)
+        if step.target != plan.resource:
+            outcomes.setdefault(step.target, []).append(done)
+        if step_ctx.status.pending is not None:
+            step_ctx.status.pending.completed_steps.append(text)
         if isinstance(step, DESTRUCTIVE):
-            ctx.save(f"done: {text}")
-    return succeed(ctx, outcomes, ctx.target_spec())
+            step_ctx.save(f"done: {text}")
+    for target, other in contexts.items():
+        if target != plan.resource:
+            succeed(other, outcomes[target], other.target_spec())
+    return succeed(ctx, outcomes[plan.resource], ctx.target_spec())
+
+
+@dataclass(frozen=True, slots=True)
+class Carried:
+    """A resource whose steps run inside another resource's plan, with its own plan and status."""
+
+    plan: JobPlan
+    status: ResourceStatus | None
+
+
+def _carried_context(
+    ctx: StepContext, target: ResourceId, carried: Mapping[ResourceId, Carried] | None
+) -> StepContext:
+    other = (carried or {}).get(target)
+    if other is None:
+        raise GitflinkError(f"{ctx.resource.short}: a step targets {target.short}, not planned")
+    status = other.status.model_copy(deep=True) if other.status else ResourceStatus()
+    return StepContext(ctx.ports, other.plan, status, ctx.revision, ctx.progress, ctx.timeouts)
 
 
 def _now(ctx: StepContext) -> datetime:

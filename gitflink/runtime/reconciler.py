@@ -28,7 +28,7 @@ from gitflink.model.status import ResourceStatus
 from gitflink.ports import Ports, Revision
 from gitflink.runtime import conditions, source_status
 from gitflink.runtime.context import Timeouts
-from gitflink.runtime.executor import Execution, execute
+from gitflink.runtime.executor import Carried, Execution, execute
 from gitflink.runtime.observing import observe
 from gitflink.runtime.progress import Progress, SilentProgress
 from gitflink.runtime.reading import ManifestReader, Manifests
@@ -222,6 +222,18 @@ def _phase(job: JobPlan) -> tuple[bool, str]:
     return job.action not in _STOPPING, job.resource.kind.value
 
 
+def _carried(
+    plan: Plan, job: JobPlan, statuses: Mapping[ResourceId, ResourceStatus]
+) -> dict[ResourceId, Carried]:
+    """The resources whose steps `job` runs (a session cluster's jobs), each with its own plan."""
+    carried: dict[ResourceId, Carried] = {}
+    for step in job.steps:
+        other = plan.for_resource(step.target) if step.target != job.resource else None
+        if other is not None:
+            carried[step.target] = Carried(other, statuses.get(step.target))
+    return carried
+
+
 def _execute(
     ports: Ports,
     plan: Plan,
@@ -252,6 +264,7 @@ def _execute(
             revision=revision.sha,
             progress=config.progress,
             timeouts=config.timeouts,
+            carried=_carried(plan, job, statuses),
         )
 
     results: list[Execution] = []
