@@ -165,6 +165,22 @@ def test_session_cluster_runs_two_session_jobs_and_upgrades_one(
     assert savepoint is not None and restored is not None
     assert restored.rstrip("/") == savepoint.path.rstrip("/")
 
+    # The cluster itself changes: gitflink stops the stateful session job with a savepoint,
+    # restarts the cluster and resubmits both; the stateful one continues from its savepoint.
+    session["spec"]["flinkConfiguration"]["taskmanager.numberOfTaskSlots"] = 3  # type: ignore[index]
+    world.commit(files(80))
+    assert _action(world.sync(), cluster) is Action.UPGRADE
+    third_views, second_clicks = job_id_for(views, 3), job_id_for(clicks, 2)
+    assert sorted(world.running_jobs(cluster)) == sorted([third_views, second_clicks])
+    api = world.api(cluster)
+    carried = world.status(views).job_status.last_savepoint
+    assert carried is not None and carried.job_id == job_id_for(views, 2)
+    restored = api.checkpoints(third_views).restored
+    assert restored is not None and same_path(restored, carried.path)
+    assert api.checkpoints(second_clicks).restored is None
+    start = wait_for(lambda: counter_gauge(api, third_views, "startCount", low=True), 60.0, "start")
+    assert start > 1, "the session job started from empty state after its cluster's upgrade"
+
     world.commit({})
     world.sync()
     assert local_runtime.find_cluster(cluster) is None
