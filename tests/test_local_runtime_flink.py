@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import uuid
 
 import pytest
@@ -16,7 +17,7 @@ from flink_fixtures import (
 
 from gitflink.adapters.flink_rest import FlinkRest
 from gitflink.adapters.local_runtime import LocalRuntime
-from gitflink.adapters.local_runtime.cluster import pid_alive
+from gitflink.adapters.local_runtime.cluster import free_port, pid_alive
 from gitflink.model.errors import ClusterError, FlinkHttpError
 from gitflink.model.flink import JobDetails, OperationState, RunRequest
 from gitflink.model.ids import Kind, ResourceId
@@ -215,3 +216,25 @@ def test_changed_configuration_replaces_an_idle_cluster_but_never_a_running_job(
         assert api.job_details(job).state == "RUNNING"
     finally:
         flink_runtime.delete_cluster(resource)
+
+
+def test_a_port_taken_during_start_up_is_retried_with_new_ports(
+    flink_runtime: LocalRuntime,
+) -> None:
+    """free_port() only says a port was free a moment ago; when another process binds it
+    before the JobManager does, the cluster starts on fresh ports instead of failing."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        ports = iter([taken, *(free_port() for _ in range(8))])
+        runtime = LocalRuntime(
+            flink_runtime.data_dir, flink_runtime.cache_dir, free_port=lambda: next(ports)
+        )
+        resource = ResourceId(Kind.FLINK_DEPLOYMENT, "test", "port-clash")
+        try:
+            handle = runtime.ensure_cluster(resource, deployment_spec("v1_20"))
+            assert f":{taken}" not in handle.rest_url
+            assert FlinkRest(handle.rest_url).overview().taskmanagers == 1
+        finally:
+            runtime.delete_cluster(resource)

@@ -138,15 +138,24 @@ def stop_pids(pids: Sequence[int], marker: str, timeout: float = STOP_TIMEOUT) -
         raise ClusterError(f"processes {alive} did not exit after SIGKILL")
 
 
+class PortTaken(ClusterError):
+    """A JVM could not bind the port chosen for it: something else took it in between."""
+
+
+_BIND_FAILURES = ("BindException", "Address already in use")
+
+
 def wait_ready(state: ClusterState, log_dir: Path, timeout: float = READY_TIMEOUT) -> None:
     """Until REST answers and every TaskManager has registered; fail fast if a JVM dies."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         dead = [pid for pid in state.pids if not pid_alive(pid, state.marker)]
         if dead:
-            raise ClusterError(
+            tail = _log_tail(log_dir)
+            error = PortTaken if any(m in tail for m in _BIND_FAILURES) else ClusterError
+            raise error(
                 f"Flink process(es) {dead} of {state.namespace}/{state.name} exited during "
-                f"start-up; see {log_dir}:\n{_log_tail(log_dir)}"
+                f"start-up; see {log_dir}:\n{tail}"
             )
         overview = rest_overview(state.rest_url)
         if overview is not None and int(overview.get("taskmanagers", 0)) >= len(state.tm_pids):

@@ -11,7 +11,7 @@ import logging
 import math
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from gitflink.ports import ClusterHandle
 
 log = logging.getLogger(__name__)
 
+START_ATTEMPTS = 3
 SESSION_SLOTS = 4  # a bare session cluster gets room for a few small session jobs
 # The JVMs get a minimal environment: nothing of ours (tokens, passwords) leaks into them.
 CHILD_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
@@ -42,11 +43,13 @@ class LocalRuntime:
         flink_home: Path | None = None,
         *,
         ready_timeout: float = cluster.READY_TIMEOUT,
+        free_port: Callable[[], int] = cluster.free_port,
     ) -> None:
         self.data_dir = data_dir
         self.cache_dir = cache_dir
         self.flink_home = flink_home
         self.ready_timeout = ready_timeout
+        self._free_port = free_port
 
     # -- the port -------------------------------------------------------------------------------
 
@@ -61,7 +64,7 @@ class LocalRuntime:
                 self._replace_changed(state)
                 state = None
             if state is None:
-                state = self._start(
+                state = self._start_fresh_ports(
                     resource,
                     layout=layout,
                     install=install,
@@ -154,6 +157,17 @@ class LocalRuntime:
         log.info("%s/%s: configuration changed, replacing the cluster", state.namespace, state.name)
         cluster.stop_pids(state.pids, state.marker)
 
+    def _start_fresh_ports(self, resource: ResourceId, **start: Any) -> ClusterState:
+        """A free port is only free until someone binds it: on a bind failure, new ports."""
+        for attempt in range(1, START_ATTEMPTS):
+            try:
+                return self._start(resource, **start)
+            except cluster.PortTaken:
+                log.warning(
+                    "%s: a port was taken during start-up (try %d)", resource.short, attempt
+                )
+        return self._start(resource, **start)
+
     def _start(
         self,
         resource: ResourceId,
@@ -173,8 +187,8 @@ class LocalRuntime:
             install,
             layout,
             user_config,
-            rest_port=cluster.free_port(),
-            rpc_port=cluster.free_port(),
+            rest_port=self._free_port(),
+            rpc_port=self._free_port(),
             slots=slots,
         )
         configuring.write_config(install, layout, config)
