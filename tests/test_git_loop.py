@@ -72,12 +72,29 @@ def loop(remote: Remote, tmp_path: Path) -> Loop:
 def test_pass_at_an_unchanged_revision_lists_and_parses_nothing(loop: Loop) -> None:
     parses, listings = loop.config.reader.parses, loop.config.reader.listings
     calls, saves = len(loop.flink_calls()), len(loop.world.store.saves)
+    loop.run()  # the first pass's statuses are now observed: planned once more
+    plans = loop.config.memo.plans
     again = loop.run()
     assert again.ok
     assert (loop.config.reader.parses, loop.config.reader.listings) == (parses, listings)
+    assert loop.config.memo.plans == plans, "nothing changed: the previous plan is reused"
     assert [e.action.value for e in again.executions] == ["none"] * len(NAMES)
     assert len(loop.flink_calls()) == calls
     assert len(loop.world.store.saves) == saves
+
+
+def test_a_job_state_change_without_a_commit_is_planned_again_without_parsing(
+    loop: Loop,
+) -> None:
+    previous = loop.run().plan
+    assert loop.run().plan is previous
+    plans, parses = loop.config.memo.plans, loop.config.reader.parses
+    api = loop.world.runtime.api_for(rid("views"))
+    api.jobs[job_id_for(rid("views"), 1)].state = "FAILED"
+    result = loop.run()
+    assert result.plan is not previous
+    assert loop.config.memo.plans == plans + 1
+    assert loop.config.reader.parses == parses
 
 
 def test_one_changed_file_is_the_only_file_parsed_and_is_upgraded(

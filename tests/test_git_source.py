@@ -143,3 +143,24 @@ def test_local_path_works_as_repo(remote: Remote, tmp_path: Path) -> None:
 def test_local_repository_reads_a_checkout_in_place(remote: Remote) -> None:
     repo = LocalRepository(remote.work)
     assert set(repo.read_tree(repo.fetch(), ["apps"])) == {"apps/a.yaml", "apps/b.yml"}
+
+
+def test_local_repository_lists_the_same_blob_ids_as_the_fetched_cache(
+    remote: Remote, tmp_path: Path
+) -> None:
+    src = source(remote, tmp_path)
+    revision = src.fetch()
+    local = LocalRepository(remote.work)
+    ids = local.blob_ids(local.fetch(), ["apps"])
+    assert ids == src.blob_ids(revision, ["apps"])
+    blobs = local.read_blobs(ids.values())
+    assert {path: blobs[oid] for path, oid in ids.items()} == src.read_tree(revision, ["apps"])
+
+
+def test_reading_a_blob_that_is_not_there_is_a_source_error(remote: Remote, tmp_path: Path) -> None:
+    with pytest.raises(SourceError):
+        LocalRepository(remote.work).read_blobs(["0" * 40])
+    src = source(remote, tmp_path)
+    src.fetch()
+    with pytest.raises(SourceError):
+        src.read_blobs(["0" * 40])
