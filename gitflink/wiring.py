@@ -9,9 +9,10 @@ from pathlib import Path
 from gitflink.adapters.flink_rest import FlinkRest
 from gitflink.adapters.git_source import GitSource as RemoteRepository
 from gitflink.adapters.git_source import LocalRepository
-from gitflink.adapters.git_source.access import GitCredentials, is_remote
+from gitflink.adapters.git_source.access import GitCredentials, git_env, is_remote, split_url
 from gitflink.adapters.local_runtime.runtime import LocalRuntime
 from gitflink.adapters.status_file import FileStatusStore
+from gitflink.adapters.status_git import GitStatusStore
 from gitflink.adapters.system_clock import SystemClock
 from gitflink.core.redaction import is_sensitive
 from gitflink.ports import FlinkApi, GitSource, Ports, StatusStore
@@ -77,6 +78,20 @@ def source_for(settings: Settings, repo: str, ref: str | None = None) -> GitSour
         # Signatures are checked on fetch, so a local path under verification is fetched too.
         return remote_repository(settings, repo, ref)
     return local_repository(repo, ref or "HEAD")
+
+
+def git_status_store(settings: Settings) -> GitStatusStore:
+    """The status branch of `status_repo` (default: the repository followed), with the same
+    credentials; credentials written into the URL are moved out of it first."""
+    url, found = split_url(settings.status_repo or settings.repo or ".")
+    return GitStatusStore(
+        url,
+        cache_dir=settings.cache_dir,
+        branch=settings.status_branch,
+        env=git_env(url, git_credentials(settings).merged(found)),
+        author=(settings.git_author_name, settings.git_author_email),
+        is_sensitive=is_sensitive,
+    )
 
 
 def file_status_store(settings: Settings) -> FileStatusStore:

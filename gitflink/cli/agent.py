@@ -9,12 +9,12 @@ import signal
 import sys
 from typing import Any
 
-from gitflink.adapters.git_source import GitSource
+from gitflink import wiring
 from gitflink.agent.loop import Loop
 from gitflink.agent.webhook import make_server, serve_in_background
-from gitflink.cli.status import add_git_arguments, credentials, git_status_store, settings_from
+from gitflink.cli.status import add_git_arguments, settings_from
 from gitflink.model.errors import GitflinkError
-from gitflink.settings import Settings
+from gitflink.runtime import reconciler
 
 log = logging.getLogger("gitflink.agent")
 
@@ -30,28 +30,15 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def git_source(settings: Settings) -> GitSource:
-    return GitSource(
-        settings.repo or ".",
-        cache_dir=settings.cache_dir,
-        ref=settings.branch,
-        credentials=credentials(settings),
-        verify_keyring=settings.verify_keyring,
-    )
-
-
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = settings_from(args)
     try:
-        source = git_source(settings)
-        store = git_status_store(settings)
+        source = wiring.remote_repository(settings, settings.repo or ".", settings.branch)
+        store = wiring.git_status_store(settings)
     except GitflinkError as error:
         print(f"gitflink agent: {error}", file=sys.stderr)
         return 1
-    from gitflink import wiring
-    from gitflink.runtime import reconciler
-
     ports = wiring.local_ports(settings, source, status=store)
     config = reconciler.PassConfig(roots=settings.paths)
 

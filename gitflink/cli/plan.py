@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from gitflink import wiring
 from gitflink.adapters.git_source import LocalRepository
 from gitflink.adapters.status_file import FileStatusStore
 from gitflink.cli import status as status_cli
@@ -99,7 +100,7 @@ def _status_store(args: argparse.Namespace) -> StatusStore | None:
                 repo=args.status_repo, status_repo=None, status_branch=args.status_branch
             )
         )
-        return status_cli.git_status_store(settings)
+        return wiring.git_status_store(settings)
     return None
 
 

@@ -14,9 +14,8 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from gitflink.adapters.git_source.access import GitCredentials, git_env, split_url
+from gitflink import wiring
 from gitflink.adapters.status_file import FileStatusStore
-from gitflink.adapters.status_git import GitStatusStore
 from gitflink.core.redaction import is_sensitive
 from gitflink.model.errors import GitflinkError
 from gitflink.model.ids import ResourceId
@@ -45,29 +44,6 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if getattr(args, "verify_signatures", None):
         changes["verify_keyring"] = Path(args.verify_signatures)
     return dataclasses.replace(settings, **changes)
-
-
-def credentials(settings: Settings) -> GitCredentials:
-    return GitCredentials(
-        token=settings.git_token,
-        username=settings.git_username,
-        password=settings.git_password,
-        ssh_key=settings.git_ssh_key,
-        known_hosts=settings.git_known_hosts,
-    )
-
-
-def git_status_store(settings: Settings) -> GitStatusStore:
-    url, found = split_url(settings.status_repo or settings.repo or ".")
-    creds = credentials(settings).merged(found)
-    return GitStatusStore(
-        url,
-        cache_dir=settings.cache_dir,
-        branch=settings.status_branch,
-        env=git_env(url, creds),
-        author=(settings.git_author_name, settings.git_author_email),
-        is_sensitive=is_sensitive,
-    )
 
 
 def register(subparsers: Any) -> None:
@@ -130,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
         if args.data_dir is not None:
             statuses = FileStatusStore(Path(args.data_dir), is_sensitive=is_sensitive).load_all()
         else:
-            statuses = git_status_store(settings_from(args)).load_all()
+            statuses = wiring.git_status_store(settings_from(args)).load_all()
     except GitflinkError as error:
         print(f"gitflink status: {error}", file=sys.stderr)
         return 1
