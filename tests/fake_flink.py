@@ -4,6 +4,7 @@ RUNNING before the vertices are, duplicate job ids refused, savepoint 'COMPLETED
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +71,7 @@ class FakeFlinkApi:
         self.fail_next_savepoint: str | None = None
         self.fail_next_run: str | None = None
         self.unreachable = False
+        self.reads: Counter[str] = Counter()  # read-only calls by name (not in the journal)
         self._ids = itertools.count(1)
 
     def _log(self, call: str, job_id: str = "") -> None:
@@ -80,9 +82,14 @@ class FakeFlinkApi:
             raise FlinkHttpError(f"Could not find Flink job ({job_id})", status=404)
         return self.jobs[job_id]
 
+    def _read(self, call: str, *, probe: bool = False) -> None:
+        # Only the cluster-wide reads fail when unreachable, as they always have here.
+        if probe and self.unreachable:
+            raise FlinkUnreachable(f"GET http://fake/{self.name}/{call}: connection refused")
+        self.reads[call] += 1
+
     def overview(self) -> ClusterOverview:
-        if self.unreachable:
-            raise FlinkUnreachable(f"GET http://fake/{self.name}/overview: connection refused")
+        self._read("overview", probe=True)
         running = sum(1 for j in self.jobs.values() if j.state == "RUNNING")
         return ClusterOverview(self.version, 1, 4, 4 - running, running)
 
@@ -122,9 +129,19 @@ class FakeFlinkApi:
         self.jars.pop(jar_id, None)
 
     def list_jobs(self) -> Sequence[JobSummary]:
-        return [JobSummary(j.job_id, j.name, j.state) for j in self.jobs.values()]
+        """As GET /jobs/overview: task counts show a deploying job's tasks as not yet running
+        (without advancing its deployment, which job_details polls do)."""
+        self._read("list_jobs", probe=True)
+        summaries = []
+        for j in self.jobs.values():
+            total = len(self.VERTICES) * j.parallelism
+            deploying = j.state == "RUNNING" and j.polls_until_running > 0
+            running = total if j.state == "RUNNING" and not deploying else 0
+            summaries.append(JobSummary(j.job_id, j.name, j.state, total, running))
+        return summaries
 
     def job_details(self, job_id: str) -> JobDetails:
+        self._read("job_details")
         job = self._job(job_id)
         deploying = job.state == "RUNNING" and job.polls_until_running > 0
         if deploying:
@@ -139,6 +156,7 @@ class FakeFlinkApi:
         return JobExceptions(root_cause=None)
 
     def checkpoints(self, job_id: str) -> CheckpointStats:
+        self._read("checkpoints")
         job = self._job(job_id)
         latest = job.checkpoints[-1] if job.checkpoints else None
         return CheckpointStats(

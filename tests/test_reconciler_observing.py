@@ -16,12 +16,12 @@ from gitflink.runtime.progress import LineProgress, LiveProgress, for_stream
 from gitflink.runtime.reconciler import run_pass
 
 
-def test_observe_reports_the_recorded_job_as_flink_sees_it() -> None:
+def test_observe_reports_a_changed_resources_job_in_depth_as_flink_sees_it() -> None:
     world = fake_world()
     job_id = deployed(world)
     api = world.runtime.api_for(APP)
     checkpoint = api.complete_checkpoint(job_id)
-    seen = observe(world.ports, [app()], world.store.load_all()).observed[APP]
+    seen = observe(world.ports, [app(parallelism=3)], world.store.load_all()).observed[APP]
     assert seen.cluster_running and seen.deployed
     assert seen.flink_version == "1.20.5"
     assert seen.job is not None

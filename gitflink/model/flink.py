@@ -22,9 +22,22 @@ class ClusterOverview:
 
 @dataclass(frozen=True, slots=True)
 class JobSummary:
+    """A job as `GET /jobs/overview` lists it: one call per cluster covers all its jobs."""
+
     job_id: str
     name: str
     state: str
+    tasks_total: int | None = None  # None: the source did not report task counts
+    tasks_running: int | None = None
+
+    @property
+    def all_tasks_running(self) -> bool:
+        """As JobDetails.all_vertices_running: Flink says RUNNING while tasks still deploy."""
+        return (
+            self.state == "RUNNING"
+            and self.tasks_total is not None
+            and self.tasks_running == self.tasks_total
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,26 +1,32 @@
 """What is deployed now, per resource: the recorded status plus what the runtime and Flink report.
 
-Read-only. A cluster that does not answer is reported as unreachable rather than as "no job",
-so nothing is planned for it on a guess.
+Read-only, per cluster: one `GET /jobs/overview` gives every job's state; job details and
+checkpoint statistics are read only on clusters where a resource may need them. A cluster that
+does not answer marks its own resources unreachable rather than "no job", so nothing is planned
+for them on a guess.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from gitflink.model.errors import FlinkApiError, FlinkHttpError
+from gitflink.model.fingerprints import unredact
+from gitflink.model.flink import JobSummary
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.observed import LiveJob, Observed
-from gitflink.model.resources import AnyResource, FlinkSessionJob
+from gitflink.model.resources import AnyResource, FlinkDeployment, FlinkSessionJob
 from gitflink.model.status import ResourceStatus
-from gitflink.ports import FlinkApi, Ports
+from gitflink.ports import ClusterHandle, FlinkApi, Ports
 
 
 @dataclass(frozen=True)
 class Observation:
     observed: dict[ResourceId, Observed] = field(default_factory=dict)
     unreachable: dict[ResourceId, str] = field(default_factory=dict)  # resource -> why
+    detailed: set[ResourceId] = field(default_factory=set)  # read in depth (details, checkpoints)
 
 
 def cluster_of(
@@ -41,32 +47,143 @@ def cluster_of(
     return ResourceId(Kind.FLINK_DEPLOYMENT, resource.namespace, str(name)) if name else None
 
 
+class Observer:
+    """Observes a pass's resources. Keep one across passes (PassConfig holds it): it remembers,
+    for the manifest and status objects it was decided on, whether the desired spec is the one
+    last applied, so a quiet pass does not compare 1,000 specs again."""
+
+    def __init__(self) -> None:
+        self._same: dict[ResourceId, tuple[AnyResource, ResourceStatus, bool]] = {}
+        self._lock = threading.Lock()
+
+    def observe(
+        self,
+        ports: Ports,
+        desired: Iterable[AnyResource],
+        statuses: Mapping[ResourceId, ResourceStatus],
+    ) -> Observation:
+        wanted = {resource.id: resource for resource in desired}
+        by_cluster: dict[ResourceId | None, list[ResourceId]] = {}
+        for rid in sorted(set(wanted) | set(statuses)):
+            cluster = cluster_of(rid, wanted.get(rid), statuses.get(rid))
+            by_cluster.setdefault(cluster, []).append(rid)
+        result = Observation()
+        with self._lock:
+            previous, self._same = self._same, {}
+            for cluster, rids in by_cluster.items():
+                handle = ports.runtime.find_cluster(cluster) if cluster else None
+                if handle is None:
+                    for rid in rids:
+                        result.observed[rid] = Observed(status=statuses.get(rid))
+                    continue
+                try:
+                    self._cluster(
+                        ports,
+                        handle,
+                        rids,
+                        wanted=wanted,
+                        statuses=statuses,
+                        previous=previous,
+                        result=result,
+                    )
+                except FlinkApiError as error:
+                    why = f"Flink at {handle.rest_url} did not answer: {error}"
+                    for rid in rids:
+                        result.observed.pop(rid, None)
+                        result.detailed.discard(rid)
+                        result.unreachable[rid] = why
+        return result
+
+    def _cluster(
+        self,
+        ports: Ports,
+        handle: ClusterHandle,
+        rids: list[ResourceId],
+        *,
+        wanted: Mapping[ResourceId, AnyResource],
+        statuses: Mapping[ResourceId, ResourceStatus],
+        previous: Mapping[ResourceId, tuple[AnyResource, ResourceStatus, bool]],
+        result: Observation,
+    ) -> None:
+        api = ports.flink(handle.rest_url)
+        listed = {job.job_id: job for job in api.list_jobs()}  # the liveness probe as well
+        # In depth for all of a cluster's resources or none: a session cluster's change
+        # carries its jobs, whose restore paths it then needs.
+        needs = [
+            self._needs_details(rid, wanted.get(rid), statuses.get(rid), listed, previous)
+            for rid in rids
+        ]
+        deep = any(needs)
+        version = handle.flink_version
+        if deep and version is None:
+            version = api.overview().flink_version
+        for rid in rids:
+            status = statuses.get(rid)
+            job_id = status.job_status.job_id if status else None
+            job: LiveJob | None = None
+            if job_id and deep:
+                job = _live_job(api, job_id)
+            elif job_id and job_id in listed:
+                job = _summary_job(listed[job_id])
+            if deep:
+                result.detailed.add(rid)
+            result.observed[rid] = Observed(
+                status=status, cluster_running=True, job=job, flink_version=version
+            )
+
+    def _needs_details(
+        self,
+        rid: ResourceId,
+        desired: AnyResource | None,
+        status: ResourceStatus | None,
+        listed: Mapping[str, JobSummary],
+        previous: Mapping[ResourceId, tuple[AnyResource, ResourceStatus, bool]],
+    ) -> bool:
+        """Whether planning may read more than the job's state: checkpoints, the restored path,
+        parallelism, the Flink version. An unchanged resource whose job runs with all its tasks
+        plans NONE without them."""
+        if status is None or status.pending is not None:
+            return True  # new, or a change in flight (its resumption reads the restored path)
+        if not isinstance(desired, FlinkDeployment | FlinkSessionJob):
+            return True  # removed from Git: its deletion may take a savepoint
+        same = self._same_spec(rid, desired, status, previous)
+        job_id = status.job_status.job_id
+        if job_id is not None:
+            summary = listed.get(job_id)
+            if summary is None or not summary.all_tasks_running:
+                return True  # gone, failed, restarting or deploying: report it fully
+        return not same
+
+    def _same_spec(
+        self,
+        rid: ResourceId,
+        desired: FlinkDeployment | FlinkSessionJob,
+        status: ResourceStatus,
+        previous: Mapping[ResourceId, tuple[AnyResource, ResourceStatus, bool]],
+    ) -> bool:
+        known = previous.get(rid)
+        if known is not None and known[0] is desired and known[1] is status:
+            same = known[2]
+        else:
+            applied = status.reconciliation.last_applied_spec
+            # What the executor records as applied (RecordSpec), secrets as fingerprints.
+            target = desired.to_manifest().get("spec", {})
+            same = applied is not None and unredact(applied, target) == target
+        self._same[rid] = (desired, status, same)
+        return same
+
+
 def observe(
     ports: Ports,
     desired: Iterable[AnyResource],
     statuses: Mapping[ResourceId, ResourceStatus],
 ) -> Observation:
-    wanted = {resource.id: resource for resource in desired}
-    result = Observation()
-    for rid in sorted(set(wanted) | set(statuses)):
-        status = statuses.get(rid)
-        cluster = cluster_of(rid, wanted.get(rid), status)
-        handle = ports.runtime.find_cluster(cluster) if cluster else None
-        if handle is None:
-            result.observed[rid] = Observed(status=status)
-            continue
-        try:
-            api = ports.flink(handle.rest_url)
-            version = api.overview().flink_version
-            job_id = status.job_status.job_id if status else None
-            job = _live_job(api, job_id) if job_id else None
-        except FlinkApiError as error:
-            result.unreachable[rid] = f"Flink at {handle.rest_url} did not answer: {error}"
-            continue
-        result.observed[rid] = Observed(
-            status=status, cluster_running=True, job=job, flink_version=version
-        )
-    return result
+    """One observation without memory across passes (the CLI's `plan`, tests)."""
+    return Observer().observe(ports, desired, statuses)
+
+
+def _summary_job(summary: JobSummary) -> LiveJob:
+    return LiveJob(summary.job_id, summary.state, all_vertices_running=summary.all_tasks_running)
 
 
 def _live_job(api: FlinkApi, job_id: str) -> LiveJob | None:

@@ -11,17 +11,14 @@ store behind `ports.status` may be the file store or the Git status branch.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from gitflink.core import planning
 from gitflink.core.validators import Validator
 from gitflink.model.errors import GitflinkError, Next, SourceError
 from gitflink.model.ids import ResourceId
-from gitflink.model.observed import Observed
 from gitflink.model.plan import Action, JobPlan, Plan
 from gitflink.model.problems import Problem
 from gitflink.model.status import ResourceStatus
@@ -29,50 +26,14 @@ from gitflink.ports import Ports, Revision
 from gitflink.runtime import conditions, source_status
 from gitflink.runtime.context import Timeouts
 from gitflink.runtime.executor import Carried, Execution, execute
-from gitflink.runtime.observing import observe
+from gitflink.runtime.memo import PlanMemo
+from gitflink.runtime.observing import Observer
 from gitflink.runtime.progress import Progress, SilentProgress
 from gitflink.runtime.reading import ManifestReader, Manifests
 from gitflink.runtime.resuming import finish_interrupted, recover_stop_savepoint
 
 log = logging.getLogger(__name__)
 _STOPPING = frozenset({Action.DELETE, Action.SUSPEND, Action.ORPHANED})
-
-
-class PlanMemo:
-    """The last plan and what it was made from. Planning is pure, so the same manifests (the
-    reader returns the same object for an unchanged revision) and equal observations give the
-    same plan: a quiet pass does not plan every resource again."""
-
-    def __init__(self) -> None:
-        self._last: tuple[Manifests, object, Plan] | None = None
-        self._lock = threading.Lock()
-        self.plans = 0  # plans computed (not reused): tests and the benchmark read it
-
-    def plan(
-        self,
-        manifests: Manifests,
-        observed: Mapping[ResourceId, Observed],
-        *,
-        prune: bool,
-        head: str,
-        known_files: Mapping[ResourceId, str],
-    ) -> Plan:
-        inputs = (dict(observed), prune, head, dict(known_files))
-        with self._lock:
-            if self._last is not None and self._last[0] is manifests and self._last[1] == inputs:
-                return self._last[2]
-        plan = planning.plan_changes(
-            manifests.parsed.desired,
-            observed,
-            prune=prune,
-            problems=manifests.problems,
-            head=head,
-            known_files=known_files,
-        )
-        with self._lock:
-            self._last = (manifests, inputs, plan)
-            self.plans += 1
-        return plan
 
 
 @dataclass(frozen=True)
@@ -86,6 +47,7 @@ class PassConfig:
     # Parse results by blob id and the last plan, kept across passes: keep this config for the
     # process's life (the agent and `sync` do).
     reader: ManifestReader = field(default_factory=ManifestReader)
+    observer: Observer = field(default_factory=Observer)
     memo: PlanMemo = field(default_factory=PlanMemo)
 
 
@@ -122,7 +84,7 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
     source_status.record(ports, statuses, None, revision)
     finished = _finish_interrupted(ports, statuses, config)
     resources = [d.resource for d in parsed.desired]
-    observation = observe(ports, resources, statuses)
+    observation = config.observer.observe(ports, resources, statuses)
     plan = config.memo.plan(
         manifests,
         observation.observed,
@@ -194,6 +156,8 @@ def _record_problems(
 ) -> None:
     """An invalid resource is skipped; its problems go into its own status. A file too broken
     to name its resources reports to the recorded resources last seen in it."""
+    if not any(p.is_error for p in problems):
+        return  # the common case: nothing to index
     by_resource: dict[ResourceId, list[Problem]] = {}
     in_file: dict[str, list[ResourceId]] = {}
     for rid, path in known_files.items():

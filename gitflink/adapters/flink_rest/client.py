@@ -149,7 +149,13 @@ class FlinkRest:
     def list_jobs(self) -> Sequence[JobSummary]:
         jobs = self._call("GET", "/jobs/overview").get("jobs", [])
         return [
-            JobSummary(job_id=j["jid"], name=j.get("name", ""), state=j["state"])
+            JobSummary(
+                job_id=j["jid"],
+                name=j.get("name", ""),
+                state=j["state"],
+                tasks_total=_count(j, "total"),
+                tasks_running=_count(j, "running"),
+            )
             for j in sorted(jobs, key=lambda j: j.get("start-time", 0))
         ]
 
@@ -298,3 +304,9 @@ class FlinkRest:
     def job_metrics(self, job_id: str, names: Sequence[str]) -> dict[str, str]:
         data = self._call("GET", f"/jobs/{job_id}/metrics", params={"get": ",".join(names)})
         return {str(m["id"]): str(m["value"]) for m in data}
+
+
+def _count(job: dict[str, Any], state: str) -> int | None:
+    """A task count from a /jobs/overview entry (`tasks.<state>`), None when absent."""
+    value = (job.get("tasks") or {}).get(state)
+    return int(value) if isinstance(value, int) else None
