@@ -144,7 +144,10 @@ class FlinkApiFactory(Protocol):
 
 
 class StatusStore(Protocol):
-    def load_all(self) -> Mapping[ResourceId, ResourceStatus]: ...
+    def load_all(self) -> Mapping[ResourceId, ResourceStatus]:
+        """A store may return the same objects again for statuses that did not change (so a
+        quiet pass parses nothing): mutate a loaded status only to save it."""
+        ...
 
     def load(self, resource: ResourceId) -> ResourceStatus | None: ...
 

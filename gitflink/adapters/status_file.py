@@ -2,7 +2,8 @@
 
 Writes are atomic and durable (temp file, fsync, os.replace, fsync of the directory), because the
 executor treats a returned `save` as a write-ahead log entry. Values of sensitive Flink keys are
-written as fingerprints, never in clear (planning compares them through the fingerprint).
+written as fingerprints, never in clear. `load_all` parses only files that changed since it last
+read them (by inode, mtime, ctime and size), and returns the same object for one that did not.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import contextlib
 import json
 import os
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,11 @@ from gitflink.model.status import ResourceStatus
 SUFFIX = ".json"
 # Used when the composition root passes no rule (it passes core.redaction.is_sensitive).
 _FALLBACK_TERMS = ("password", "secret", "token", "key", "jaas", "credential", "auth")
+# A file modified this recently may be rewritten within the same timestamp tick (coarse on most
+# filesystems, and NFS stamps with the server's clock) with the same size: not cached until it
+# is older, as Git treats "racily clean" index entries.
+_RACY_NS = 2_000_000_000
+_Stamp = tuple[int, int, int, int]
 
 
 def _fallback_is_sensitive(key: str) -> bool:
@@ -39,25 +47,34 @@ class FileStatusStore:
     ) -> None:
         self.root = Path(data_dir) / "status"
         self._is_sensitive = is_sensitive
+        self._parsed: dict[Path, tuple[_Stamp, ResourceStatus]] = {}
+        self._lock = threading.Lock()
+        self.parses = 0  # status files parsed since creation: tests and the benchmark read it
 
     def path_of(self, resource: ResourceId) -> Path:
         return self.root / resource.kind.value / resource.namespace / f"{resource.name}{SUFFIX}"
 
     def load_all(self) -> Mapping[ResourceId, ResourceStatus]:
+        """Unchanged files give the objects returned before: mutate one only to save it."""
         statuses: dict[ResourceId, ResourceStatus] = {}
         if not self.root.is_dir():
             return statuses
+        seen: set[Path] = set()
         for path in sorted(self.root.glob(f"*/*/*{SUFFIX}")):
             kind, namespace = path.parent.parent.name, path.parent.name
             if kind not in Kind._value2member_map_:
                 continue
             resource = ResourceId(Kind(kind), namespace, path.name.removesuffix(SUFFIX))
-            status = self._read(path)
+            seen.add(path)
+            status = self._cached(path)
             if status is not None:
                 statuses[resource] = status
+        with self._lock:
+            self._parsed = {path: self._parsed[path] for path in seen if path in self._parsed}
         return statuses
 
     def load(self, resource: ResourceId) -> ResourceStatus | None:
+        """A fresh object, the caller's own."""
         return self._read(self.path_of(resource))
 
     def save(self, resource: ResourceId, status: ResourceStatus, message: str) -> None:
@@ -67,6 +84,9 @@ class FileStatusStore:
             "status": self._scrub(status.model_dump(mode="json", by_alias=True, exclude_none=True)),
         }
         path = self.path_of(resource)
+        # Whatever happens, the next load_all reads the file: a caller may have changed the
+        # object it loaded before a save that failed.
+        self._forget(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             _write_atomically(path, json.dumps(document, indent=2, sort_keys=True) + "\n")
@@ -75,6 +95,7 @@ class FileStatusStore:
 
     def delete(self, resource: ResourceId, message: str) -> None:
         path = self.path_of(resource)
+        self._forget(path)
         try:
             path.unlink(missing_ok=True)
             _fsync_dir(path.parent)
@@ -98,7 +119,33 @@ class FileStatusStore:
             return [self._scrub(item) for item in value]
         return value
 
+    def _forget(self, path: Path) -> None:
+        with self._lock:
+            self._parsed.pop(path, None)
+
+    def _cached(self, path: Path) -> ResourceStatus | None:
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise StatusWriteError(f"unreadable status file {path}: {error}") from error
+        # os.replace gives every write a new inode; mtime, ctime and size catch the rest.
+        stamp = (info.st_ino, info.st_mtime_ns, info.st_ctime_ns, info.st_size)
+        with self._lock:
+            known = self._parsed.get(path)
+        if known is not None and known[0] == stamp:
+            return known[1]
+        status = self._read(path)  # may be newer than the stamp: then the next pass reads again
+        with self._lock:
+            if status is not None and time.time_ns() - info.st_mtime_ns > _RACY_NS:
+                self._parsed[path] = (stamp, status)
+            else:
+                self._parsed.pop(path, None)
+        return status
+
     def _read(self, path: Path) -> ResourceStatus | None:
+        self.parses += 1
         try:
             document = json.loads(path.read_text())
         except FileNotFoundError:
