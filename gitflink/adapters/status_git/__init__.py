@@ -5,6 +5,7 @@ Durability: every `save` is first written as a local journal commit (fsynced) be
 a save recording a change in flight (`pending`, the write-ahead entry for a destructive step) is
 also pushed before it returns. Other saves are batched and pushed by `flush()` at the end of the
 pass, so a quiet pass makes one commit. A journal left by a crash is pushed on the next start.
+`load_all` parses a document only when its bytes (its blob) changed since it last parsed it.
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ class GitStatusStore:
         self._files: dict[str, bytes] = {}  # documents at _base
         self._pending: dict[str, bytes | None] = {}  # saved, not yet on the remote
         self._changes: dict[ResourceId, documents.Change] = {}
+        # path -> (document bytes, vault size, parsed): equal bytes are the same blob. A larger
+        # vault may restore fingerprints that could not be restored before.
+        self._parsed: dict[str, tuple[bytes, int, ResourceStatus]] = {}
+        self.parses = 0  # documents parsed by load_all since creation: tests read it
         self._repo = self._open()
         self._recover()
 
@@ -169,13 +174,25 @@ class GitStatusStore:
     # -- StatusStore ----------------------------------------------------------------------
 
     def load_all(self) -> Mapping[ResourceId, ResourceStatus]:
+        """Unchanged documents give the objects returned before: mutate one only to save it."""
         with self._lock:
             merged = {**self._files, **self._pending}
             statuses = {}
+            parsed: dict[str, tuple[bytes, int, ResourceStatus]] = {}
+            vault = len(self._vault)
             for path, data in sorted(merged.items()):
                 resource = documents.resource_of(path)
-                if resource is not None and data is not None:
-                    statuses[resource] = documents.load(data, self._vault)
+                if resource is None or data is None:
+                    continue
+                known = self._parsed.get(path)
+                if known is not None and known[1] == vault and known[0] == data:
+                    status = known[2]
+                else:
+                    status = documents.load(data, self._vault)
+                    self.parses += 1
+                parsed[path] = (data, vault, status)
+                statuses[resource] = status
+            self._parsed = parsed
             return statuses
 
     def load(self, resource: ResourceId) -> ResourceStatus | None:
@@ -201,6 +218,9 @@ class GitStatusStore:
     def _stage(self, resource: ResourceId, status: ResourceStatus | None, message: str) -> None:
         path = documents.path_of(resource)
         with self._lock:
+            # The caller may have changed an object load_all shared: parse it afresh next time,
+            # also when this save fails.
+            self._parsed.pop(path, None)
             before = self.load(resource)
             data = (
                 None if status is None else documents.dump(status, self._is_sensitive, self._vault)
