@@ -127,7 +127,7 @@ def _scale(ctx: JobContext) -> JobPlan:
 def upgrade(ctx: JobContext, action: Action) -> JobPlan:
     """Stop per upgradeMode and restore: the heart of every restarting change."""
     if not ctx.live_running:
-        return _start_stopped(ctx, action)
+        return restoring.start_from_known(ctx, action)
     mode = ctx.mode
     if mode is UpgradeMode.LAST_STATE and ctx.changed(FLINK_VERSION):
         # HA metadata and checkpoints may not carry across Flink versions.
@@ -154,24 +154,6 @@ def _snapshots_unless(ctx: JobContext, mode: UpgradeMode) -> tuple[Step, ...]:
         step
         for step in _triggered_snapshots(ctx)
         if not (isinstance(step, TakeSavepoint) and mode is UpgradeMode.SAVEPOINT)
-    )
-
-
-def _start_stopped(ctx: JobContext, action: Action) -> JobPlan:
-    """The job is not running: nothing to stop, and no new savepoint can be taken."""
-    found = restoring.known(ctx)
-    if found is None:
-        return restoring.manual_restore(ctx, action)
-    restore, mode = found
-    if mode is UpgradeMode.STATELESS:
-        ctx.risks.append("upgradeMode is stateless: the job starts with empty state")
-    steps = (*ctx.cluster_start(), ctx.submit(restore))
-    return ctx.plan(
-        action,
-        steps,
-        mode=mode,
-        state_loss=mode is UpgradeMode.STATELESS,
-        downtime=Downtime.RESTART,
     )
 
 

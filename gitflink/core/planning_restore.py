@@ -144,11 +144,21 @@ def resume_interrupted(ctx: JobContext) -> JobPlan | None:
         )
         steps = (*ctx.cluster_start(), ctx.submit(at(savepoint)))
         return ctx.plan(action, steps, downtime=Downtime.RESTART)
+    note = f"resumes the interrupted {action}: the job is not running"
+    return start_from_known(ctx, action, note=note)
+
+
+def start_from_known(ctx: JobContext, action: Action, *, note: str | None = None) -> JobPlan:
+    """The job is not running: nothing to stop and no savepoint to take; restart it from what
+    is known, or stop the plan for a human (never silently empty)."""
     found = known(ctx)
     if found is None:
         return manual_restore(ctx, action)
     restore, mode = found
-    ctx.notes.append(f"resumes the interrupted {action}: the job is not running")
+    if note:
+        ctx.notes.append(note)
+    if mode is UpgradeMode.STATELESS:
+        ctx.risks.append("upgradeMode is stateless: the job starts with empty state")
     steps = (*ctx.cluster_start(), ctx.submit(restore))
     return ctx.plan(
         action,
