@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from gitflink.core import redaction
 from gitflink.model.diffkind import DiffKind, PerKey
+from gitflink.model.flinkconf import flink_text
 from gitflink.model.plan import FieldChange
 
 # flinkConfiguration keys classified by prefix; anything unlisted is UPGRADE.
@@ -72,14 +73,6 @@ def comparable(spec: BaseModel) -> dict[str, Any]:
     if isinstance(config, dict):
         data[CONFIG_FIELD] = {key: flink_text(value) for key, value in config.items()}
     return data
-
-
-def flink_text(value: Any) -> Any:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return value
 
 
 def diff_specs(before: BaseModel, after: BaseModel) -> tuple[FieldChange, ...]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from gitflink.core import diffing
 from gitflink.model.diffkind import DiffKind
+from gitflink.model.flinkconf import flink_text
 from gitflink.model.ids import ResourceId
 from gitflink.model.observed import Observed
 from gitflink.model.plan import (
@@ -118,7 +119,7 @@ class JobContext:
         merged = dict(self.cluster.flink_configuration) if self.cluster else {}
         merged.update(self.spec.flink_configuration)
         value = merged.get(key)
-        return None if value is None else diffing.flink_text(value)
+        return None if value is None else flink_text(value)
 
     def flink_version(self) -> tuple[int, int] | None:
         """The version that runs: as the cluster reports it, else as the spec declares it."""

@@ -31,3 +31,12 @@ def flatten_configuration(config: dict[str, Any], prefix: str = "") -> dict[str,
                 )
             flat[flat_key] = flat_value
     return flat
+
+
+def flink_text(value: Any) -> Any:
+    """A scalar as Flink reads it from YAML: `2` is "2", `true` is "true"; others as they are."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value

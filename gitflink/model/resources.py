@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel
 
 from gitflink.model.diffkind import PER_KEY, DiffKind
-from gitflink.model.flinkconf import flatten_configuration
+from gitflink.model.flinkconf import flatten_configuration, flink_text
 from gitflink.model.ids import API_VERSION, DEFAULT_NAMESPACE, Kind, ResourceId
 
 IGNORE, SCALE, UPGRADE, REDEPLOY = (
@@ -127,16 +127,8 @@ class JobSpec(Spec):
     def _args_are_strings(cls, value: Any) -> Any:
         # YAML turns `- 10` into an int; Flink receives strings either way.
         if isinstance(value, list):
-            return [v if isinstance(v, str) else _yaml_scalar_text(v) for v in value]
+            return [v if isinstance(v, str) else flink_text(v) for v in value]
         return value
-
-
-def _yaml_scalar_text(value: Any) -> Any:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return value
 
 
 class FlinkConfigured(Spec):
