@@ -120,3 +120,19 @@ def test_status_reads_the_embedded_runtime_files(tmp_path: Path) -> None:
     assert row.split()[:4] == ["streaming/orders", "FlinkDeployment", "STABLE", "RUNNING"]
     code, text = run("status", "--data-dir", str(tmp_path), "-o", "json")
     assert json.loads(text)[str(ORDERS)]["jobStatus"]["state"] == "RUNNING"
+
+
+def test_rescale_against_status_assumes_the_running_job_has_a_checkpoint(tmp_path: Path) -> None:
+    """Status does not follow periodic checkpoints: the review plan assumes a running job has
+    one (the pass asks Flink and plans a full upgrade when it has none)."""
+    adaptive = edit(SAVEPOINT, "spec.flinkConfiguration.[jobmanager.scheduler]", "adaptive")
+    repo, data = tmp_path / "repo", tmp_path / "data"
+    repo.mkdir()
+    run_git(repo, "init", "-q")
+    commit(repo, [edit(adaptive, "spec.job.parallelism", 3)], "p3")
+    deployed(data, adaptive, state="RUNNING")
+    code, text = run("plan", "--repo", str(repo), "--data-dir", str(data), "-o", "json")
+    (change,) = json.loads(text)["changes"]
+    assert code == 0
+    assert (change["action"], change["downtime"]) == ("scale", "rescale")
+    assert [step["type"] for step in change["steps"]] == ["Rescale"]

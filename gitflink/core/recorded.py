@@ -1,13 +1,15 @@
 """A baseline from recorded status, without asking Flink: what gitflink last applied.
 
 Used by `gitflink plan --data-dir/--status-repo` on a pull request, where Flink is out of reach:
-each job is taken to be in the state its status last recorded, with the snapshots it recorded.
+each job is taken to be in the state its status last recorded, with the snapshots it recorded,
+and a running job to have completed a checkpoint (as `planning_baseline` assumes too).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from gitflink.core.planning_baseline import ASSUMED_CHECKPOINT
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.observed import LiveJob, Observed
 from gitflink.model.status import LifecycleState, ResourceStatus
@@ -27,6 +29,10 @@ def recorded(resource: ResourceId, status: ResourceStatus) -> Observed:
     live = None
     if job_status.job_id and job_status.state:
         running = job_status.state == "RUNNING"
+        if running and checkpoint is None:
+            # Status does not follow periodic checkpoints; a healthy running job has some. The
+            # pass itself asks Flink and plans a full upgrade if there is none.
+            checkpoint = ASSUMED_CHECKPOINT
         live = LiveJob(
             job_status.job_id,
             job_status.state,
