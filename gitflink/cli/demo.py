@@ -24,7 +24,7 @@ from gitflink.ports import FlinkApi, Ports
 from gitflink.settings import Settings
 
 SAMPLE_REPO = Path(__file__).resolve().parents[2] / "sample-repo"
-DEMO_PATH = "streaming/orders.yaml"  # one cluster keeps the demo well under 4 minutes
+DEMO_PATH = "streaming/orders.yaml"  # the savepoint-mode application the demo upgrades
 ORDERS = ResourceId(Kind.FLINK_DEPLOYMENT, "streaming", "orders")
 
 
@@ -87,12 +87,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _demo(repo: Path, ports: Ports) -> int:
-    print(
-        f"   syncing only {DEMO_PATH} (one cluster: the rest of sample-repo would not fit 2 cores)"
+    _say(
+        "gitflink sync: every cluster and job of sample-repo (builds the example job at first use)"
     )
-
-    _say("gitflink sync: start the cluster and the job (builds the example job at first use)")
-    first = sync(ports, [DEMO_PATH])
+    first = sync(ports, [])
     print_result(first, ports, sys.stdout)
     if not first.ok:
         return 1
@@ -112,11 +110,11 @@ def _demo(repo: Path, ports: Ports) -> int:
     _git(repo, "commit", "-q", "-am", "orders: parallelism 3, rate 100")
 
     _say("gitflink plan --base HEAD~1 --head HEAD")
-    plan = plan_revisions(str(repo), "HEAD~1", "HEAD", [DEMO_PATH], prune=True)
+    plan = plan_revisions(str(repo), "HEAD~1", "HEAD", [], prune=True)
     sys.stdout.write(plan_rendering.render_text(plan))
 
     _say("gitflink sync: stop with a savepoint, restore the new version from it")
-    second = sync(ports, [DEMO_PATH])
+    second = sync(ports, [])
     print_result(second, ports, sys.stdout)
     if not second.ok:
         return 1
