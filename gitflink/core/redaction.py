@@ -52,8 +52,34 @@ def redact(value: Any) -> Any:
             for key, item in value.items()
         }
     if isinstance(value, list):
-        return [redact(item) for item in value]
+        return [
+            _mask_arg(item) if secret_arg(value, i) else redact(item)
+            for i, item in enumerate(value)
+        ]
     return value
+
+
+def secret_arg(args: list[Any], index: int) -> bool:
+    """Whether `args[index]` is a secret on a command line: the value after a sensitive flag
+    (`--db-password hunter2`) or the value part of one (`--db-password=hunter2`)."""
+    item = args[index]
+    if not isinstance(item, str):
+        return False
+    if item.startswith("-") and "=" in item:
+        return is_sensitive(item.split("=", 1)[0].lstrip("-"))
+    previous = args[index - 1] if index > 0 else None
+    return (
+        isinstance(previous, str)
+        and previous.startswith("-")
+        and "=" not in previous
+        and is_sensitive(previous.lstrip("-"))
+    )
+
+
+def _mask_arg(item: Any) -> Any:
+    if isinstance(item, str) and item.startswith("-") and "=" in item:
+        return item.split("=", 1)[0] + "=" + HIDDEN
+    return HIDDEN
 
 
 def redact_at(path: tuple[str | int, ...], value: Any, parent: Any = None) -> Any:
