@@ -8,7 +8,7 @@ from test_planning import Record, deployment, status
 from gitflink.adapters.status_git import documents
 from gitflink.core import planning
 from gitflink.core.plan_rendering import render_json
-from gitflink.model.fingerprints import fingerprint, is_fingerprint, unredact
+from gitflink.model.fingerprints import fingerprint, is_fingerprint, scrub, unredact
 from gitflink.model.observed import LiveJob, Observed
 from gitflink.model.plan import Action, DiffClass
 from gitflink.model.resources import FlinkDeployment
@@ -65,3 +65,22 @@ def test_changed_secret_after_restart_is_an_upgrade_that_never_shows_either_valu
     assert [change.path for change in job.fields] == ["spec.flinkConfiguration[s3.secret-key]"]
     rendered = render_json(plan)
     assert SECRET not in rendered and "rotated-canary" not in rendered
+
+
+def test_scrub_hides_every_kind_of_secret_and_unredact_restores_them() -> None:
+    spec = {
+        "flinkConfiguration": {"s3.secret-key": SECRET, "s3.endpoint": "http://minio"},
+        "job": {"args": ["--db-password", SECRET, "--api-token=" + SECRET, "--rate", "5"]},
+        "podTemplate": {
+            "env": [{"name": "DB_PASSWORD", "value": SECRET}, {"name": "X", "value": "1"}]
+        },
+        "credentials": {"nested": {"deeper": SECRET}},
+    }
+    scrubbed = scrub(spec)
+    assert SECRET not in repr(scrubbed)
+    assert scrubbed["flinkConfiguration"]["s3.endpoint"] == "http://minio"
+    assert scrubbed["job"]["args"][0] == "--db-password"
+    assert scrubbed["job"]["args"][3:] == ["--rate", "5"]
+    assert scrubbed["podTemplate"]["env"][1] == {"name": "X", "value": "1"}
+    assert scrub(scrubbed) == scrubbed  # a status loaded back and saved again stays the same
+    assert unredact(scrubbed, spec) == spec

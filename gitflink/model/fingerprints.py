@@ -12,6 +12,8 @@ import hashlib
 from functools import lru_cache
 from typing import Any
 
+from gitflink.model.secrets import is_sensitive, secret_arg
+
 PREFIX = "redacted:pbkdf2-sha256:"
 _ITERATIONS = 20_000
 
@@ -40,3 +42,35 @@ def unredact(stored: Any, desired: Any, key: str = "") -> Any:
     if is_fingerprint(stored) and isinstance(desired, str) and fingerprint(desired, key) == stored:
         return desired
     return stored
+
+
+def scrub(value: Any, key: str = "") -> Any:
+    """`value` (a status document) with every secret replaced by its fingerprint: values of
+    sensitive keys, `{name: <sensitive>, value: ...}` pairs (container env) and secrets on a
+    command line (`--db-password x`). Each fingerprint is salted with the key it sits under,
+    which `unredact` mirrors."""
+    if isinstance(value, dict):
+        named = isinstance(value.get("name"), str) and is_sensitive(value["name"])
+        return {
+            k: _hide(item, str(k))
+            if (is_sensitive(str(k)) or (named and k == "value"))
+            else scrub(item, str(k))
+            for k, item in value.items()
+        }
+    if isinstance(value, list):
+        return [
+            _hide(item, key) if secret_arg(value, i) else scrub(item, key)
+            for i, item in enumerate(value)
+        ]
+    return value
+
+
+def _hide(value: Any, key: str) -> Any:
+    """Everything under a secret's key is secret, at any depth."""
+    if isinstance(value, dict):
+        return {k: _hide(item, str(k)) for k, item in value.items()}
+    if isinstance(value, list):
+        return [_hide(item, key) for item in value]
+    if isinstance(value, str) and not is_fingerprint(value):
+        return fingerprint(value, key)
+    return value
