@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from gitflink.core import planning
 from gitflink.model.ids import ResourceId
@@ -52,25 +53,46 @@ class PlanMemo:
         return plan
 
 
+K = TypeVar("K")
+V = TypeVar("V")
 _Inputs = tuple[dict[ResourceId, Observed], bool, str, dict[ResourceId, str]]
 
 
 def _same_inputs(last: _Inputs, now: _Inputs) -> bool:
-    if last[1:] != now[1:]:
+    """Equal inputs, checked in the order they were built (the same on a quiet pass, the same
+    id objects too), so 1,000 resources cost no hashing; another order falls back to keys."""
+    if last[1:3] != now[1:3] or not _same_dict(last[3], now[3], _equal):
         return False
-    before, after = last[0], now[0]
-    if before.keys() != after.keys():
+    return _same_dict(last[0], now[0], _same_observed)
+
+
+def _same_dict(before: Mapping[K, V], after: Mapping[K, V], same: Callable[[V, V], bool]) -> bool:
+    if len(before) != len(after):
         return False
-    for rid, seen in after.items():
-        was = before[rid]
-        if seen is was:
-            continue
-        if (seen.job, seen.cluster_running, seen.flink_version) != (
-            was.job,
-            was.cluster_running,
-            was.flink_version,
-        ):
-            return False
-        if seen.status is not was.status and seen.status != was.status:
+    for (was_key, was), (key, value) in zip(before.items(), after.items(), strict=True):
+        if was_key is not key and was_key != key:
+            return _same_by_key(before, after, same)
+        if value is not was and not same(was, value):
             return False
     return True
+
+
+def _same_by_key(before: Mapping[K, V], after: Mapping[K, V], same: Callable[[V, V], bool]) -> bool:
+    if before.keys() != after.keys():
+        return False
+    return all(same(before[key], value) for key, value in after.items())
+
+
+def _equal(was: V, value: V) -> bool:
+    return bool(was == value)
+
+
+def _same_observed(was: Observed, seen: Observed) -> bool:
+    if (seen.job, seen.cluster_running, seen.flink_version) != (
+        was.job,
+        was.cluster_running,
+        was.flink_version,
+    ):
+        return False
+    # A caching status store returns the same object for an unchanged status.
+    return seen.status is was.status or seen.status == was.status

@@ -47,13 +47,17 @@ def cluster_of(
     return ResourceId(Kind.FLINK_DEPLOYMENT, resource.namespace, str(name)) if name else None
 
 
+_Row = tuple[ResourceId, AnyResource | None, ResourceStatus | None]
+_Same = dict[int, tuple[AnyResource, ResourceStatus, bool]]  # by id() of the manifest object
+
+
 class Observer:
     """Observes a pass's resources. Keep one across passes (PassConfig holds it): it remembers,
     for the manifest and status objects it was decided on, whether the desired spec is the one
     last applied, so a quiet pass does not compare 1,000 specs again."""
 
     def __init__(self) -> None:
-        self._same: dict[ResourceId, tuple[AnyResource, ResourceStatus, bool]] = {}
+        self._same: _Same = {}
         self._lock = threading.Lock()
 
     def observe(
@@ -62,33 +66,27 @@ class Observer:
         desired: Iterable[AnyResource],
         statuses: Mapping[ResourceId, ResourceStatus],
     ) -> Observation:
+        # Each resource is looked up once: ids hash in Python, and 1,000 of them add up.
         wanted = {resource.id: resource for resource in desired}
-        by_cluster: dict[ResourceId | None, list[ResourceId]] = {}
-        for rid in sorted(set(wanted) | set(statuses)):
-            cluster = cluster_of(rid, wanted.get(rid), statuses.get(rid))
-            by_cluster.setdefault(cluster, []).append(rid)
+        rows: list[_Row] = [(rid, res, statuses.get(rid)) for rid, res in wanted.items()]
+        rows.extend((rid, None, st) for rid, st in statuses.items() if rid not in wanted)
+        by_cluster: dict[ResourceId | None, list[_Row]] = {}
+        for row in rows:
+            by_cluster.setdefault(cluster_of(*row), []).append(row)
         result = Observation()
         with self._lock:
             previous, self._same = self._same, {}
-            for cluster, rids in by_cluster.items():
+            for cluster, group in by_cluster.items():
                 handle = ports.runtime.find_cluster(cluster) if cluster else None
                 if handle is None:
-                    for rid in rids:
-                        result.observed[rid] = Observed(status=statuses.get(rid))
+                    for rid, _, status in group:
+                        result.observed[rid] = Observed(status=status)
                     continue
                 try:
-                    self._cluster(
-                        ports,
-                        handle,
-                        rids,
-                        wanted=wanted,
-                        statuses=statuses,
-                        previous=previous,
-                        result=result,
-                    )
+                    self._cluster(ports, handle, group, previous, result)
                 except FlinkApiError as error:
                     why = f"Flink at {handle.rest_url} did not answer: {error}"
-                    for rid in rids:
+                    for rid, _, _ in group:
                         result.observed.pop(rid, None)
                         result.detailed.discard(rid)
                         result.unreachable[rid] = why
@@ -98,27 +96,20 @@ class Observer:
         self,
         ports: Ports,
         handle: ClusterHandle,
-        rids: list[ResourceId],
-        *,
-        wanted: Mapping[ResourceId, AnyResource],
-        statuses: Mapping[ResourceId, ResourceStatus],
-        previous: Mapping[ResourceId, tuple[AnyResource, ResourceStatus, bool]],
+        group: list[_Row],
+        previous: _Same,
         result: Observation,
     ) -> None:
         api = ports.flink(handle.rest_url)
         listed = {job.job_id: job for job in api.list_jobs()}  # the liveness probe as well
         # In depth for all of a cluster's resources or none: a session cluster's change
         # carries its jobs, whose restore paths it then needs.
-        needs = [
-            self._needs_details(rid, wanted.get(rid), statuses.get(rid), listed, previous)
-            for rid in rids
-        ]
+        needs = [self._needs_details(res, status, listed, previous) for _, res, status in group]
         deep = any(needs)
         version = handle.flink_version
         if deep and version is None:
             version = api.overview().flink_version
-        for rid in rids:
-            status = statuses.get(rid)
+        for rid, _, status in group:
             job_id = status.job_status.job_id if status else None
             job: LiveJob | None = None
             if job_id and deep:
@@ -133,11 +124,10 @@ class Observer:
 
     def _needs_details(
         self,
-        rid: ResourceId,
         desired: AnyResource | None,
         status: ResourceStatus | None,
         listed: Mapping[str, JobSummary],
-        previous: Mapping[ResourceId, tuple[AnyResource, ResourceStatus, bool]],
+        previous: _Same,
     ) -> bool:
         """Whether planning may read more than the job's state: checkpoints, the restored path,
         parallelism, the Flink version. An unchanged resource whose job runs with all its tasks
@@ -146,7 +136,7 @@ class Observer:
             return True  # new, or a change in flight (its resumption reads the restored path)
         if not isinstance(desired, FlinkDeployment | FlinkSessionJob):
             return True  # removed from Git: its deletion may take a savepoint
-        same = self._same_spec(rid, desired, status, previous)
+        same = self._same_spec(desired, status, previous)
         job_id = status.job_status.job_id
         if job_id is not None:
             summary = listed.get(job_id)
@@ -156,12 +146,11 @@ class Observer:
 
     def _same_spec(
         self,
-        rid: ResourceId,
         desired: FlinkDeployment | FlinkSessionJob,
         status: ResourceStatus,
-        previous: Mapping[ResourceId, tuple[AnyResource, ResourceStatus, bool]],
+        previous: _Same,
     ) -> bool:
-        known = previous.get(rid)
+        known = previous.get(id(desired))
         if known is not None and known[0] is desired and known[1] is status:
             same = known[2]
         else:
@@ -169,7 +158,7 @@ class Observer:
             # What the executor records as applied (RecordSpec), secrets as fingerprints.
             target = desired.to_manifest().get("spec", {})
             same = applied is not None and unredact(applied, target) == target
-        self._same[rid] = (desired, status, same)
+        self._same[id(desired)] = (desired, status, same)
         return same
 
 
