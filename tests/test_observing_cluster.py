@@ -3,13 +3,18 @@ and what a quiet pass still notices (a failed job, an unreachable cluster)."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from executor_plans import APP, app, deployed
 from fakes import FakeWorld, fake_world
 from test_reconciler import ORDERS, SESSION, SESSION_FILES, VIEWS
 from test_reconciler import app as manifest
 
+from gitflink.adapters.status_file import FileStatusStore
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.plan import Action
+from gitflink.ports import Ports
 from gitflink.runtime.observing import Observer, observe
 from gitflink.runtime.reconciler import PassConfig, run_pass
 
@@ -124,3 +129,28 @@ def test_session_cluster_change_reads_its_jobs_in_depth() -> None:
     assert {SESSION, VIEWS} <= observation.detailed
     job = observation.observed[VIEWS].job
     assert job is not None and job.parallelism == 1
+
+
+def test_quiet_passes_on_the_file_store_parse_nothing_yet_notice_a_failed_job(
+    tmp_path: Path,
+) -> None:
+    world = fake_world({"streaming/orders.yaml": manifest("orders")})
+    store = FileStatusStore(tmp_path)
+    ports = Ports(world.source, world.runtime, world.runtime.api, store, world.clock)
+    config = PassConfig()
+    assert run_pass(ports, config).ok
+    assert run_pass(ports, config).ok
+    path = store.path_of(ORDERS)
+    old = path.stat().st_mtime_ns - 3600 * 10**9  # past the window where stamps are not trusted
+    os.utime(path, ns=(old, old))
+    run_pass(ports, config)
+    parses, plans = store.parses, config.memo.plans
+    quiet = run_pass(ports, config)
+    assert run_pass(ports, config).plan is quiet.plan
+    assert (store.parses, config.memo.plans) == (parses, plans)
+    [job] = world.runtime.api_for(ORDERS).jobs.values()
+    job.state = "FAILED"
+    result = run_pass(ports, config)
+    assert result.plan is not quiet.plan and config.memo.plans == plans + 1
+    [orders] = result.plan.jobs if result.plan else []
+    assert any("FAILED" in note for note in orders.notes)

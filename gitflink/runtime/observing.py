@@ -49,6 +49,14 @@ def cluster_of(
 
 _Row = tuple[ResourceId, AnyResource | None, ResourceStatus | None]
 _Same = dict[int, tuple[AnyResource, ResourceStatus, bool]]  # by id() of the manifest object
+# By id() of the status object: what its job looked like in the listing, and what was built.
+_Seen = dict[int, tuple[ResourceStatus, tuple[str, bool] | None, str | None, Observed]]
+
+
+@dataclass
+class _Memory:
+    same: _Same = field(default_factory=dict)
+    seen: _Seen = field(default_factory=dict)
 
 
 class Observer:
@@ -57,7 +65,7 @@ class Observer:
     last applied, so a quiet pass does not compare 1,000 specs again."""
 
     def __init__(self) -> None:
-        self._same: _Same = {}
+        self._memory = _Memory()
         self._lock = threading.Lock()
 
     def observe(
@@ -75,7 +83,7 @@ class Observer:
             by_cluster.setdefault(cluster_of(*row), []).append(row)
         result = Observation()
         with self._lock:
-            previous, self._same = self._same, {}
+            previous, self._memory = self._memory, _Memory()
             for cluster, group in by_cluster.items():
                 handle = ports.runtime.find_cluster(cluster) if cluster else None
                 if handle is None:
@@ -97,30 +105,48 @@ class Observer:
         ports: Ports,
         handle: ClusterHandle,
         group: list[_Row],
-        previous: _Same,
+        previous: _Memory,
         result: Observation,
     ) -> None:
         api = ports.flink(handle.rest_url)
         listed = {job.job_id: job for job in api.list_jobs()}  # the liveness probe as well
         # In depth for all of a cluster's resources or none: a session cluster's change
         # carries its jobs, whose restore paths it then needs.
-        needs = [self._needs_details(res, status, listed, previous) for _, res, status in group]
+        needs = [self._needs_details(res, st, listed, previous.same) for _, res, st in group]
         deep = any(needs)
         version = handle.flink_version
         if deep and version is None:
             version = api.overview().flink_version
         for rid, _, status in group:
             job_id = status.job_status.job_id if status else None
-            job: LiveJob | None = None
-            if job_id and deep:
-                job = _live_job(api, job_id)
-            elif job_id and job_id in listed:
-                job = _summary_job(listed[job_id])
             if deep:
+                job = _live_job(api, job_id) if job_id else None
                 result.detailed.add(rid)
-            result.observed[rid] = Observed(
-                status=status, cluster_running=True, job=job, flink_version=version
-            )
+                result.observed[rid] = Observed(status, True, job, version)
+            else:
+                summary = listed.get(job_id) if job_id else None
+                result.observed[rid] = self._shallow(status, summary, version, previous.seen)
+
+    def _shallow(
+        self,
+        status: ResourceStatus | None,
+        summary: JobSummary | None,
+        version: str | None,
+        previous: _Seen,
+    ) -> Observed:
+        """The job as listed. The Observed of the last pass when nothing differs: planning's
+        memo then recognises it by identity, with no comparison at all."""
+        if status is None:
+            return Observed(None, True, None, version)
+        job = (summary.state, summary.all_tasks_running) if summary else None
+        known = previous.get(id(status))
+        if known is not None and known[0] is status and (known[1], known[2]) == (job, version):
+            seen = known[3]
+        else:
+            live = _summary_job(summary) if summary else None
+            seen = Observed(status, True, live, version)
+        self._memory.seen[id(status)] = (status, job, version, seen)
+        return seen
 
     def _needs_details(
         self,
@@ -158,7 +184,7 @@ class Observer:
             # What the executor records as applied (RecordSpec), secrets as fingerprints.
             target = desired.to_manifest().get("spec", {})
             same = applied is not None and unredact(applied, target) == target
-        self._same[id(desired)] = (desired, status, same)
+        self._memory.same[id(desired)] = (desired, status, same)
         return same
 
 
