@@ -77,7 +77,8 @@ class Observer:
         # Each resource is looked up once: ids hash in Python, and 1,000 of them add up.
         wanted = {resource.id: resource for resource in desired}
         rows: list[_Row] = [(rid, res, statuses.get(rid)) for rid, res in wanted.items()]
-        rows.extend((rid, None, st) for rid, st in statuses.items() if rid not in wanted)
+        if sum(1 for row in rows if row[2] is not None) < len(statuses):  # some left Git
+            rows.extend((rid, None, st) for rid, st in statuses.items() if rid not in wanted)
         by_cluster: dict[ResourceId | None, list[_Row]] = {}
         for row in rows:
             by_cluster.setdefault(cluster_of(*row), []).append(row)
