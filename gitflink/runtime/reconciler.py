@@ -1,7 +1,9 @@
 """One reconciliation pass, the only place the sequence is written out:
 
 fetch -> read manifests (reading.ManifestReader: only new blobs are parsed, nothing when the
-revision did not move) -> validate -> (finish interrupted submissions) -> observe -> plan
+revision did not move) -> validate -> statuses (only changed ones parsed) -> (finish
+interrupted submissions) -> observe (observing.Observer: one job listing per cluster, details
+only where planning may need them) -> plan (memo.PlanMemo: reused when nothing changed)
 -> execute (resources in parallel, in the planner's order of phases) -> statuses saved.
 
 `run_pass(ports, config)` is all a caller needs (the CLI's `sync`, the agent loop); the status
@@ -43,8 +45,9 @@ class PassConfig:
     progress: Progress = field(default_factory=SilentProgress)
     timeouts: Timeouts = field(default_factory=Timeouts)
     validators: Sequence[Validator] = ()  # custom validators (plugins), run after the built-in
-    # Parse results by blob id and the last plan, kept across passes: keep this config for the
-    # process's life (the agent and `sync` do).
+    # Parse results by blob id, what the observer decided per manifest and status object, and
+    # the last plan, kept across passes: keep this config for the process's life (the agent
+    # and `sync` do).
     reader: ManifestReader = field(default_factory=ManifestReader)
     observer: Observer = field(default_factory=Observer)
     memo: PlanMemo = field(default_factory=PlanMemo)
