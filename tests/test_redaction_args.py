@@ -45,6 +45,7 @@ def test_changed_secret_argument_never_shows_either_value() -> None:
     assert change.before == ["--db-password", redaction.HIDDEN, "--rate", "5"]
     assert change.after == ["--db-password", redaction.HIDDEN, "--rate", "6"]
 
+
 def test_inline_secret_argument_keeps_its_flag_visible() -> None:
     before, after = with_args(f"--api-token={OLD}"), with_args(f"--api-token={NEW}", "--x")
     plan = plan_changes(
