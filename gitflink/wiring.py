@@ -14,7 +14,6 @@ from gitflink.adapters.local_runtime.runtime import LocalRuntime
 from gitflink.adapters.status_file import FileStatusStore
 from gitflink.adapters.status_git import GitStatusStore
 from gitflink.adapters.system_clock import SystemClock
-from gitflink.core.redaction import is_sensitive
 from gitflink.ports import FlinkApi, GitSource, Ports, StatusStore
 from gitflink.settings import Settings
 
@@ -90,12 +89,11 @@ def git_status_store(settings: Settings) -> GitStatusStore:
         branch=settings.status_branch,
         env=git_env(url, git_credentials(settings).merged(found)),
         author=(settings.git_author_name, settings.git_author_email),
-        is_sensitive=is_sensitive,
     )
 
 
 def file_status_store(settings: Settings) -> FileStatusStore:
-    return FileStatusStore(settings.data_dir, is_sensitive=is_sensitive)
+    return FileStatusStore(settings.data_dir)
 
 
 def local_ports(

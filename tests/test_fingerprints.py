@@ -3,8 +3,11 @@ restart, a changed one plans as a change, and neither ever shows the secret."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from test_planning import Record, deployment, status
 
+from gitflink.adapters.status_file import FileStatusStore
 from gitflink.adapters.status_git import documents
 from gitflink.core import planning
 from gitflink.core.plan_rendering import render_json
@@ -25,9 +28,9 @@ def with_secret(value: str) -> FlinkDeployment:
 
 def reloaded_status(resource: FlinkDeployment) -> ResourceStatus:
     """The status as a fresh process reads it back from the status branch (no vault)."""
-    text = documents.dump(status(resource), documents.fallback_is_sensitive, {})
+    text = documents.dump(status(resource))
     assert SECRET.encode() not in text
-    return documents.load(text, {})
+    return documents.load(text)
 
 
 def test_fingerprint_is_deterministic_and_hides_the_value() -> None:
@@ -84,3 +87,13 @@ def test_scrub_hides_every_kind_of_secret_and_unredact_restores_them() -> None:
     assert scrubbed["podTemplate"]["env"][1] == {"name": "X", "value": "1"}
     assert scrub(scrubbed) == scrubbed  # a status loaded back and saved again stays the same
     assert unredact(scrubbed, spec) == spec
+
+
+def test_status_file_keeps_no_secret_argument(tmp_path: Path) -> None:
+    running = deployment("savepoint", args=["--db-password", SECRET, "--rate", "5"])
+    store = FileStatusStore(tmp_path)
+    store.save(running.id, status(running), "deployed")
+    assert SECRET not in store.path_of(running.id).read_text()
+    observed = Observed(store.load(running.id), cluster_running=True, job=LiveJob("j", "RUNNING"))
+    plan = planning.plan_changes([Record(running)], {running.id: observed})
+    assert plan.jobs[0].action is Action.NONE

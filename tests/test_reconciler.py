@@ -7,7 +7,6 @@ from pathlib import Path
 from fakes import FakeWorld, fake_world
 
 from gitflink.adapters.status_file import FileStatusStore
-from gitflink.core import redaction
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.status import LifecycleState
 from gitflink.ports import Ports
@@ -135,7 +134,7 @@ def test_secret_in_flink_configuration_is_not_stored_and_does_not_cause_upgrades
         b"    state.savepoints.dir:", b"    s3.secret-key: hunter2\n    state.savepoints.dir:"
     )
     world = fake_world({"streaming/orders.yaml": secret})
-    store = FileStatusStore(tmp_path, is_sensitive=redaction.is_sensitive)
+    store = FileStatusStore(tmp_path)
     ports = Ports(world.source, world.runtime, world.runtime.api, store, world.clock)
     assert run_pass(ports).ok
     assert "hunter2" not in store.path_of(ORDERS).read_text()

@@ -9,6 +9,7 @@ import pytest
 from gitrepos import run_git
 
 from gitflink.adapters.status_git import GitStatusStore
+from gitflink.model.fingerprints import unredact
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.status import (
     HistoryEntry,
@@ -130,9 +131,11 @@ def test_secret_configuration_values_never_reach_the_branch(remote: Path, tmp_pa
     history = run_git(remote, "log", "-p", BRANCH)
     assert "canary-9f2e" not in history
     assert "taskmanager.slots" in history
-    # Within this process the recorded spec still equals the deployed one.
+    # Read back, the secret is a fingerprint that still matches the deployed value.
     loaded = s.load(rid("orders"))
-    assert loaded is not None and loaded.reconciliation.last_applied_spec == spec
+    assert loaded is not None and loaded.reconciliation.last_applied_spec is not None
+    assert "canary-9f2e" not in repr(loaded)
+    assert unredact(loaded.reconciliation.last_applied_spec, spec) == spec
 
 
 def test_delete_removes_the_document(remote: Path, tmp_path: Path) -> None:

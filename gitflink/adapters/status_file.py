@@ -1,7 +1,7 @@
 """StatusStore on local disk: one JSON file per resource under <data_dir>/status/.
 
 Writes are atomic and durable (temp file, fsync, os.replace, fsync of the directory), because the
-executor treats a returned `save` as a write-ahead log entry. Values of sensitive Flink keys are
+executor treats a returned `save` as a write-ahead log entry. Secrets (model.secrets) are
 written as fingerprints, never in clear. `load_all` parses only files that changed since it last
 read them (by inode, mtime, ctime and size), and returns the same object for one that did not.
 """
@@ -14,20 +14,17 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
 from gitflink.model.errors import StatusWriteError
-from gitflink.model.fingerprints import fingerprint, is_fingerprint
+from gitflink.model.fingerprints import scrub
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.status import ResourceStatus
 
 SUFFIX = ".json"
-# Used when the composition root passes no rule (it passes core.redaction.is_sensitive).
-_FALLBACK_TERMS = ("password", "secret", "token", "key", "jaas", "credential", "auth")
 # A file modified this recently may be rewritten within the same timestamp tick (coarse on most
 # filesystems, and NFS stamps with the server's clock) with the same size: not cached until it
 # is older, as Git treats "racily clean" index entries.
@@ -35,18 +32,11 @@ _RACY_NS = 2_000_000_000
 _Stamp = tuple[int, int, int, int]
 
 
-def _fallback_is_sensitive(key: str) -> bool:
-    return any(term in key.lower() for term in _FALLBACK_TERMS)
-
-
 class FileStatusStore:
     """`<root>/<Kind>/<namespace>/<name>.json`, each holding the resource id and its status."""
 
-    def __init__(
-        self, data_dir: Path, *, is_sensitive: Callable[[str], bool] = _fallback_is_sensitive
-    ) -> None:
+    def __init__(self, data_dir: Path) -> None:
         self.root = Path(data_dir) / "status"
-        self._is_sensitive = is_sensitive
         self._parsed: dict[str, tuple[_Stamp, ResourceId, ResourceStatus]] = {}
         self._lock = threading.Lock()
         self.parses = 0  # status files parsed since creation: tests and the benchmark read it
@@ -95,7 +85,7 @@ class FileStatusStore:
         document = {
             "resource": str(resource),
             "message": message,
-            "status": self._scrub(status.model_dump(mode="json", by_alias=True, exclude_none=True)),
+            "status": scrub(status.model_dump(mode="json", by_alias=True, exclude_none=True)),
         }
         path = self.path_of(resource)
         # Whatever happens, the next load_all reads the file: a caller may have changed the
@@ -117,21 +107,6 @@ class FileStatusStore:
             return
         except OSError as error:
             raise StatusWriteError(f"cannot delete status of {resource}: {error}") from error
-
-    def _scrub(self, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {
-                key: fingerprint(item, key)
-                if isinstance(key, str)
-                and isinstance(item, str)
-                and self._is_sensitive(key)
-                and not is_fingerprint(item)  # already scrubbed (a status loaded back)
-                else self._scrub(item)
-                for key, item in value.items()
-            }
-        if isinstance(value, list):
-            return [self._scrub(item) for item in value]
-        return value
 
     def _forget(self, path: Path) -> None:
         with self._lock:

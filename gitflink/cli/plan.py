@@ -17,7 +17,6 @@ from gitflink.adapters.status_file import FileStatusStore
 from gitflink.cli import status as status_cli
 from gitflink.core import plan_rendering, planning, planning_baseline, recorded
 from gitflink.core.parsing import ParseResult, parse_files
-from gitflink.core.redaction import is_sensitive
 from gitflink.core.validation import validate
 from gitflink.model.errors import GitflinkError
 from gitflink.model.ids import ResourceId
@@ -93,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _status_store(args: argparse.Namespace) -> StatusStore | None:
     if args.data_dir:
-        return FileStatusStore(Path(args.data_dir), is_sensitive=is_sensitive)
+        return FileStatusStore(Path(args.data_dir))
     if args.status_repo:
         settings = status_cli.settings_from(
             argparse.Namespace(

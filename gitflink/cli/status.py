@@ -16,7 +16,6 @@ from ruamel.yaml import YAML
 
 from gitflink import wiring
 from gitflink.adapters.status_file import FileStatusStore
-from gitflink.core.redaction import is_sensitive
 from gitflink.model.errors import GitflinkError
 from gitflink.model.ids import ResourceId
 from gitflink.model.status import ResourceStatus
@@ -104,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         if args.data_dir is not None:
-            statuses = FileStatusStore(Path(args.data_dir), is_sensitive=is_sensitive).load_all()
+            statuses = FileStatusStore(Path(args.data_dir)).load_all()
         else:
             statuses = wiring.git_status_store(settings_from(args)).load_all()
     except GitflinkError as error:

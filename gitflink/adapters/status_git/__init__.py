@@ -39,7 +39,6 @@ class GitStatusStore:
         branch: str = "gitflink/status",
         env: Mapping[str, str] | None = None,
         author: tuple[str, str] = ("gitflink", "gitflink@localhost"),
-        is_sensitive: Callable[[str], bool] = documents.fallback_is_sensitive,
         push_attempts: int = 10,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -57,17 +56,15 @@ class GitStatusStore:
             "GIT_INDEX_FILE": str(self.cache / "gitflink-index"),
             "GIT_DIR": str(self.cache),
         }
-        self._is_sensitive = is_sensitive
         self._attempts, self._sleep = push_attempts, sleep
         self._lock = threading.RLock()
-        self._vault: dict[str, str] = {}
         self._base: str | None = None  # the remote tip our view is built on
         self._files: dict[str, bytes] = {}  # documents at _base
         self._pending: dict[str, bytes | None] = {}  # saved, not yet on the remote
         self._changes: dict[ResourceId, documents.Change] = {}
         # path -> (document bytes, vault size, parsed): equal bytes are the same blob. A larger
         # vault may restore fingerprints that could not be restored before.
-        self._parsed: dict[str, tuple[bytes, int, ResourceStatus]] = {}
+        self._parsed: dict[str, tuple[bytes, ResourceStatus]] = {}
         self.parses = 0  # documents parsed by load_all since creation: tests read it
         self._repo = self._open()
         self._recover()
@@ -178,19 +175,18 @@ class GitStatusStore:
         with self._lock:
             merged = {**self._files, **self._pending}
             statuses = {}
-            parsed: dict[str, tuple[bytes, int, ResourceStatus]] = {}
-            vault = len(self._vault)
+            parsed: dict[str, tuple[bytes, ResourceStatus]] = {}
             for path, data in sorted(merged.items()):
                 resource = documents.resource_of(path)
                 if resource is None or data is None:
                     continue
                 known = self._parsed.get(path)
-                if known is not None and known[1] == vault and known[0] == data:
-                    status = known[2]
+                if known is not None and known[0] == data:
+                    status = known[1]
                 else:
-                    status = documents.load(data, self._vault)
+                    status = documents.load(data)
                     self.parses += 1
-                parsed[path] = (data, vault, status)
+                parsed[path] = (data, status)
                 statuses[resource] = status
             self._parsed = parsed
             return statuses
@@ -199,7 +195,7 @@ class GitStatusStore:
         path = documents.path_of(resource)
         with self._lock:
             data = self._pending[path] if path in self._pending else self._files.get(path)
-            return None if data is None else documents.load(data, self._vault)
+            return None if data is None else documents.load(data)
 
     def save(self, resource: ResourceId, status: ResourceStatus, message: str) -> None:
         self._stage(resource, status, message)
@@ -222,9 +218,7 @@ class GitStatusStore:
             # also when this save fails.
             self._parsed.pop(path, None)
             before = self.load(resource)
-            data = (
-                None if status is None else documents.dump(status, self._is_sensitive, self._vault)
-            )
+            data = None if status is None else documents.dump(status)
             current = self._pending[path] if path in self._pending else self._files.get(path)
             if data == current:
                 return  # nothing changed: no commit

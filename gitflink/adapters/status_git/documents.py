@@ -7,23 +7,16 @@ values are replaced by a fingerprint so no credential is ever committed.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from ruamel.yaml import YAML
 
-from gitflink.model.fingerprints import fingerprint, is_fingerprint
+from gitflink.model.fingerprints import scrub
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.status import ResourceStatus
 
 ROOT = "status"
-# A fallback when the composition root passes no rule (it passes core.redaction.is_sensitive).
-_FALLBACK_TERMS = ("password", "secret", "token", "key", "jaas", "credential", "auth")
-
-
-def fallback_is_sensitive(key: str) -> bool:
-    return any(term in key.lower() for term in _FALLBACK_TERMS)
 
 
 def path_of(resource: ResourceId) -> str:
@@ -39,48 +32,21 @@ def resource_of(path: str) -> ResourceId | None:
     return None if kind is None else ResourceId(kind, parts[1], parts[3].removesuffix(".yaml"))
 
 
-def _scrub(value: Any, is_sensitive: Callable[[str], bool], vault: dict[str, str]) -> Any:
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            if isinstance(key, str) and isinstance(item, str) and is_sensitive(key):
-                digest = fingerprint(item, key)
-                vault[digest] = item
-                out[key] = digest
-            else:
-                out[key] = _scrub(item, is_sensitive, vault)
-        return out
-    if isinstance(value, list):
-        return [_scrub(item, is_sensitive, vault) for item in value]
-    return value
-
-
-def _restore(value: Any, vault: dict[str, str]) -> Any:
-    if isinstance(value, dict):
-        return {key: _restore(item, vault) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_restore(item, vault) for item in value]
-    if isinstance(value, str) and is_fingerprint(value):
-        return vault.get(value, value)
-    return value
-
-
-def dump(
-    status: ResourceStatus, is_sensitive: Callable[[str], bool], vault: dict[str, str]
-) -> bytes:
+def dump(status: ResourceStatus) -> bytes:
+    """The status as YAML, every secret as its fingerprint (model.fingerprints.scrub)."""
     data = status.model_dump(mode="json", by_alias=True, exclude_none=True)
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
     stream = io.StringIO()
-    yaml.dump(_scrub(data, is_sensitive, vault), stream)
+    yaml.dump(scrub(data), stream)
     return stream.getvalue().encode()
 
 
-def load(data: bytes, vault: dict[str, str]) -> ResourceStatus:
-    """The status in `data`; fingerprints this process has seen become their values again, so
-    the spec recorded as applied compares equal to the desired one."""
+def load(data: bytes) -> ResourceStatus:
+    """The status in `data`. Secrets stay fingerprints; the planner compares them through
+    model.fingerprints.unredact."""
     document = YAML(typ="safe", pure=True).load(data.decode()) or {}
-    return ResourceStatus.model_validate(_restore(document, vault))
+    return ResourceStatus.model_validate(document)
 
 
 @dataclass(frozen=True, slots=True)
