@@ -63,6 +63,8 @@ class Settings:
     git_password: Secret | None = None
     git_ssh_key: Path | None = None
     interval_seconds: float = 30.0
+    # Running jobs are checked against Git at least this often even when Git has not moved.
+    drift_interval_seconds: float = 60.0
     webhook_secret: Secret | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
     # Git loop (agent, status branch): see docs/git.md.

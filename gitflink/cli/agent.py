@@ -15,6 +15,7 @@ from gitflink.agent.webhook import make_server, serve_in_background
 from gitflink.cli.status import add_git_arguments, settings_from
 from gitflink.model.errors import GitflinkError
 from gitflink.runtime import reconciler
+from gitflink.runtime.settling import Settled
 
 log = logging.getLogger("gitflink.agent")
 
@@ -25,6 +26,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--branch", help="branch, tag or commit to follow (default: remote HEAD)")
     parser.add_argument("--path", action="append", help="folder with manifests (repeatable)")
     parser.add_argument("--interval", dest="interval_seconds", type=float, help="seconds (30)")
+    parser.add_argument(
+        "--drift-interval",
+        dest="drift_interval_seconds",
+        type=float,
+        help="check running jobs against Git at least this often, in seconds, even when Git "
+        "has not moved (60); a pass that finds Git unchanged in between stops after fetching",
+    )
     parser.add_argument("--listen", help="HOST:PORT for webhook, /healthz, /metrics (0.0.0.0:8080)")
     parser.add_argument("--verify-signatures", metavar="KEYRING", help="GNUPGHOME of trusted keys")
     parser.set_defaults(handler=run)
@@ -40,11 +48,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"gitflink agent: {error}", file=sys.stderr)
         return 1
     ports = wiring.local_ports(settings, source, status=store)
-    config = reconciler.PassConfig(roots=settings.paths)
+    config = reconciler.PassConfig(
+        roots=settings.paths, settled=Settled(drift_interval=settings.drift_interval_seconds)
+    )
 
     def one_pass() -> None:
         result = reconciler.run_pass(ports, config)
         revision = result.revision.short if result.revision else "-"
+        if not result.observed:
+            log.info("pass @ %s: Git unchanged and everything converged", revision)
+            return
         problems = sum(1 for p in result.problems if p.is_error)
         failed = sum(1 for e in result.executions if not e.ok)
         log.info(

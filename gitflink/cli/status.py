@@ -32,7 +32,8 @@ def add_git_arguments(parser: argparse.ArgumentParser, *, repo_required: bool = 
 def settings_from(args: argparse.Namespace) -> Settings:
     settings = Settings.from_env()
     changes: dict[str, Any] = {"repo": args.repo}
-    for name in ("status_repo", "status_branch", "branch", "interval_seconds", "listen"):
+    names = ("status_repo", "status_branch", "branch", "interval_seconds", "listen")
+    for name in (*names, "drift_interval_seconds"):
         value = getattr(args, name, None)
         if value is not None:
             changes[name] = value

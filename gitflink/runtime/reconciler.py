@@ -4,7 +4,8 @@ fetch -> read manifests (reading.ManifestReader: only new blobs are parsed, noth
 revision did not move) -> validate -> statuses (only changed ones parsed) -> (finish
 interrupted submissions) -> observe (observing.Observer: one job listing per cluster, details
 only where planning may need them) -> plan (memo.PlanMemo: reused when nothing changed)
--> execute (resources in parallel, in the planner's order of phases) -> statuses saved.
+-> execute (resources in parallel, in the planner's order of phases) -> statuses saved
+(reporting: job states Flink reports for resources nothing was done to).
 
 `run_pass(ports, config)` is all a caller needs (the CLI's `sync`, the agent loop); the status
 store behind `ports.status` may be the file store or the Git status branch.
@@ -25,7 +26,7 @@ from gitflink.model.plan import Action, JobPlan, Plan
 from gitflink.model.problems import Problem
 from gitflink.model.status import ResourceStatus
 from gitflink.ports import Ports, Revision
-from gitflink.runtime import conditions, source_status
+from gitflink.runtime import conditions, reporting, source_status
 from gitflink.runtime.context import Timeouts
 from gitflink.runtime.executor import Carried, Execution, execute
 from gitflink.runtime.memo import PlanMemo
@@ -33,6 +34,7 @@ from gitflink.runtime.observing import Observer
 from gitflink.runtime.progress import Progress, SilentProgress
 from gitflink.runtime.reading import ManifestReader, Manifests
 from gitflink.runtime.resuming import finish_interrupted, recover_stop_savepoint
+from gitflink.runtime.settling import Settled
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,8 @@ class PassConfig:
     reader: ManifestReader = field(default_factory=ManifestReader)
     observer: Observer = field(default_factory=Observer)
     memo: PlanMemo = field(default_factory=PlanMemo)
+    # Git unchanged since a converged pass: stop after fetching until the drift check is due.
+    settled: Settled = field(default_factory=Settled)
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class PassResult:
     problems: tuple[Problem, ...] = ()
     error: str | None = None  # the pass could not start (Git unreadable)
     source_error: SourceError | None = None  # the same, as the exception
+    observed: bool = True  # False: Git unchanged and converged, stopped after fetching
 
     @property
     def ok(self) -> bool:
@@ -76,6 +81,9 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         raise SourceError("run_pass needs a Git source in ports.source")
     try:
         revision = ports.source.fetch()
+        quiet = config.settled.reuse(revision, ports.clock.monotonic())
+        if quiet is not None:
+            return quiet
         manifests = config.reader.read(ports.source, revision, config.roots, config.validators)
     except SourceError as error:
         # Nothing is planned, so nothing running is touched; statuses say why.
@@ -103,11 +111,12 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         revision=revision,
         config=config,
     )
-    if not finished:
-        return PassResult(revision, plan, tuple(executed), tuple(problems))
+    reporting.record_observed(ports, plan, statuses, observation.observed)
     done = {e.resource for e in finished}
     executions = [*finished, *(e for e in executed if e.resource not in done or e.outcomes)]
-    return PassResult(revision, plan, tuple(executions), tuple(problems))
+    result = PassResult(revision, plan, tuple(executions), tuple(problems))
+    config.settled.record(result, ports.clock.monotonic())
+    return result
 
 
 def _known_files(
