@@ -68,9 +68,13 @@ def git_env(url: str, credentials: GitCredentials) -> dict[str, str]:
     is an error, not a hung agent."""
     env = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "SSH_ASKPASS": "true"}
     if is_ssh(url):
-        command = ["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes"]
+        # -F /dev/null: the user's and the system's ssh_config cannot add hosts, keys or
+        # proxies behind our back; with a known_hosts file it is the only one trusted.
+        command = ["ssh", "-F", "/dev/null", "-o", "BatchMode=yes"]
+        command += ["-o", "StrictHostKeyChecking=yes"]
         if credentials.known_hosts is not None:
             command += ["-o", f"UserKnownHostsFile={credentials.known_hosts}"]
+            command += ["-o", "GlobalKnownHostsFile=/dev/null"]
         if credentials.ssh_key is not None:
             command += ["-i", str(credentials.ssh_key), "-o", "IdentitiesOnly=yes"]
         env["GIT_SSH_COMMAND"] = shlex.join(command)
@@ -93,6 +97,9 @@ def git_env(url: str, credentials: GitCredentials) -> dict[str, str]:
 def redact(text: str, credentials: GitCredentials | None = None) -> str:
     """`text` without URL userinfo or any credential value (raw or base64-wrapped)."""
     text = _USERINFO.sub(r"\1", text)
+    if credentials is not None and credentials.ssh_key is not None:
+        # ssh names the key file when it cannot use it; where the key lives is not for logs.
+        text = text.replace(str(credentials.ssh_key), "<ssh key>")
     if credentials is not None:
         for value in credentials.secrets():
             text = text.replace(value, "******")
