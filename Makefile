@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv demo test test-fast check bench format clean
+.PHONY: venv system-deps demo test test-fast check bench format clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,14 +15,23 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-demo: venv
+# Programs the tests run for real: sshd serves Git over SSH (tests/test_git_source_ssh.py).
+# Installed only when missing, so this is a file check on every later run.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+system-deps:
+	@test -x /usr/sbin/sshd || { \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			openssh-server >/dev/null; }
+
+demo: venv system-deps
 	$(VENV)/bin/gitflink demo $(DEMO_ARGS)
 
-test: venv
+test: venv system-deps
 	$(PY) -m pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 # The quick loop while developing: no real Flink processes.
-test-fast: venv
+test-fast: venv system-deps
 	$(PY) -m pytest -m "not flink" $(PYTEST_ARGS)
 
 check: venv
