@@ -77,6 +77,18 @@ def test_upload_sends_multipart_jarfile_and_returns_the_stored_basename(
     assert b"application/x-java-archive" in request.content
 
 
+def test_list_jars_returns_the_stored_ids(mock: respx.MockRouter) -> None:
+    mock.get("/jars").respond(
+        json={
+            "address": URL,
+            "files": [{"id": "b_two.jar", "name": "two.jar"}, {"id": "a_one.jar"}],
+        }
+    )
+    assert client().list_jars() == ["b_two.jar", "a_one.jar"]
+    mock.get("/jars").respond(json={"address": URL, "files": []})
+    assert client().list_jars() == []
+
+
 def test_run_always_sends_program_args_as_a_list(mock: respx.MockRouter) -> None:
     route = mock.post("/jars/j1/run").respond(json={"jobid": JOB})
     job = client("2.3.0").run_jar(

@@ -22,10 +22,6 @@ class LiveJob:
     def is_running(self) -> bool:
         return self.state == "RUNNING"
 
-    @property
-    def is_terminal(self) -> bool:
-        return self.state in {"FINISHED", "CANCELED", "FAILED", "SUSPENDED"}
-
 
 @dataclass(frozen=True, slots=True)
 class Observed:

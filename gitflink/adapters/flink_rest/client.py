@@ -122,6 +122,7 @@ class FlinkRest:
         return Path(str(data["filename"])).name
 
     def list_jars(self) -> list[str]:
+        """Ids of the uploaded jars, newest first as Flink lists them."""
         return [str(f["id"]) for f in self._call("GET", "/jars").get("files", [])]
 
     def run_jar(self, jar_id: str, request: RunRequest) -> str:
@@ -300,10 +301,6 @@ class FlinkRest:
             )
             for m in data
         ]
-
-    def job_metrics(self, job_id: str, names: Sequence[str]) -> dict[str, str]:
-        data = self._call("GET", f"/jobs/{job_id}/metrics", params={"get": ",".join(names)})
-        return {str(m["id"]): str(m["value"]) for m in data}
 
 
 def _count(job: dict[str, Any], state: str) -> int | None:

@@ -93,8 +93,6 @@ STATE_DIR_KEYS = (
     "state.checkpoints.dir",
     "execution.checkpointing.dir",
 )
-SAVEPOINT_KEYS = STATE_DIR_KEYS[:2]
-CHECKPOINT_KEYS = STATE_DIR_KEYS[2:]
 
 
 @dataclass(frozen=True, slots=True)
