@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, assert_never
 
 from gitflink.model.errors import GitflinkError, Next, StatusWriteError
-from gitflink.model.ids import ResourceId
+from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.plan import (
     Action,
     JobPlan,
@@ -141,8 +141,14 @@ def execute(
         if isinstance(step, DESTRUCTIVE):
             step_ctx.save(f"done: {text}")
     for target, other in contexts.items():
-        if target != plan.resource:
+        if target == plan.resource:
+            continue
+        if other.plan.action is not Action.NONE:
             succeed(other, outcomes[target], other.target_spec())
+        if plan.resource.kind is Kind.FLINK_STATE_SNAPSHOT:
+            # Its result is the snapshot its step took of the job (also in the job's lineage).
+            ctx.status.job_status.last_savepoint = other.status.job_status.last_savepoint
+            ctx.status.job_status.last_checkpoint = other.status.job_status.last_checkpoint
     return succeed(ctx, outcomes[plan.resource], ctx.target_spec())
 
 
