@@ -9,10 +9,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from gitrepos import run_git
 from test_plan_cli_scenarios import SAVEPOINT, commit, deployment, edit
 
 from gitflink.adapters.status_file import FileStatusStore
+from gitflink.adapters.status_git import GitStatusStore
 from gitflink.cli import main
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.resources import FlinkDeployment
@@ -136,3 +138,34 @@ def test_rescale_against_status_assumes_the_running_job_has_a_checkpoint(tmp_pat
     assert code == 0
     assert (change["action"], change["downtime"]) == ("scale", "rescale")
     assert [step["type"] for step in change["steps"]] == ["Rescale"]
+
+
+def test_plan_reads_what_is_deployed_from_the_status_branch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The agent's status branch as the baseline: the same plan as from status files."""
+    monkeypatch.setenv("GITFLINK_CACHE_DIR", str(tmp_path / "cache"))
+    repo, bare = tmp_path / "repo", tmp_path / "status.git"
+    repo.mkdir()
+    run_git(repo, "init", "-q")
+    commit(repo, [edit(SAVEPOINT, "spec.job.args", ["--v3"])], "v3")
+    run_git(tmp_path, "init", "-q", "--bare", str(bare))
+    resource = FlinkDeployment.model_validate(edit(SAVEPOINT, "spec.job.args", ["--v1"]))
+    spec = resource.spec.model_dump(by_alias=True, mode="json", exclude_none=True)
+    agent = GitStatusStore(bare.as_uri(), cache_dir=tmp_path / "agent")
+    agent.save(
+        resource.id,
+        ResourceStatus(
+            lifecycle_state=LifecycleState.STABLE,
+            reconciliation=ReconciliationStatus(last_applied_spec=spec),
+            job_status=JobStatus(job_id="a" * 32, state="RUNNING"),
+        ),
+        "deployed",
+    )
+    agent.flush()
+    code, text = run("plan", "--repo", str(repo), "--status-repo", bare.as_uri(), "-o", "json")
+    result = json.loads(text)
+    assert code == 0 and result["baseline"] == "deployed"
+    (change,) = result["changes"]
+    assert change["action"] == "upgrade"
+    assert [(f["from"], f["to"]) for f in change["fields"]] == [(["--v1"], ["--v3"])]

@@ -6,6 +6,7 @@ else the spec at `--base`. Exit 0 planned, 1 problems or errors, 3 when --fail-o
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -14,7 +15,6 @@ from typing import Any
 from gitflink import wiring
 from gitflink.adapters.git_source import LocalRepository
 from gitflink.adapters.status_file import FileStatusStore
-from gitflink.cli import status as status_cli
 from gitflink.core import plan_rendering, planning, planning_baseline, recorded
 from gitflink.core.parsing import ParseResult, parse_files
 from gitflink.core.validation import validate
@@ -24,6 +24,7 @@ from gitflink.model.plan import Baseline, DiffClass, Downtime, Plan
 from gitflink.model.resources import FlinkSessionJob
 from gitflink.model.status import ResourceStatus
 from gitflink.ports import StatusStore
+from gitflink.settings import Settings
 
 EXIT_PLANNED, EXIT_PROBLEMS, EXIT_FAIL_ON = 0, 1, 3
 RENDERERS = {
@@ -94,11 +95,9 @@ def _status_store(args: argparse.Namespace) -> StatusStore | None:
     if args.data_dir:
         return FileStatusStore(Path(args.data_dir))
     if args.status_repo:
-        settings = status_cli.settings_from(
-            argparse.Namespace(
-                repo=args.status_repo, status_repo=None, status_branch=args.status_branch
-            )
-        )
+        settings = dataclasses.replace(Settings.from_env(), repo=args.status_repo)
+        if args.status_branch:
+            settings = dataclasses.replace(settings, status_branch=args.status_branch)
         return wiring.git_status_store(settings)
     return None
 
