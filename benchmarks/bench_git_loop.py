@@ -1,6 +1,6 @@
 """The Git loop at scale: 1,000 specs, 20,000 commits (made with `git fast-import`, cached per
 machine in the temp dir), measured through the real pass: `run_pass` with a real GitSource,
-one long-lived PassConfig (its ManifestReader, Observer and PlanMemo) and the real file status
+one long-lived PassConfig (its ManifestReader) and the real file status
 store (fsynced writes, parsed only when a file changed), against the simulated Flink world of
 the tests with everything already deployed and running. Prints (a) a no-op pass next to
 `git ls-remote` and a no-op `git fetch` measured in the same run, (b) a one-file-changed pass,

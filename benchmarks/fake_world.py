@@ -1,8 +1,8 @@
-"""The in-memory Flink world of the tests (tests/fakes.py, tests/fake_flink.py), for benchmarks.
+"""The in-memory Flink world of the tests (tests/support/fakes.py), for benchmarks.
 
-The fakes live with the tests and import each other as top-level modules (`from fake_flink
-import ...`, as pytest's rootdir-relative imports do), so the tests folder is put on sys.path
-here rather than copying them into the package (where they would break the layering).
+The fakes live with the tests, in their `support` package (imported as `support.*`, as the
+tests' root conftest makes possible), so the tests folder is put on sys.path here rather than
+copying them into the package (where they would break the layering).
 """
 
 from __future__ import annotations
@@ -14,6 +14,6 @@ _TESTS = str(Path(__file__).resolve().parent.parent / "tests")
 if _TESTS not in sys.path:
     sys.path.insert(0, _TESTS)
 
-from fakes import FakeWorld, Journal, fake_world  # noqa: E402
+from support.fakes import FakeWorld, Journal, fake_world  # noqa: E402
 
 __all__ = ["FakeWorld", "Journal", "fake_world"]

@@ -15,6 +15,7 @@ from gitflink.adapters.status_file import FileStatusStore
 from gitflink.adapters.status_git import GitStatusStore
 from gitflink.adapters.system_clock import SystemClock
 from gitflink.ports import FlinkApi, GitSource, Ports, StatusStore
+from gitflink.runtime.validator_loading import LoadedValidators, load_validators
 from gitflink.settings import Settings
 
 
@@ -110,3 +111,9 @@ def local_ports(
         status=status or file_status_store(settings),
         clock=SystemClock(),
     )
+
+
+def validators(enabled: bool = True) -> LoadedValidators:
+    """The custom validators (entry points `gitflink.validators`) every command runs, and the
+    plugins that could not be loaded; both go into each pass (`PassConfig`)."""
+    return load_validators() if enabled else LoadedValidators((), ())

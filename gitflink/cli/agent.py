@@ -48,8 +48,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"gitflink agent: {error}", file=sys.stderr)
         return 1
     ports = wiring.local_ports(settings, source, status=store)
+    loaded = wiring.validators()
     config = reconciler.PassConfig(
-        roots=settings.paths, settled=Settled(drift_interval=settings.drift_interval_seconds)
+        roots=settings.paths,
+        validators=loaded.validators,
+        plugin_errors=loaded.errors,
+        settled=Settled(drift_interval=settings.drift_interval_seconds),
     )
 
     def one_pass() -> None:

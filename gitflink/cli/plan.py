@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from gitflink import wiring
-from gitflink.adapters.git_source import LocalRepository
-from gitflink.adapters.status_file import FileStatusStore
-from gitflink.core import plan_rendering, planning, planning_baseline, recorded
+from gitflink.core import plan_rendering, planning
 from gitflink.core.parsing import ParseResult, parse_files
+from gitflink.core.planning import baseline as planning_baseline
+from gitflink.core.planning import recorded
 from gitflink.core.validation import validate
 from gitflink.model.errors import GitflinkError
 from gitflink.model.ids import ResourceId
@@ -93,7 +93,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _status_store(args: argparse.Namespace) -> StatusStore | None:
     if args.data_dir:
-        return FileStatusStore(Path(args.data_dir))
+        return wiring.file_status_store(
+            dataclasses.replace(Settings.from_env(), data_dir=Path(args.data_dir))
+        )
     if args.status_repo:
         settings = dataclasses.replace(Settings.from_env(), repo=args.status_repo)
         if args.status_branch:
@@ -112,7 +114,7 @@ def plan_deployed(
 ) -> Plan:
     """Plan --head against what the status store says is deployed. Every file at --head is
     read: any resource may differ from what runs, whatever the last commit touched."""
-    repo = LocalRepository(repo_path)
+    repo = wiring.local_repository(repo_path)
     head_rev = repo.resolve(head)
     parsed = parse_files(repo.read_tree(head_rev, paths))
     problems = [*parsed.problems, *validate(parsed.desired, broken=parsed.broken)]
@@ -134,7 +136,7 @@ def plan_revisions(
     """Plan base -> head. Only files that differ are parsed, plus unchanged files that mention a
     changed resource's name (its session cluster, its session jobs, a duplicate): every other
     unchanged file is the same at both revisions and so cannot change the plan."""
-    repo = LocalRepository(repo_path)
+    repo = wiring.local_repository(repo_path)
     base_rev, head_rev = repo.resolve(base), repo.resolve(head)
     base_files, head_files = repo.read_tree(base_rev, paths), repo.read_tree(head_rev, paths)
     changed = {

@@ -19,7 +19,6 @@ from gitflink.ports import Ports
 from gitflink.runtime import progress as progress_output
 from gitflink.runtime.reading import ManifestReader
 from gitflink.runtime.reconciler import PassConfig, PassResult, run_pass
-from gitflink.runtime.validator_loading import load_validators
 from gitflink.settings import Settings
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -96,7 +95,7 @@ def sync(
 ) -> PassResult:
     """One pass with live progress on stderr (rich on a terminal, plain lines otherwise). Pass
     the same `reader` to several calls so unchanged files are not parsed again."""
-    loaded = load_validators()
+    loaded = wiring.validators()
     display = progress_output.for_stream(sys.stderr)
     config = PassConfig(
         roots=tuple(paths),
@@ -104,6 +103,7 @@ def sync(
         max_workers=workers,
         progress=display,
         validators=loaded.validators,
+        plugin_errors=loaded.errors,
         reader=reader or ManifestReader(),
     )
     live = display if isinstance(display, progress_output.LiveProgress) else None

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from gitflink.model.status import ResourceStatus
 
+# Flink job states a job does not leave by itself.
+TERMINAL = frozenset({"FINISHED", "CANCELED", "FAILED", "SUSPENDED"})
+
 
 @dataclass(frozen=True, slots=True)
 class LiveJob:
@@ -21,6 +24,10 @@ class LiveJob:
     @property
     def is_running(self) -> bool:
         return self.state == "RUNNING"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state in TERMINAL
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,9 +106,14 @@ class StopJob:
 
 @dataclass(frozen=True, slots=True)
 class SubmitJob:
+    """Run the job under a new generation's id and verify it (the restored path included).
+    `adopt`: the job this change submitted before an interruption, verified instead of
+    submitted again."""
+
     target: ResourceId
     restore: Restore | None = None
     allow_non_restored_state: bool = False
+    adopt: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +163,15 @@ def describe(step: Step) -> str:
             return f"record the latest checkpoint of {step.target.short}, then cancel the job"
         case StopJob():
             return f"cancel job {step.target.short} (state discarded)"
+        case SubmitJob(adopt=str(job_id), restore=None):
+            return (
+                f"verify job {job_id[:8]} of {step.target.short}, submitted before an interruption"
+            )
+        case SubmitJob(adopt=str(job_id)):
+            return (
+                f"verify job {job_id[:8]} of {step.target.short}, submitted before an "
+                f"interruption, restored from {step.restore}"
+            )
         case SubmitJob(restore=None):
             return f"submit job {step.target.short} with empty state"
         case SubmitJob():
@@ -194,6 +208,11 @@ class JobPlan:
     fields: tuple[FieldChange, ...] = ()
     blocked: str | None = None  # why the plan stops and a human must act
     notes: tuple[str, ...] = ()  # plain facts worth showing that are not risks
+    # The spec recorded as applied when the plan succeeds, when it is not the desired one (an
+    # interrupted change finished while Git moved on); None: the desired spec.
+    applies: dict[str, Any] | None = None
+    # A session job whose steps run in its cluster's plan (stopped and resubmitted with it).
+    carried_by: ResourceId | None = None
 
 
 class Baseline(StrEnum):

@@ -13,6 +13,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from gitflink.model.plan import Action
+
 HISTORY_LIMIT = 10
 
 
@@ -110,14 +112,20 @@ class StepOutcome(StatusModel):
 
 
 class PendingChange(StatusModel):
-    """The change in flight (write-ahead). Present only between the first destructive step of a
-    plan and the verification that the desired state runs."""
+    """The change in flight, gitflink's write-ahead record. Present from the first destructive
+    step of a plan until the end of the pass that verified the desired state runs; each typed
+    field is saved before the step that depends on it, so the planner can resume the change
+    from what is recorded here and what Flink reports."""
 
-    action: str
+    action: Action
     revision: str | None = None
     target_spec: dict[str, Any]
     started_at: datetime | None = None
-    completed_steps: list[str] = Field(default_factory=list)
+    # The savepoint or checkpoint the stop of the old job recorded (saved before the next step).
+    stop_snapshot: Snapshot | None = None
+    # The job submitted for this change and its generation (saved before the submission).
+    submitted_job_id: str | None = None
+    generation: int | None = None
 
 
 class HistoryEntry(StatusModel):

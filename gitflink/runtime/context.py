@@ -8,8 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from gitflink.core.planning.topology import cluster_of
 from gitflink.model.errors import ClusterError, FlinkTimeout, GitflinkError, Next
-from gitflink.model.ids import Kind, ResourceId
+from gitflink.model.ids import ResourceId
 from gitflink.model.plan import JobPlan
 from gitflink.model.resources import FlinkDeployment, FlinkSessionJob, JobSpec
 from gitflink.model.status import HISTORY_LIMIT, ResourceStatus, Snapshot
@@ -88,18 +89,10 @@ class StepContext:
     @property
     def cluster_id(self) -> ResourceId:
         """The FlinkDeployment whose cluster runs this resource's job."""
-        if self.resource.kind is not Kind.FLINK_SESSION_JOB:
-            return self.resource
-        desired = self.plan.desired
-        if isinstance(desired, FlinkSessionJob):
-            name = desired.spec.deployment_name
-        else:
-            pending = self.status.pending.target_spec if self.status.pending else {}
-            applied = self.status.reconciliation.last_applied_spec or {}
-            name = str(pending.get("deploymentName") or applied.get("deploymentName") or "")
-        if not name:
+        cluster = cluster_of(self.resource, self.plan.desired, self.status)
+        if cluster is None:
             raise ClusterError(f"{self.resource.short}: unknown session cluster")
-        return ResourceId(Kind.FLINK_DEPLOYMENT, self.resource.namespace, name)
+        return cluster
 
     def handle(self) -> ClusterHandle:
         handle = self.ports.runtime.find_cluster(self.cluster_id)
@@ -125,6 +118,9 @@ class StepContext:
         raise GitflinkError(f"{self.resource.short}: the plan submits a job but has no job spec")
 
     def target_spec(self) -> dict[str, Any]:
+        """The spec this plan applies (`JobPlan.applies`, else the desired one)."""
+        if self.plan.applies is not None:
+            return dict(self.plan.applies)
         desired = self.plan.desired
         if desired is None:
             return {}

@@ -1,8 +1,9 @@
 """Runs one resource's JobPlan through the ports, keeping the status as a write-ahead log.
 
 Rules (docs/executor.md): the intent is saved before the first step that changes anything;
-every snapshot is saved before the next step; each handler is idempotent; success is declared
-only after Flink shows it (all vertices RUNNING, the restored path equal to the one recorded).
+every snapshot is saved before the next step, a job's generation before its submission; each
+handler is idempotent; success is declared only after Flink shows it (all vertices RUNNING, the
+restored path equal to the one recorded). Everything else is reported by runtime.recording.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, assert_never
+from typing import assert_never
 
-from gitflink.model.errors import GitflinkError, Next, StatusWriteError
+from gitflink.model.errors import GitflinkError, Next
+from gitflink.model.fingerprints import unredact
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.plan import (
     Action,
@@ -30,8 +32,6 @@ from gitflink.model.plan import (
     describe,
 )
 from gitflink.model.status import (
-    HISTORY_LIMIT,
-    HistoryEntry,
     LifecycleState,
     PendingChange,
     ReconciliationState,
@@ -39,7 +39,7 @@ from gitflink.model.status import (
     StepOutcome,
 )
 from gitflink.ports import Ports
-from gitflink.runtime import clusters, conditions, snapshots, stopping, submitting
+from gitflink.runtime import clusters, snapshots, stopping, submitting
 from gitflink.runtime.context import StepContext, Timeouts
 from gitflink.runtime.progress import Progress, SilentProgress
 
@@ -51,7 +51,10 @@ DESTRUCTIVE = (StartCluster, StopCluster, StopJob, SubmitJob, Rescale)
 
 @dataclass(frozen=True, slots=True)
 class Execution:
-    """What happened to one resource. `status` is None once a deleted resource's status is gone."""
+    """What running one resource's plan did. `status` is the working status after the steps
+    (the write-ahead fields as saved, plus what handlers learnt); the pass's one writer
+    (runtime.recording) turns it into the status to keep. `carried`: the same for each
+    resource whose steps ran inside this plan (a session cluster's jobs, a snapshot's job)."""
 
     resource: ResourceId
     action: Action
@@ -60,7 +63,8 @@ class Execution:
     outcomes: tuple[StepOutcome, ...] = ()
     error: str | None = None
     next: Next | None = None
-    changed: bool = True  # False when nothing was written (no steps, a repeated block)
+    ran: bool = False  # steps ran (vs a plan that only reports)
+    carried: tuple[Execution, ...] = ()
 
     @property
     def summary(self) -> str:
@@ -104,20 +108,24 @@ def execute(
 ) -> Execution:
     """Run `plan`'s steps in order; never raises for a step failure (it is in the result).
 
+    Saves only the write-ahead points: the intent before the first destructive step (here),
+    and what handlers save themselves (a snapshot taken, a generation before its submission).
     A step may target another resource than the plan's (a session cluster's upgrade stops and
     resubmits its session jobs): it runs in that resource's own context from `carried`, so its
     intent, savepoint and new job id are written to its own status, before the next step.
     """
-    working = status.model_copy(deep=True) if status else ResourceStatus()
     progress, timeouts = progress or SilentProgress(), timeouts or Timeouts()
-    ctx = StepContext(ports, plan, working, revision, progress, timeouts)
     if plan.blocked:
-        return _blocked(ctx, status)
+        progress.done(plan.resource, f"{plan.action.value}: {plan.blocked}", ok=False)
+        return Execution(plan.resource, plan.action, False, status, (), plan.blocked, Next.STALL)
     if not plan.steps:
-        return Execution(plan.resource, plan.action, True, status, changed=False)
+        return Execution(plan.resource, plan.action, True, status)
+    working = status.model_copy(deep=True) if status else ResourceStatus()
+    ctx = StepContext(ports, plan, working, revision, progress, timeouts)
     contexts = {plan.resource: ctx}
     outcomes: dict[ResourceId, list[StepOutcome]] = {plan.resource: []}
     intents: set[ResourceId] = set()
+    failure: Exception | None = None
     for step in plan.steps:
         text = describe(step)
         try:
@@ -129,27 +137,54 @@ def execute(
             ctx.say(text)
             detail = run_step(step_ctx, step)
         except Exception as error:  # any failure is recorded in the status, never lost
-            failed = StepOutcome(step=text, ok=False, detail=str(error), at=_now(ctx))
-            outcomes[plan.resource].append(failed)
-            return _fail(ctx, error, outcomes[plan.resource])
+            if not isinstance(error, GitflinkError):
+                log.exception("%s: unexpected failure", ctx.resource)
+            outcomes[plan.resource].append(
+                StepOutcome(step=text, ok=False, detail=str(error), at=_now(ctx))
+            )
+            failure = error
+            break
         done = StepOutcome(step=text, ok=True, detail=detail, at=_now(ctx))
         outcomes[plan.resource].append(done)
         if step.target != plan.resource:
             outcomes.setdefault(step.target, []).append(done)
-        if step_ctx.status.pending is not None:
-            step_ctx.status.pending.completed_steps.append(text)
-        if isinstance(step, DESTRUCTIVE):
-            step_ctx.save(f"done: {text}")
-    for target, other in contexts.items():
-        if target == plan.resource:
-            continue
-        if other.plan.action is not Action.NONE:
-            succeed(other, outcomes[target], other.target_spec())
-        if plan.resource.kind is Kind.FLINK_STATE_SNAPSHOT:
-            # Its result is the snapshot its step took of the job (also in the job's lineage).
-            ctx.status.job_status.last_savepoint = other.status.job_status.last_savepoint
-            ctx.status.job_status.last_checkpoint = other.status.job_status.last_checkpoint
-    return succeed(ctx, outcomes[plan.resource], ctx.target_spec())
+    if failure is None and plan.resource.kind is Kind.FLINK_STATE_SNAPSHOT:
+        # Its result is the snapshot its step took of the job (also in the job's lineage).
+        for target, other in contexts.items():
+            if target != plan.resource:
+                ctx.status.job_status.last_savepoint = other.status.job_status.last_savepoint
+                ctx.status.job_status.last_checkpoint = other.status.job_status.last_checkpoint
+    message = None if failure is None else str(failure)
+    next_ = None
+    if failure is not None:
+        next_ = failure.next if isinstance(failure, GitflinkError) else Next.WAIT
+    others = tuple(
+        Execution(
+            target,
+            other.plan.action,
+            failure is None,
+            other.status,
+            tuple(outcomes.get(target, ())),
+            None if message is None else f"the plan of {plan.resource.short} failed: {message}",
+            next_,
+            ran=True,
+        )
+        for target, other in contexts.items()
+        if target != plan.resource
+    )
+    execution = Execution(
+        plan.resource,
+        plan.action,
+        failure is None,
+        ctx.status,
+        tuple(outcomes[plan.resource]),
+        message,
+        next_,
+        ran=True,
+        carried=others,
+    )
+    progress.done(plan.resource, execution.summary, ok=execution.ok)
+    return execution
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,94 +210,22 @@ def _now(ctx: StepContext) -> datetime:
 
 
 def _save_intent(ctx: StepContext) -> None:
+    """The first write-ahead point. A change already in flight keeps its record (a resumed
+    change); a newer target replaces it but keeps the snapshot its stop recorded."""
     target = ctx.target_spec()
     status = ctx.status
-    if status.pending is None or status.pending.target_spec != target:
+    pending = status.pending
+    # Records hold fingerprints of secrets: an unchanged secret is the same target.
+    if pending is None or unredact(pending.target_spec, target) != target:
         status.pending = PendingChange(
-            action=ctx.plan.action.value,
+            action=ctx.plan.action,
             revision=ctx.revision,
             target_spec=target,
             started_at=_now(ctx),
+            stop_snapshot=pending.stop_snapshot if pending is not None else None,
         )
     deleting = ctx.plan.action is Action.DELETE
     status.lifecycle_state = LifecycleState.DELETING if deleting else LifecycleState.UPGRADING
     status.reconciliation.state = ReconciliationState.UPGRADING
     status.observed_revision = ctx.revision
     ctx.save(f"{ctx.plan.action.value} started (intent recorded)")
-
-
-def succeed(ctx: StepContext, outcomes: list[StepOutcome], target: dict[str, Any]) -> Execution:
-    """Record the change as applied: spec, lifecycle, revision, history; pending cleared."""
-    status, now, action = ctx.status, _now(ctx), ctx.plan.action
-    resource = ctx.resource
-    if action is Action.DELETE:
-        ctx.ports.status.delete(resource, f"{resource.short}: deleted")
-        ctx.progress.done(resource, "deleted", ok=True)
-        return Execution(resource, action, True, None, tuple(outcomes))
-    status.reconciliation.last_applied_spec = target
-    status.reconciliation.state = ReconciliationState.DEPLOYED
-    status.reconciliation.reconciled_at = now
-    if (target.get("job") or {}).get("state") == "suspended":
-        status.lifecycle_state = LifecycleState.SUSPENDED
-    else:
-        status.lifecycle_state = LifecycleState.STABLE
-        status.reconciliation.last_stable_spec = target
-    started = status.pending.started_at if status.pending else None
-    status.pending = None
-    status.error = None
-    status.applied_revision = ctx.revision
-    status.observed_revision = ctx.revision
-    taken = status.job_status.last_savepoint
-    savepoint = (
-        taken.path if taken and started and taken.taken_at and taken.taken_at >= started else None
-    )
-    entry = HistoryEntry(
-        revision=ctx.revision, action=action.value, applied_at=now, savepoint=savepoint
-    )
-    status.history = [entry, *status.history][:HISTORY_LIMIT]
-    status.last_plan = outcomes
-    conditions.set_condition(status, now, ok=True, reason=action.value, message="applied")
-    ctx.save(f"{action.value} done at {ctx.revision or 'unknown revision'}")
-    execution = Execution(resource, action, True, status, tuple(outcomes))
-    ctx.progress.done(resource, execution.summary, ok=True)
-    return execution
-
-
-def _fail(ctx: StepContext, error: Exception, outcomes: list[StepOutcome]) -> Execution:
-    """The error and what happens next go into the status; `pending` stays for the next pass."""
-    status, now = ctx.status, _now(ctx)
-    next_ = error.next if isinstance(error, GitflinkError) else Next.WAIT
-    if not isinstance(error, GitflinkError):
-        log.exception("%s: unexpected failure", ctx.resource)
-    status.error = str(error)
-    status.observed_revision = ctx.revision
-    if next_ is Next.STALL:
-        status.lifecycle_state = LifecycleState.FAILED
-    status.last_plan = outcomes
-    conditions.set_condition(status, now, ok=False, reason=next_.value, message=str(error))
-    if not isinstance(error, StatusWriteError):
-        try:
-            ctx.save(f"{ctx.plan.action.value} failed: {error}")
-        except StatusWriteError as write_error:
-            log.error("%s: status not saved: %s", ctx.resource, write_error)
-    execution = Execution(
-        ctx.resource, ctx.plan.action, False, status, tuple(outcomes), str(error), next_
-    )
-    ctx.progress.done(ctx.resource, execution.summary, ok=False)
-    return execution
-
-
-def _blocked(ctx: StepContext, original: ResourceStatus | None) -> Execution:
-    reason = ctx.plan.blocked or "blocked"
-    status = ctx.status
-    changed = status.error != reason
-    if changed:
-        status.error = reason
-        status.observed_revision = ctx.revision
-        conditions.set_condition(status, _now(ctx), ok=False, reason="stalled", message=reason)
-        ctx.save(f"blocked: {reason}")
-    execution = Execution(
-        ctx.resource, ctx.plan.action, False, status, (), reason, Next.STALL, changed=changed
-    )
-    ctx.progress.done(ctx.resource, execution.summary, ok=False)
-    return execution

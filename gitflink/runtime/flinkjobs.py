@@ -6,10 +6,11 @@ from collections.abc import Callable
 
 from gitflink.model.errors import FlinkApiError, FlinkHttpError, SavepointFailed
 from gitflink.model.flink import AsyncOperation, JobDetails, OperationState
+from gitflink.model.observed import TERMINAL
 from gitflink.ports import FlinkApi
 from gitflink.runtime.context import StepContext
 
-TERMINAL = frozenset({"FINISHED", "CANCELED", "FAILED", "SUSPENDED"})
+__all__ = ["TERMINAL", "job_state"]
 
 
 def job_state(api: FlinkApi, job_id: str) -> str | None:

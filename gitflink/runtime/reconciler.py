@@ -1,11 +1,11 @@
 """One reconciliation pass, the only place the sequence is written out:
 
 fetch -> read manifests (reading.ManifestReader: only new blobs are parsed, nothing when the
-revision did not move) -> validate -> statuses (only changed ones parsed) -> (finish
-interrupted submissions) -> observe (observing.Observer: one job listing per cluster, details
-only where planning may need them) -> plan (memo.PlanMemo: reused when nothing changed)
--> execute (resources in parallel, in the planner's order of phases) -> statuses saved
-(reporting: job states Flink reports for resources nothing was done to).
+revision did not move) -> validate -> statuses -> observe (one job listing per cluster, details
+only where planning may need them) -> plan (pure, from Git, the last applied spec and what was
+observed; interrupted changes are resumed by the plan) -> execute (resources in parallel, in the
+plan's phases; only write-ahead points are saved) -> record (recording: each status decided
+once by core.reporting and saved once).
 
 `run_pass(ports, config)` is all a caller needs (the CLI's `sync`, the agent loop); the status
 store behind `ports.status` may be the file store or the Git status branch.
@@ -13,30 +13,28 @@ store behind `ports.status` may be the file store or the Git status branch.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import groupby
 
+from gitflink.core import planning
+from gitflink.core.planning.topology import phase
+from gitflink.core.reporting import SourceState
 from gitflink.core.validators import Validator
-from gitflink.model.errors import GitflinkError, Next, SourceError
-from gitflink.model.ids import Kind, ResourceId
-from gitflink.model.plan import Action, JobPlan, Plan
+from gitflink.model.errors import Next, SourceError
+from gitflink.model.ids import ResourceId
+from gitflink.model.plan import JobPlan, Plan
 from gitflink.model.problems import Problem
 from gitflink.model.status import ResourceStatus
 from gitflink.ports import Ports, Revision
-from gitflink.runtime import conditions, reporting, source_status
 from gitflink.runtime.context import Timeouts
 from gitflink.runtime.executor import Carried, Execution, execute
-from gitflink.runtime.memo import PlanMemo
-from gitflink.runtime.observing import Observer
+from gitflink.runtime.observing import observe
 from gitflink.runtime.progress import Progress, SilentProgress
 from gitflink.runtime.reading import ManifestReader, Manifests
-from gitflink.runtime.resuming import finish_interrupted, recover_stop_savepoint
+from gitflink.runtime.recording import PassRecord, record
 from gitflink.runtime.settling import Settled
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,12 +45,10 @@ class PassConfig:
     progress: Progress = field(default_factory=SilentProgress)
     timeouts: Timeouts = field(default_factory=Timeouts)
     validators: Sequence[Validator] = ()  # custom validators (plugins), run after the built-in
-    # Parse results by blob id, what the observer decided per manifest and status object, and
-    # the last plan, kept across passes: keep this config for the process's life (the agent
-    # and `sync` do).
+    plugin_errors: Sequence[str] = ()  # plugins that could not be loaded: reported every pass
+    # Parse results by blob id, kept across passes: keep this config for the process's life
+    # (the agent and `sync` do).
     reader: ManifestReader = field(default_factory=ManifestReader)
-    observer: Observer = field(default_factory=Observer)
-    memo: PlanMemo = field(default_factory=PlanMemo)
     # Git unchanged since a converged pass: stop after fetching until the drift check is due.
     settled: Settled = field(default_factory=Settled)
 
@@ -87,36 +83,47 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         manifests = config.reader.read(ports.source, revision, config.roots, config.validators)
     except SourceError as error:
         # Nothing is planned, so nothing running is touched; statuses say why.
-        source_status.record(ports, dict(ports.status.load_all()), error)
+        source = SourceState(ok=False, message=str(error), reason=error.next.value)
+        record(ports, PassRecord(loaded=dict(ports.status.load_all()), source=source))
         return PassResult(revision=None, error=str(error), source_error=error)
-    parsed, problems = manifests.parsed, manifests.problems
+    problems = (*manifests.problems, *_plugin_problems(config.plugin_errors))
     statuses = dict(ports.status.load_all())
-    source_status.record(ports, statuses, None, revision)
-    finished = _finish_interrupted(ports, statuses, config)
-    resources = [d.resource for d in parsed.desired]
-    observation = config.observer.observe(ports, resources, statuses)
-    plan = config.memo.plan(
-        manifests,
+    resources = [d.resource for d in manifests.parsed.desired]
+    observation = observe(ports, resources, statuses)
+    known_files = _known_files(manifests, statuses)
+    plan = planning.plan_changes(
+        manifests.parsed.desired,
         observation.observed,
         prune=config.prune,
+        problems=problems,
         head=revision.sha,
-        known_files=_known_files(manifests, statuses),
+        known_files=known_files,
     )
-    _record_problems(ports, statuses, problems, revision, manifests.known_files)
-    executed = _execute(
+    own, latest = _execute(
+        ports, plan, statuses, observation.unreachable, revision=revision, config=config
+    )
+    record(
         ports,
-        plan,
-        statuses=statuses,
-        unreachable=observation.unreachable,
-        revision=revision,
-        config=config,
+        PassRecord(
+            loaded=statuses,
+            source=SourceState(ok=True, message=f"read {revision.short}"),
+            revision=revision.sha,
+            plan=plan,
+            latest=latest,
+            executions=own,
+            observed=observation.observed,
+            problems=problems,
+            known_files=known_files,
+        ),
     )
-    reporting.record_observed(ports, plan, statuses, observation.observed)
-    done = {e.resource for e in finished}
-    executions = [*finished, *(e for e in executed if e.resource not in done or e.outcomes)]
-    result = PassResult(revision, plan, tuple(executions), tuple(problems))
+    executions = tuple(own[job.resource] for job in plan.jobs if job.resource in own)
+    result = PassResult(revision, plan, executions, tuple(problems))
     config.settled.record(result, ports.clock.monotonic())
     return result
+
+
+def _plugin_problems(errors: Sequence[str]) -> list[Problem]:
+    return [Problem(f"plugin {error}", 0, 0, "", "could not load") for error in errors]
 
 
 def _known_files(
@@ -133,72 +140,57 @@ def _known_files(
     return known
 
 
-def _finish_interrupted(
-    ports: Ports, statuses: dict[ResourceId, ResourceStatus], config: PassConfig
-) -> list[Execution]:
-    done: list[Execution] = []
-    interrupted = sorted((rid, s) for rid, s in statuses.items() if s.pending is not None)
-    for rid, original in interrupted:
-        status = (
-            recover_stop_savepoint(
-                ports, rid, original, progress=config.progress, timeouts=config.timeouts
-            )
-            or original
-        )
-        statuses[rid] = status
-        try:
-            result = finish_interrupted(
-                ports, rid, status, progress=config.progress, timeouts=config.timeouts
-            )
-        except GitflinkError as error:
-            log.warning("%s: could not finish the interrupted change yet: %s", rid, error)
-            continue
-        if result is not None and result.status is not None:
-            statuses[rid] = result.status
-            done.append(result)
-    return done
-
-
-def _record_problems(
+def _execute(
     ports: Ports,
-    statuses: dict[ResourceId, ResourceStatus],
-    problems: Sequence[Problem],
+    plan: Plan,
+    statuses: Mapping[ResourceId, ResourceStatus],
+    unreachable: Mapping[ResourceId, str],
+    *,
     revision: Revision,
-    known_files: Mapping[ResourceId, str],
-) -> None:
-    """An invalid resource is skipped; its problems go into its own status. A file too broken
-    to name its resources reports to the recorded resources last seen in it."""
-    if not any(p.is_error for p in problems):
-        return  # the common case: nothing to index
-    by_resource: dict[ResourceId, list[Problem]] = {}
-    in_file: dict[str, list[ResourceId]] = {}
-    for rid, path in known_files.items():
-        if rid in statuses:
-            in_file.setdefault(path, []).append(rid)
-    for problem in problems:
-        if not problem.is_error:
-            continue
-        owners = [problem.resource] if problem.resource else in_file.get(problem.file, [])
-        for owner in owners:
-            by_resource.setdefault(owner, []).append(problem)
-    for rid, found in by_resource.items():
-        status = statuses.get(rid) or ResourceStatus()
-        message = "; ".join(str(p) for p in found)
-        if status.error == message:
-            continue
-        status.error = message
-        status.observed_revision = revision.sha
-        now = ports.clock.now()
-        conditions.set_condition(status, now, ok=False, reason="invalid", message=message)
-        ports.status.save(rid, status, f"{rid.short}: invalid at {revision.short}")
-        statuses[rid] = status
+    config: PassConfig,
+) -> tuple[dict[ResourceId, Execution], dict[ResourceId, ResourceStatus]]:
+    """Run the plan phase by phase (stops before starts, clusters before their jobs), each
+    phase's resources in parallel. Returns each resource's own execution (a carried session
+    job's is the part its cluster's plan ran for it) and each status as the steps left it,
+    which later phases start from."""
+    latest: dict[ResourceId, ResourceStatus] = dict(statuses)
+    own: dict[ResourceId, Execution] = {}
+    changed: dict[ResourceId, ResourceStatus] = {}
 
+    def one(job: JobPlan) -> Execution:
+        if job.resource in unreachable:
+            reason = unreachable[job.resource]
+            config.progress.done(job.resource, reason, ok=False)
+            status = latest.get(job.resource)
+            return Execution(job.resource, job.action, False, status, (), reason, Next.WAIT)
+        return execute(
+            ports,
+            job,
+            latest.get(job.resource),
+            revision=revision.sha,
+            progress=config.progress,
+            timeouts=config.timeouts,
+            carried=_carried(plan, job, latest),
+        )
 
-def _phase(job: JobPlan) -> tuple[bool, Kind]:
-    # By identity: enum members hash in Python, and a quiet pass asks 1,000 times.
-    action = job.action
-    stopping = action is Action.DELETE or action is Action.SUSPEND or action is Action.ORPHANED
-    return not stopping, job.resource.kind
+    with ThreadPoolExecutor(max_workers=max(1, config.max_workers)) as pool:
+        for _, jobs in groupby(plan.jobs, key=phase):
+            batch = list(jobs)
+            running = [pool.submit(one, job) for job in batch if job.steps]
+            # A plan without steps only reports: a thread hop would cost more than it does.
+            results = [one(job) for job in batch if not job.steps]
+            results += [future.result() for future in running]
+            for execution in results:
+                if execution.resource not in own or execution.ran:
+                    own[execution.resource] = execution
+                for part in (execution, *execution.carried):
+                    if part.status is not None and part.ran:
+                        latest[part.resource] = changed[part.resource] = part.status
+                for part in execution.carried:
+                    carried = plan.for_resource(part.resource)
+                    if carried is not None and carried.carried_by == execution.resource:
+                        own[part.resource] = part
+    return own, changed
 
 
 def _carried(
@@ -211,49 +203,3 @@ def _carried(
         if other is not None:
             carried[step.target] = Carried(other, statuses.get(step.target))
     return carried
-
-
-def _execute(
-    ports: Ports,
-    plan: Plan,
-    *,
-    statuses: dict[ResourceId, ResourceStatus],
-    unreachable: dict[ResourceId, str],
-    revision: Revision,
-    config: PassConfig,
-) -> list[Execution]:
-    """Plans come sorted in phases (stops before starts, clusters before their jobs): each phase
-    runs in parallel, phases one after another."""
-
-    def one(job: JobPlan) -> Execution:
-        if unreachable and job.resource in unreachable:
-            reason = unreachable[job.resource]
-            config.progress.done(job.resource, reason, ok=False)
-            status = statuses.get(job.resource)
-            return Execution(job.resource, job.action, False, status, (), reason, Next.WAIT)
-        if not job.steps and not job.blocked:
-            # What `execute` returns for such a plan, without its deep copy of the status:
-            # on a quiet pass over 1,000 resources the copies alone cost most of the pass.
-            status = statuses.get(job.resource)
-            return Execution(job.resource, job.action, True, status, changed=False)
-        return execute(
-            ports,
-            job,
-            statuses.get(job.resource),
-            revision=revision.sha,
-            progress=config.progress,
-            timeouts=config.timeouts,
-            carried=_carried(plan, job, statuses),
-        )
-
-    results: list[Execution] = []
-    with ThreadPoolExecutor(max_workers=max(1, config.max_workers)) as pool:
-        for _, phase in groupby(plan.jobs, key=_phase):
-            jobs = list(phase)
-            running = {i: pool.submit(one, job) for i, job in enumerate(jobs) if job.steps}
-            # A plan without steps only reports: a thread hop would cost more than it does.
-            inline = {i: one(job) for i, job in enumerate(jobs) if i not in running}
-            results.extend(
-                inline[i] if i in inline else running[i].result() for i in range(len(jobs))
-            )
-    return results

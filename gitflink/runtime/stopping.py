@@ -121,16 +121,18 @@ def _cancel(ctx: StepContext, api: FlinkApi, job_id: str, state: str | None) -> 
 
 
 def record_stop_snapshot(ctx: StepContext, path: str, kind: SnapshotKind, job_id: str) -> None:
-    """The state the next job must start from: in the status before anything else happens."""
+    """The state the next job must start from, in the write-ahead record and the job's status;
+    the caller saves it before anything else happens."""
     job = ctx.status.job_status
-    job.upgrade_savepoint_path = path
-    ctx.record_snapshot(
-        Snapshot(
-            path=path,
-            kind=kind,
-            trigger=SnapshotTrigger.UPGRADE,
-            taken_at=ctx.ports.clock.now(),
-            revision=ctx.status.applied_revision,
-            job_id=job_id,
-        )
+    snapshot = Snapshot(
+        path=path,
+        kind=kind,
+        trigger=SnapshotTrigger.UPGRADE,
+        taken_at=ctx.ports.clock.now(),
+        revision=ctx.status.applied_revision,
+        job_id=job_id,
     )
+    job.upgrade_savepoint_path = path
+    if ctx.status.pending is not None:
+        ctx.status.pending.stop_snapshot = snapshot
+    ctx.record_snapshot(snapshot)

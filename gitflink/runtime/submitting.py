@@ -14,8 +14,6 @@ from gitflink.model.plan import RestoreSource, SubmitJob
 from gitflink.runtime.context import StateAtRisk, StepContext, job_id_for, restored_from
 from gitflink.runtime.flinkjobs import TERMINAL, job_state, wait_running
 
-SUBMIT_MARK = "submit "
-
 
 def submit_job(ctx: StepContext, step: SubmitJob) -> str:
     spec = ctx.job_spec()
@@ -25,7 +23,7 @@ def submit_job(ctx: StepContext, step: SubmitJob) -> str:
         job.upgrade_savepoint_path = restore
     ctx.ensure_capacity()
     api = ctx.api()
-    existing = _submitted_before(ctx)
+    existing = _submitted_before(ctx, step)
     if existing is None or existing in TERMINAL:
         job.generation += 1
         job.job_id = job_id_for(ctx.resource, job.generation)
@@ -37,7 +35,9 @@ def submit_job(ctx: StepContext, step: SubmitJob) -> str:
         job.state = None
         job.start_time = None
         if ctx.status.pending is not None:
-            ctx.status.pending.completed_steps.append(f"{SUBMIT_MARK}{job.job_id}")
+            ctx.status.pending.submitted_job_id = job.job_id
+            ctx.status.pending.generation = job.generation
+        # The write-ahead point: a retry finds this job by its id instead of starting another.
         ctx.save(f"submitting generation {job.generation} as job {job.job_id}")
         existing = None
     job_id = job.job_id
@@ -59,16 +59,18 @@ def submit_job(ctx: StepContext, step: SubmitJob) -> str:
     return f"{verb} job {job_id} (generation {job.generation}){source}"
 
 
-def _submitted_before(ctx: StepContext) -> str | None:
+def _submitted_before(ctx: StepContext, step: SubmitJob) -> str | None:
     """The Flink state of a job this change already submitted ("GONE" if Flink lacks it), or
     None when this change has not submitted one yet."""
     job = ctx.status.job_status
     pending = ctx.status.pending
-    if job.job_id is None or pending is None:
+    if job.job_id is None or pending is None or pending.submitted_job_id != job.job_id:
+        if step.adopt is not None:
+            raise StateAtRisk(
+                f"the plan verifies job {step.adopt}, but the status records no such submission"
+            )
         return None
     if job.job_id != job_id_for(ctx.resource, job.generation):
-        return None
-    if f"{SUBMIT_MARK}{job.job_id}" not in pending.completed_steps:
         return None
     return job_state(ctx.api(), job.job_id) or "GONE"
 

@@ -1,0 +1,149 @@
+"""Plan: (what Git says, what was last applied, what is observed now) -> one JobPlan per resource.
+
+Pure and deterministic: the same inputs in any order give the same plan. The rules are in jobs
+(a job Git changes), interrupted (a change a crash interrupted), sessions (session clusters),
+removal (deletes, snapshots), scaling and restoring; docs/planning.md has the table of scenarios.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol
+
+from pydantic import ValidationError
+
+from gitflink.core import diffing
+from gitflink.core.planning import jobs, removal, sessions
+from gitflink.core.planning.facts import Facts, JobSpecOwner
+from gitflink.core.planning.topology import order, session_cluster
+from gitflink.model.fingerprints import unredact
+from gitflink.model.ids import ResourceId
+from gitflink.model.observed import Observed
+from gitflink.model.plan import Action, Baseline, DiffClass, JobPlan, Plan
+from gitflink.model.problems import Problem
+from gitflink.model.resources import (
+    AnyResource,
+    FlinkDeployment,
+    FlinkDeploymentSpec,
+    FlinkSessionJob,
+    FlinkSessionJobSpec,
+    FlinkStateSnapshot,
+)
+
+
+class DesiredLike(Protocol):
+    """A resource as Git declares it (core.parsing.Desired fits)."""
+
+    @property
+    def resource(self) -> AnyResource: ...
+
+    @property
+    def file(self) -> str: ...
+
+
+def plan_changes(
+    desired: Sequence[DesiredLike],
+    observed: Mapping[ResourceId, Observed],
+    *,
+    prune: bool = True,
+    problems: Iterable[Problem] = (),
+    baseline: Baseline = Baseline.DEPLOYED,
+    base: str | None = None,
+    head: str | None = None,
+    known_files: Mapping[ResourceId, str] | None = None,
+    notes: Iterable[str] = (),
+) -> Plan:
+    """One JobPlan per resource, in the order the executor should run them.
+
+    A resource with an error problem gets no plan and keeps its last applied spec; a file with
+    an unattributed error holds back the deletion of every resource last seen in it.
+    """
+    problems = tuple(problems)
+    held = {p.resource for p in problems if p.is_error and p.resource is not None}
+    broken_files = {p.file for p in problems if p.is_error and p.resource is None}
+    files = dict(known_files or {})
+    wanted: dict[ResourceId, DesiredLike] = {}
+    for record in desired:
+        if record.resource.id not in held:
+            wanted.setdefault(record.resource.id, record)
+        files.setdefault(record.resource.id, record.file)
+    plan_notes = list(notes)
+    every = {
+        rid: _facts(record, observed.get(rid) or Observed(), wanted)
+        for rid, record in sorted(wanted.items())
+        if not isinstance(record.resource, FlinkStateSnapshot)
+    }
+    plans: dict[ResourceId, JobPlan] = {}
+    carried: dict[ResourceId, JobPlan] = {}
+    for rid, facts in every.items():
+        if isinstance(facts, JobPlan):
+            plans[rid] = facts
+        elif isinstance(facts.desired, FlinkDeployment) and facts.desired.spec.job is None:
+            on = [f for f in every.values() if isinstance(f, Facts) and _runs_on(f, rid)]
+            plans[rid], more = sessions.plan_cluster(facts, on)
+            carried.update(more)
+        elif facts.deployed is None:
+            plans[rid] = jobs.plan_new(facts)
+        else:
+            plans[rid] = jobs.plan_existing(facts)
+    plans.update(carried)  # a session job its cluster restarts: planned by the cluster's plan
+    for rid, record in wanted.items():
+        if isinstance(record.resource, FlinkStateSnapshot):
+            plans[rid] = removal.plan_snapshot(record.resource, record.file, observed.get(rid))
+    for rid, seen in observed.items():
+        if rid in wanted or not seen.deployed:
+            continue
+        if rid in held or files.get(rid) in broken_files:
+            plan_notes.append(f"{rid}: not planned while its manifest has errors")
+            continue
+        plans[rid] = removal.plan_removed(rid, seen, prune=prune, file=files.get(rid))
+    return Plan(
+        jobs=tuple(sorted(plans.values(), key=order)),
+        problems=problems,
+        baseline=baseline,
+        base=base,
+        head=head,
+        notes=tuple(plan_notes),
+    )
+
+
+def _runs_on(facts: Facts, cluster: ResourceId) -> bool:
+    if not isinstance(facts.desired, FlinkSessionJob):
+        return False
+    return facts.deployed is not None and session_cluster(facts.desired) == cluster
+
+
+def _facts(
+    record: DesiredLike, observed: Observed, wanted: Mapping[ResourceId, DesiredLike]
+) -> Facts | JobPlan:
+    resource = record.resource
+    assert isinstance(resource, FlinkDeployment | FlinkSessionJob)
+    cluster = None
+    if isinstance(resource, FlinkSessionJob):
+        host = wanted.get(session_cluster(resource))
+        if host is not None and isinstance(host.resource, FlinkDeployment):
+            cluster = host.resource.spec
+    status = observed.status
+    deployed_dict = status.reconciliation.last_applied_spec if status is not None else None
+    if deployed_dict is None:
+        return Facts(resource.id, resource, record.file, observed, None, cluster=cluster)
+    # Status documents hold fingerprints of secrets; an unchanged secret is no change.
+    deployed_dict = unredact(deployed_dict, resource.spec.model_dump(by_alias=True, mode="json"))
+    model: type[JobSpecOwner] = (
+        FlinkDeploymentSpec if isinstance(resource, FlinkDeployment) else FlinkSessionJobSpec
+    )
+    try:
+        deployed = model.model_validate(deployed_dict)
+    except ValidationError as error:
+        reason = f"the last applied spec cannot be read ({error.error_count()} errors)"
+        return JobPlan(
+            resource.id,
+            Action.BLOCKED,
+            DiffClass.NONE,
+            file=record.file,
+            desired=resource,
+            blocked=reason,
+            risks=(reason,),
+        )
+    changes = diffing.diff_specs(deployed, resource.spec)
+    return Facts(resource.id, resource, record.file, observed, deployed, changes, cluster=cluster)

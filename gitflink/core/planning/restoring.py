@@ -1,0 +1,143 @@
+"""How a job that restarts is stopped and where its state comes back from: one decision, as a
+value (after the operator's JobUpgrade), for upgrades, restarts, resumes and recoveries.
+
+Never from savepoint or last-state to stateless: when no state is known, the decision is
+`unavailable` and the plan stops for a human.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gitflink.core.planning.facts import Facts
+from gitflink.model.plan import Restore, RestoreSource
+from gitflink.model.resources import UpgradeMode
+from gitflink.model.status import Snapshot
+
+FLINK_VERSION = "spec.flinkVersion"
+
+
+@dataclass(frozen=True, slots=True)
+class JobUpgrade:
+    """The decision. `stop`: how the running job stops (None: nothing runs to stop);
+    `restore`: where the next job's state comes from (None: empty); `mode`: the upgrade mode
+    really used; `blocked`: why no safe way exists."""
+
+    mode: UpgradeMode | None
+    stop: UpgradeMode | None = None
+    restore: Restore | None = None
+    risks: tuple[str, ...] = ()
+    blocked: str | None = None
+
+    @property
+    def state_loss(self) -> bool:
+        return self.blocked is None and self.mode is UpgradeMode.STATELESS
+
+
+def at(path: str) -> Restore:
+    return Restore(RestoreSource.PATH, path)
+
+
+def taken() -> Restore:
+    """The savepoint or checkpoint this plan's StopJob step records."""
+    return Restore(RestoreSource.TAKEN)
+
+
+def initial(facts: Facts) -> Restore | None:
+    path = facts.job.initial_savepoint_path if facts.job else None
+    return at(path) if path else None
+
+
+def decide(facts: Facts) -> JobUpgrade:
+    """A job whose spec needs a restart: stop it per upgradeMode if it runs, else start it from
+    the newest state known."""
+    return running(facts) if facts.live_running else stopped(facts)
+
+
+def running(facts: Facts) -> JobUpgrade:
+    mode = facts.mode
+    if mode is UpgradeMode.STATELESS:
+        risk = "upgradeMode is stateless: the job restarts with empty state"
+        return JobUpgrade(mode, stop=mode, risks=(risk,))
+    if mode is UpgradeMode.LAST_STATE and facts.changed(FLINK_VERSION):
+        # HA metadata and checkpoints may not carry across Flink versions.
+        risk = "flinkVersion changes: a savepoint is taken instead of last-state"
+        return JobUpgrade(
+            UpgradeMode.SAVEPOINT, stop=UpgradeMode.SAVEPOINT, restore=taken(), risks=(risk,)
+        )
+    return JobUpgrade(mode, stop=mode, restore=taken())
+
+
+def stopped(facts: Facts) -> JobUpgrade:
+    """Not running: nothing to stop and no savepoint to take. The state recorded for the next
+    start, else the newest checkpoint, else the last savepoint."""
+    mode = facts.mode
+    if mode is UpgradeMode.STATELESS:
+        return JobUpgrade(
+            mode, risks=("upgradeMode is stateless: the job starts with empty state",)
+        )
+    job_status = facts.status.job_status
+    if job_status.upgrade_savepoint_path:
+        return JobUpgrade(mode, restore=at(job_status.upgrade_savepoint_path))
+    checkpoint = _checkpoint(facts)
+    if checkpoint:
+        risks: tuple[str, ...] = ()
+        if mode is UpgradeMode.SAVEPOINT:
+            risks = (
+                "the job is not running, so no savepoint can be taken: "
+                f"falling back to last-state from checkpoint {checkpoint}",
+            )
+        return JobUpgrade(UpgradeMode.LAST_STATE, restore=at(checkpoint), risks=risks)
+    if job_status.last_savepoint:
+        risk = (
+            f"restoring from the last savepoint {job_status.last_savepoint.path}: "
+            "progress since then is replayed from the sources"
+        )
+        return JobUpgrade(mode, restore=at(job_status.last_savepoint.path), risks=(risk,))
+    return unavailable(facts)
+
+
+def resumed(facts: Facts) -> JobUpgrade:
+    """Resume from suspended: the savepoint or checkpoint recorded when it was suspended."""
+    mode = facts.mode
+    if mode is UpgradeMode.STATELESS:
+        return JobUpgrade(mode)
+    job_status = facts.status.job_status
+    if job_status.upgrade_savepoint_path:
+        return JobUpgrade(mode, restore=at(job_status.upgrade_savepoint_path))
+    savepoint, checkpoint = job_status.last_savepoint, job_status.last_checkpoint
+    if mode is UpgradeMode.SAVEPOINT:
+        if savepoint:
+            return JobUpgrade(mode, restore=at(savepoint.path))
+        if checkpoint:
+            risk = f"no savepoint recorded: falling back to last-state from {checkpoint.path}"
+            return JobUpgrade(UpgradeMode.LAST_STATE, restore=at(checkpoint.path), risks=(risk,))
+        return unavailable(facts)
+    newest = _newest(savepoint, checkpoint)
+    return JobUpgrade(mode, restore=at(newest.path)) if newest else unavailable(facts)
+
+
+def unavailable(facts: Facts) -> JobUpgrade:
+    reason = (
+        "manual restore required: the job is not running and no savepoint or checkpoint is "
+        f"known, and {facts.mode} mode never falls back to stateless. Set "
+        "job.initialSavepointPath and change job.savepointRedeployNonce to choose a savepoint, "
+        "or set upgradeMode: stateless to start with empty state"
+    )
+    return JobUpgrade(None, blocked=reason)
+
+
+def _checkpoint(facts: Facts) -> str | None:
+    live = facts.observed.job.latest_checkpoint if facts.observed.job else None
+    recorded = facts.status.job_status.last_checkpoint
+    return live or (recorded.path if recorded else None)
+
+
+def _newest(*snapshots: Snapshot | None) -> Snapshot | None:
+    present = [s for s in snapshots if s is not None]
+    if not present:
+        return None
+    dated = [s for s in present if s.taken_at is not None]
+    if len(dated) == len(present):
+        return max(dated, key=lambda s: s.taken_at or 0)
+    return present[-1]  # undated: prefer the checkpoint, usually the more recent

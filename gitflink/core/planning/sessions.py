@@ -1,0 +1,97 @@
+"""Planning a session cluster (a FlinkDeployment without a job) and the session jobs it carries.
+
+Upstream deletes a session cluster on upgrade and kills every session job without a savepoint.
+gitflink stops each stateful job with a savepoint, restarts the cluster and resubmits the jobs
+from their savepoints, so a cluster change never costs job state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from gitflink.core.planning.facts import Facts
+from gitflink.core.planning.restoring import taken
+from gitflink.model.diffkind import DiffKind
+from gitflink.model.ids import ResourceId
+from gitflink.model.plan import (
+    Action,
+    DiffClass,
+    Downtime,
+    JobPlan,
+    RecordSpec,
+    StartCluster,
+    Step,
+    StopCluster,
+    StopJob,
+)
+from gitflink.model.resources import UpgradeMode
+
+
+def plan_cluster(ctx: Facts, jobs: Sequence[Facts]) -> tuple[JobPlan, dict[ResourceId, JobPlan]]:
+    """The cluster's plan, and the plans of the session jobs its restart carries along."""
+    if ctx.deployed is None:
+        return ctx.plan(Action.DEPLOY, (StartCluster(ctx.resource),), diff=DiffClass.NEW), {}
+    kind = ctx.kind
+    if kind is None:
+        return ctx.plan(Action.NONE), {}
+    if kind is DiffKind.IGNORE:
+        return ctx.plan(Action.NONE, (RecordSpec(ctx.resource),)), {}
+    carried = sorted(
+        (job for job in jobs if job.live_running and job.wants_running),
+        key=lambda job: job.resource,
+    )
+    stops: list[Step] = []
+    submits: list[Step] = []
+    risks: list[str] = []
+    notes: list[str] = []
+    removed = ctx.deployed_job
+    if removed is not None and ctx.live_running:
+        # An application becomes a session cluster: its job goes, its state kept in a savepoint.
+        stateful = removed.upgrade_mode is not UpgradeMode.STATELESS
+        stops.append(
+            StopJob(ctx.resource, UpgradeMode.SAVEPOINT if stateful else removed.upgrade_mode)
+        )
+        risks.append(
+            "the job is removed from the spec; it stops" + (" with a savepoint" if stateful else "")
+        )
+    for job in carried:
+        stateful = job.mode is not UpgradeMode.STATELESS
+        # last-state too: HA metadata and checkpoints go with the cluster, a savepoint stays.
+        stops.append(StopJob(job.resource, UpgradeMode.SAVEPOINT if stateful else job.mode))
+        submits.append(job.submit(taken() if stateful else None))
+    names = ", ".join(job.resource.short for job in carried)
+    stateless = [job.resource.short for job in carried if job.mode is UpgradeMode.STATELESS]
+    if carried:
+        notes.append(f"session jobs stopped with a savepoint and resubmitted: {names}")
+    if stateless:
+        risks.append(f"stateless session jobs restart with empty state: {', '.join(stateless)}")
+    restart_only = all(
+        change.path == "spec.restartNonce"
+        for change in ctx.changes
+        if change.kind >= DiffKind.SCALE
+    )
+    action = Action.RESTART if restart_only else Action.UPGRADE
+    steps = (*stops, StopCluster(ctx.resource), StartCluster(ctx.resource), *submits)
+    plan = ctx.plan(
+        action,
+        steps,
+        state_loss=bool(stateless),
+        downtime=Downtime.RESTART,
+        risks=risks,
+        notes=notes,
+    )
+    return plan, {job.resource: _carried(job, ctx.resource) for job in carried}
+
+
+def _carried(job: Facts, cluster: ResourceId) -> JobPlan:
+    """A session job restarted by its cluster's plan: the steps live there, in order."""
+    stateful = job.mode is not UpgradeMode.STATELESS
+    return job.plan(
+        Action.UPGRADE if job.changes else Action.RESTART,
+        (),
+        mode=UpgradeMode.SAVEPOINT if stateful else job.mode,
+        state_loss=not stateful,
+        downtime=Downtime.RESTART,
+        notes=(f"stopped and resubmitted by the {cluster.short} session cluster plan",),
+        carried_by=cluster,
+    )

@@ -1,0 +1,8 @@
+"""Reporting, pure: a resource's status at the end of a pass from what the pass learnt.
+
+`report` is the one function; the runtime's one status writer applies and saves it.
+"""
+
+from gitflink.core.reporting.reports import Outcome, PassFacts, SourceState, report
+
+__all__ = ["Outcome", "PassFacts", "SourceState", "report"]

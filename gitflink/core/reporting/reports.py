@@ -1,0 +1,244 @@
+"""A resource's status at the end of a pass, as one pure function of (status after execution,
+plan, execution outcome, observation, manifest problems, whether Git could be read).
+
+Handlers save only the write-ahead points; everything else a pass reports is decided here, and
+the runtime saves the result once per resource. The input status is never mutated: it is
+copied on the first change, so a quiet pass returns the very object it was given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from gitflink.core.reporting.conditions import (
+    READY,
+    SOURCE,
+    condition,
+    differs,
+    ready,
+    set_condition,
+)
+from gitflink.model.errors import Next
+from gitflink.model.observed import Observed
+from gitflink.model.plan import Action, JobPlan
+from gitflink.model.problems import Problem
+from gitflink.model.status import (
+    HISTORY_LIMIT,
+    ConditionStatus,
+    HistoryEntry,
+    LifecycleState,
+    ReconciliationState,
+    ResourceStatus,
+    StepOutcome,
+)
+
+_FAILED = frozenset({"FAILED", "FAILING"})
+INVALID = "invalid"
+SOURCE_PREFIX = "source: "  # marks a status error that came from Git, cleared when Git recovers
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What executing a resource's plan did. `ran`: steps ran for it (its own, or its
+    cluster's plan carried it); False for a plan that only reports."""
+
+    ok: bool
+    ran: bool
+    outcomes: tuple[StepOutcome, ...] = ()
+    error: str | None = None
+    next: Next | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """Whether Git could be read this pass, and why not."""
+
+    ok: bool
+    message: str
+    reason: str = "fetched"
+
+
+@dataclass(frozen=True, slots=True)
+class PassFacts:
+    """Everything a pass learnt about one resource."""
+
+    status: ResourceStatus | None  # after execution, or as loaded when nothing ran
+    source: SourceState
+    revision: str | None = None
+    plan: JobPlan | None = None
+    outcome: Outcome | None = None
+    observed: Observed | None = None
+    problems: tuple[Problem, ...] = ()
+
+
+class _Draft:
+    """Copy on first write: the input status stays untouched."""
+
+    def __init__(self, status: ResourceStatus) -> None:
+        self.status = status
+        self._copied = False
+
+    def edit(self) -> ResourceStatus:
+        if not self._copied:
+            self.status = self.status.model_copy(deep=True)
+            self._copied = True
+        return self.status
+
+
+def report(facts: PassFacts, now: datetime) -> ResourceStatus | None:
+    """The status to keep; None when the resource's status is to be removed (deleted)."""
+    plan, outcome = facts.plan, facts.outcome
+    if plan is not None and plan.action is Action.DELETE and outcome and outcome.ok and outcome.ran:
+        return None
+    if facts.status is None and not facts.problems and not _acted(outcome):
+        return None  # nothing recorded and nothing to record
+    draft = _Draft(facts.status or ResourceStatus())
+    _source(draft, facts.source, now)
+    if not facts.source.ok:
+        return draft.status  # nothing was planned: what runs keeps running
+    errors = [p for p in facts.problems if p.is_error]
+    if errors:
+        _invalid(draft, errors, facts.revision, now)
+    elif plan is not None and plan.blocked:
+        _blocked(draft, plan.blocked, facts.revision, now)
+    elif outcome is not None and not outcome.ok:
+        _failed(draft, outcome, facts.revision, now)
+    elif plan is not None and outcome is not None and outcome.ran:
+        _applied(draft, plan, outcome.outcomes, facts.revision, now)
+    else:
+        _valid_again(draft, facts.revision, now)
+        _observed(draft, facts.observed, now)
+    return draft.status
+
+
+def _acted(outcome: Outcome | None) -> bool:
+    return outcome is not None and (outcome.ran or not outcome.ok)
+
+
+def _source(draft: _Draft, source: SourceState, now: datetime) -> None:
+    """`Source` False while Git cannot be read, True again once it can; absent until the first
+    failure, so a healthy history writes nothing."""
+    status = draft.status
+    previous = condition(status, SOURCE)
+    if source.ok and (previous is None or previous.status is ConditionStatus.TRUE):
+        return
+    value = ready(source.ok)
+    if not differs(status, SOURCE, value, source.reason, source.message):
+        return
+    status = draft.edit()
+    if status.error is None or status.error.startswith(SOURCE_PREFIX):
+        status.error = None if source.ok else f"{SOURCE_PREFIX}{source.message}"
+    set_condition(status, SOURCE, value, reason=source.reason, message=source.message, now=now)
+
+
+def _invalid(draft: _Draft, problems: list[Problem], revision: str | None, now: datetime) -> None:
+    message = "; ".join(str(p) for p in problems)
+    if draft.status.error == message:
+        return
+    status = draft.edit()
+    status.error = message
+    status.observed_revision = revision
+    set_condition(status, READY, ready(False), reason=INVALID, message=message, now=now)
+
+
+def _valid_again(draft: _Draft, revision: str | None, now: datetime) -> None:
+    """A manifest error that was fixed (or reverted) clears, even when the spec did not change."""
+    previous = condition(draft.status, READY)
+    if previous is None or previous.reason != INVALID:
+        return
+    status = draft.edit()
+    status.error = None
+    status.observed_revision = revision
+    set_condition(status, READY, ready(True), reason="valid", message="manifest valid", now=now)
+
+
+def _blocked(draft: _Draft, reason: str, revision: str | None, now: datetime) -> None:
+    if draft.status.error == reason:
+        return
+    status = draft.edit()
+    status.error = reason
+    status.observed_revision = revision
+    set_condition(status, READY, ready(False), reason="stalled", message=reason, now=now)
+
+
+def _failed(draft: _Draft, outcome: Outcome, revision: str | None, now: datetime) -> None:
+    """The error and what happens next; `pending` stays for the next pass to resume."""
+    status = draft.edit()
+    next_ = outcome.next or Next.WAIT
+    status.error = outcome.error
+    status.observed_revision = revision
+    if next_ is Next.STALL:
+        status.lifecycle_state = LifecycleState.FAILED
+    if outcome.outcomes:
+        status.last_plan = list(outcome.outcomes)
+    message = outcome.error or ""
+    set_condition(status, READY, ready(False), reason=next_.value, message=message, now=now)
+
+
+def _applied(
+    draft: _Draft,
+    plan: JobPlan,
+    outcomes: tuple[StepOutcome, ...],
+    revision: str | None,
+    now: datetime,
+) -> None:
+    """The change is verified: spec recorded as applied, lifecycle, revision, history; the
+    write-ahead record cleared."""
+    status = draft.edit()
+    target = _target(plan)
+    status.reconciliation.last_applied_spec = target
+    status.reconciliation.state = ReconciliationState.DEPLOYED
+    status.reconciliation.reconciled_at = now
+    if (target.get("job") or {}).get("state") == "suspended":
+        status.lifecycle_state = LifecycleState.SUSPENDED
+    else:
+        status.lifecycle_state = LifecycleState.STABLE
+        status.reconciliation.last_stable_spec = target
+    started = status.pending.started_at if status.pending else None
+    status.pending = None
+    status.error = None
+    status.applied_revision = revision
+    status.observed_revision = revision
+    taken = status.job_status.last_savepoint
+    fresh = taken and started and taken.taken_at and taken.taken_at >= started
+    entry = HistoryEntry(
+        revision=revision,
+        action=plan.action.value,
+        applied_at=now,
+        savepoint=taken.path if fresh and taken else None,
+    )
+    status.history = [entry, *status.history][:HISTORY_LIMIT]
+    status.last_plan = list(outcomes)
+    set_condition(status, READY, ready(True), reason=plan.action.value, message="applied", now=now)
+
+
+def _target(plan: JobPlan) -> dict[str, Any]:
+    if plan.applies is not None:
+        return dict(plan.applies)
+    if plan.desired is None:
+        return {}
+    spec: dict[str, Any] = plan.desired.to_manifest().get("spec", {})
+    return spec
+
+
+def _observed(draft: _Draft, observed: Observed | None, now: datetime) -> None:
+    """A job state Flink reports between plans (a job that failed, or recovered on its own):
+    status never claims RUNNING for a job that is not."""
+    status = draft.status
+    live = observed.job if observed is not None else None
+    if status.pending is not None or live is None or live.job_id != status.job_status.job_id:
+        return
+    if live.state == status.job_status.state:
+        return
+    status = draft.edit()
+    status.job_status.state = live.state
+    status.job_status.update_time = now
+    if live.state in _FAILED:
+        status.lifecycle_state = LifecycleState.FAILED
+        message = f"Flink reports job {live.job_id} {live.state}"
+        set_condition(status, READY, ready(False), reason="JobFailed", message=message, now=now)
+    elif live.is_running and status.lifecycle_state is LifecycleState.FAILED:
+        status.lifecycle_state = LifecycleState.STABLE
+        set_condition(status, READY, ready(True), reason="JobRunning", message="", now=now)

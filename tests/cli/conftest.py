@@ -1,0 +1,1 @@
+"""`gitflink` subcommands as a user runs them, on real Git repositories."""

@@ -1,0 +1,97 @@
+"""One pass end to end on fakes: Git -> parse -> plan -> execute -> status, per resource."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from support.fakes import fake_world
+from support.passes import CLICKS, ORDERS, SESSION, SESSION_FILES, VIEWS, app
+from support.passes import pass_ok as _pass
+
+from gitflink.adapters.status_file import FileStatusStore
+from gitflink.model.status import LifecycleState
+from gitflink.ports import Ports
+from gitflink.runtime.context import job_id_for
+from gitflink.runtime.reconciler import run_pass
+
+
+def test_first_pass_deploys_everything_and_second_pass_changes_nothing() -> None:
+    world = fake_world({"streaming/orders.yaml": app("orders"), **SESSION_FILES})
+    _pass(world)
+    assert world.runtime.api_for(ORDERS).running_jobs()[0].job_id == job_id_for(ORDERS, 1)
+    assert [j.job_id for j in world.runtime.api_for(SESSION).running_jobs()] == [
+        job_id_for(VIEWS, 1)
+    ]
+    for rid in (ORDERS, SESSION, VIEWS):
+        status = world.store.load(rid)
+        assert status is not None and status.lifecycle_state is LifecycleState.STABLE, rid
+    saves = len(world.store.saves)
+    calls = len(world.journal.calls("flink"))
+    _pass(world)
+    assert len(world.store.saves) == saves
+    assert world.journal.calls("flink")[calls:] == []
+
+
+def test_changed_manifest_is_upgraded_through_a_savepoint() -> None:
+    world = fake_world({"streaming/orders.yaml": app("orders")})
+    _pass(world)
+    old = job_id_for(ORDERS, 1)
+    world.source.commit({"streaming/orders.yaml": app("orders", parallelism=3, rate=20)})
+    _pass(world)
+    api = world.runtime.api_for(ORDERS)
+    assert api.jobs[old].state == "FINISHED"
+    [new] = api.running_jobs()
+    assert new.restored == api.jobs[old].savepoints[-1]
+    assert (new.parallelism, new.args) == (3, ("--rate", "20"))
+    status = world.store.load(ORDERS)
+    assert status is not None and status.applied_revision == world.source.revision.sha
+
+
+def test_invalid_resource_is_skipped_and_recorded_while_others_proceed() -> None:
+    world = fake_world(
+        {"streaming/orders.yaml": app("orders"), "streaming/clicks.yaml": app("clicks")}
+    )
+    _pass(world)
+    world.source.commit(
+        {
+            "streaming/orders.yaml": app("orders", rate=99),
+            "streaming/clicks.yaml": app("clicks", parallelism=0),
+        }
+    )
+    result = run_pass(world.ports)
+    assert not result.ok
+    clicks = world.store.load(CLICKS)
+    assert clicks is not None and clicks.error and "parallelism" in clicks.error
+    assert world.runtime.api_for(CLICKS).running_jobs()[0].job_id == job_id_for(CLICKS, 1)
+    [orders_job] = world.runtime.api_for(ORDERS).running_jobs()
+    assert orders_job.args == ("--rate", "99")
+
+
+def test_resource_removed_from_git_is_deleted_with_its_cluster() -> None:
+    world = fake_world(
+        {"streaming/orders.yaml": app("orders"), "streaming/clicks.yaml": app("clicks")}
+    )
+    _pass(world)
+    world.source.commit({"streaming/orders.yaml": app("orders")})
+    _pass(world)
+    assert world.runtime.find_cluster(CLICKS) is None
+    assert world.store.load(CLICKS) is None
+    assert world.runtime.find_cluster(ORDERS) is not None
+
+
+def test_secret_in_flink_configuration_is_not_stored_and_does_not_cause_upgrades(
+    tmp_path: Path,
+) -> None:
+    secret = app("orders").replace(
+        b"    state.savepoints.dir:", b"    s3.secret-key: hunter2\n    state.savepoints.dir:"
+    )
+    world = fake_world({"streaming/orders.yaml": secret})
+    store = FileStatusStore(tmp_path)
+    ports = Ports(world.source, world.runtime, world.runtime.api, store, world.clock)
+    assert run_pass(ports).ok
+    assert "hunter2" not in store.path_of(ORDERS).read_text()
+    calls = len(world.journal.calls("flink"))
+    again = run_pass(ports)
+    assert again.ok
+    assert [e.action.value for e in again.executions] == ["none"]
+    assert world.journal.calls("flink")[calls:] == []
