@@ -145,8 +145,8 @@ class FlinkApiFactory(Protocol):
 
 class StatusStore(Protocol):
     def load_all(self) -> Mapping[ResourceId, ResourceStatus]:
-        """A store may return the same objects again for statuses that did not change (so a
-        quiet pass parses nothing): mutate a loaded status only to save it."""
+        """Every recorded status. A store may parse only what changed since it last read;
+        callers never change a loaded status in place (they copy it first)."""
         ...
 
     def load(self, resource: ResourceId) -> ResourceStatus | None: ...
