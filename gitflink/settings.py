@@ -75,6 +75,10 @@ class Settings:
     git_author_name: str = "gitflink"
     git_author_email: str = "gitflink@localhost"
     listen: str = "0.0.0.0:8080"  # webhook, /healthz and /metrics
+    # A revision that deletes more than this share of the deployed resources (or all of them)
+    # is refused unless allowed (docs/guardrails.md).
+    allow_mass_prune: bool = False
+    max_prune_share: float = 0.5
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -105,7 +109,12 @@ class Settings:
             git_author_name=env.get("GITFLINK_GIT_AUTHOR_NAME") or "gitflink",
             git_author_email=env.get("GITFLINK_GIT_AUTHOR_EMAIL") or "gitflink@localhost",
             listen=env.get("GITFLINK_LISTEN") or "0.0.0.0:8080",
+            allow_mass_prune=(env.get("GITFLINK_ALLOW_MASS_PRUNE") or "").lower() in _TRUE,
+            max_prune_share=float(env.get("GITFLINK_MAX_PRUNE_SHARE") or 0.5),
         )
+
+
+_TRUE = frozenset({"1", "true", "yes"})
 
 
 def _path(value: str | None) -> Path | None:

@@ -14,6 +14,7 @@ from gitflink.adapters.local_runtime.runtime import LocalRuntime
 from gitflink.adapters.status_file import FileStatusStore
 from gitflink.adapters.status_git import GitStatusStore
 from gitflink.adapters.system_clock import SystemClock
+from gitflink.core.planning.removal import PruneGuard
 from gitflink.ports import FlinkApi, GitSource, Ports, StatusStore
 from gitflink.runtime.validator_loading import LoadedValidators, load_validators
 from gitflink.settings import Settings
@@ -117,3 +118,7 @@ def validators(enabled: bool = True) -> LoadedValidators:
     """The custom validators (entry points `gitflink.validators`) every command runs, and the
     plugins that could not be loaded; both go into each pass (`PassConfig`)."""
     return load_validators() if enabled else LoadedValidators((), ())
+
+
+def prune_guard(settings: Settings, *, allow: bool = False) -> PruneGuard:
+    return PruneGuard(settings.max_prune_share, allowed=allow or settings.allow_mass_prune)

@@ -33,6 +33,12 @@ def register(subparsers: Any) -> None:
         help="check running jobs against Git at least this often, in seconds, even when Git "
         "has not moved (60); a pass that finds Git unchanged in between stops after fetching",
     )
+    parser.add_argument(
+        "--allow-mass-prune",
+        action="store_true",
+        help="allow one revision to delete more than half of the deployed resources, or all "
+        "of them (GITFLINK_ALLOW_MASS_PRUNE); refused by default",
+    )
     parser.add_argument("--listen", help="HOST:PORT for webhook, /healthz, /metrics (0.0.0.0:8080)")
     parser.add_argument("--verify-signatures", metavar="KEYRING", help="GNUPGHOME of trusted keys")
     parser.set_defaults(handler=run)
@@ -51,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     loaded = wiring.validators()
     config = reconciler.PassConfig(
         roots=settings.paths,
+        prune_guard=wiring.prune_guard(settings, allow=args.allow_mass_prune),
         validators=loaded.validators,
         plugin_errors=loaded.errors,
         settled=Settled(drift_interval=settings.drift_interval_seconds),

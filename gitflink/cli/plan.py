@@ -17,6 +17,7 @@ from gitflink.core import plan_rendering, planning
 from gitflink.core.parsing import ParseResult, parse_files
 from gitflink.core.planning import baseline as planning_baseline
 from gitflink.core.planning import recorded
+from gitflink.core.planning.removal import PruneGuard
 from gitflink.core.validation import validate
 from gitflink.model.errors import GitflinkError
 from gitflink.model.ids import ResourceId
@@ -58,6 +59,12 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="plan resources removed from Git as orphaned instead of deleted",
     )
+    parser.add_argument(
+        "--allow-mass-prune",
+        action="store_true",
+        help="allow one revision to delete more than half of the deployed resources, or all "
+        "of them (GITFLINK_ALLOW_MASS_PRUNE); refused by default",
+    )
     deployed = parser.add_mutually_exclusive_group()
     deployed.add_argument(
         "--data-dir", help="plan against what is deployed: the embedded runtime's status files"
@@ -75,11 +82,17 @@ def run(args: argparse.Namespace) -> int:
         print("gitflink plan: give --base, or --data-dir/--status-repo", file=sys.stderr)
         return EXIT_PROBLEMS
     prune = not args.no_prune
+    guard = wiring.prune_guard(Settings.from_env(), allow=args.allow_mass_prune)
     try:
         if store is not None:
-            plan = plan_deployed(args.repo, args.head, store.load_all(), args.paths, prune=prune)
+            statuses = store.load_all()
+            plan = plan_deployed(
+                args.repo, args.head, statuses, args.paths, prune=prune, prune_guard=guard
+            )
         else:
-            plan = plan_revisions(args.repo, args.base, args.head, args.paths, prune=prune)
+            plan = plan_revisions(
+                args.repo, args.base, args.head, args.paths, prune=prune, prune_guard=guard
+            )
     except GitflinkError as error:
         print(f"gitflink plan: {error}", file=sys.stderr)
         return EXIT_PROBLEMS
@@ -111,6 +124,7 @@ def plan_deployed(
     paths: Sequence[str] = (),
     *,
     prune: bool = True,
+    prune_guard: PruneGuard | None = None,
 ) -> Plan:
     """Plan --head against what the status store says is deployed. Every file at --head is
     read: any resource may differ from what runs, whatever the last commit touched."""
@@ -123,6 +137,7 @@ def plan_deployed(
         parsed.desired,
         recorded.observed_from_status(statuses),
         prune=prune,
+        prune_guard=prune_guard,
         problems=problems,
         baseline=Baseline.DEPLOYED,
         head=head_rev.sha,
@@ -131,7 +146,13 @@ def plan_deployed(
 
 
 def plan_revisions(
-    repo_path: str, base: str, head: str, paths: Sequence[str] = (), *, prune: bool = True
+    repo_path: str,
+    base: str,
+    head: str,
+    paths: Sequence[str] = (),
+    *,
+    prune: bool = True,
+    prune_guard: PruneGuard | None = None,
 ) -> Plan:
     """Plan base -> head. Only files that differ are parsed, plus unchanged files that mention a
     changed resource's name (its session cluster, its session jobs, a duplicate): every other
@@ -177,6 +198,7 @@ def plan_revisions(
         desired,
         observed,
         prune=prune,
+        prune_guard=prune_guard,
         problems=problems,
         baseline=Baseline.REVISION,
         base=base_rev.sha,

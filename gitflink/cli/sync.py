@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from gitflink import wiring
+from gitflink.core.planning.removal import PruneGuard
 from gitflink.model.errors import GitflinkError
 from gitflink.model.ids import Kind
 from gitflink.ports import Ports
@@ -61,6 +62,12 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="leave resources removed from Git running (reported as orphaned)",
     )
+    parser.add_argument(
+        "--allow-mass-prune",
+        action="store_true",
+        help="allow one revision to delete more than half of the deployed resources, or all "
+        "of them (GITFLINK_ALLOW_MASS_PRUNE); refused by default",
+    )
     parser.add_argument("-j", "--jobs", type=int, default=4, help="resources in parallel")
     parser.set_defaults(handler=run)
 
@@ -80,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
     except GitflinkError as error:
         print(f"gitflink sync: {error}", file=sys.stderr)
         return EXIT_FAILED
-    result = sync(ports, args.paths, prune=not args.no_prune, workers=args.jobs)
+    guard = wiring.prune_guard(settings, allow=args.allow_mass_prune)
+    result = sync(ports, args.paths, prune=not args.no_prune, workers=args.jobs, prune_guard=guard)
     print_result(result, ports, sys.stdout)
     return EXIT_OK if result.ok else EXIT_FAILED
 
@@ -92,6 +100,7 @@ def sync(
     prune: bool = True,
     workers: int = 4,
     reader: ManifestReader | None = None,
+    prune_guard: PruneGuard | None = None,
 ) -> PassResult:
     """One pass with live progress on stderr (rich on a terminal, plain lines otherwise). Pass
     the same `reader` to several calls so unchanged files are not parsed again."""
@@ -100,6 +109,7 @@ def sync(
     config = PassConfig(
         roots=tuple(paths),
         prune=prune,
+        prune_guard=prune_guard or PruneGuard(),
         max_workers=workers,
         progress=display,
         validators=loaded.validators,

@@ -23,6 +23,13 @@ class SignatureError(SourceError):
     next = Next.STALL
 
 
+class PathNotFound(SourceError):
+    """A manifest path (--path) matches no manifests at the revision: most likely a typo. The
+    pass stops before planning, so nothing is deleted on its account."""
+
+    next = Next.STALL
+
+
 class ClusterError(GitflinkError):
     """The runtime could not start, find or stop a Flink cluster."""
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from gitflink.core import parsing, validation
 from gitflink.core.validators import Validator
+from gitflink.model.errors import PathNotFound
 from gitflink.model.ids import ResourceId
 from gitflink.model.problems import Problem
 from gitflink.ports import GitSource, Revision
@@ -52,6 +53,13 @@ class ManifestReader:
                 return self._last[1]
             ids = source.blob_ids(revision, roots)
             self.listings += 1
+            missing = [root for root in roots if not _has_manifests(ids, root)]
+            if missing:
+                raise PathNotFound(
+                    f"path {', '.join(map(repr, missing))} matches no manifests at "
+                    f"{revision.short}: nothing is planned, so nothing is deleted "
+                    "(check --path)"
+                )
             wanted = set(ids.items())
             new = sorted(wanted - self._files.keys())
             blobs = source.read_blobs({oid for _, oid in new})
@@ -68,6 +76,13 @@ class ManifestReader:
             manifests = Manifests(parsed, (*parsed.problems, *checked), dict(seen))
             self._last = (key, manifests)
             return manifests
+
+
+def _has_manifests(ids: Mapping[str, str], root: str) -> bool:
+    prefix = root.strip("/")
+    if prefix in ("", "."):
+        return True
+    return any(path == prefix or path.startswith(prefix + "/") for path in ids)
 
 
 def merge(results: Iterable[parsing.ParseResult]) -> parsing.ParseResult:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 
 from gitflink.core import planning
+from gitflink.core.planning.removal import PruneGuard
 from gitflink.core.planning.topology import phase
 from gitflink.core.reporting import SourceState
 from gitflink.core.validators import Validator
@@ -41,6 +42,7 @@ from gitflink.runtime.settling import Settled
 class PassConfig:
     roots: Sequence[str] = ()  # repository folders holding manifests; () = the whole tree
     prune: bool = True  # delete what was removed from Git (else: report it as orphaned)
+    prune_guard: PruneGuard = field(default_factory=PruneGuard)  # no mass prune by mistake
     max_workers: int = 4  # resources executed at the same time
     progress: Progress = field(default_factory=SilentProgress)
     timeouts: Timeouts = field(default_factory=Timeouts)
@@ -98,6 +100,7 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         problems=problems,
         head=revision.sha,
         known_files=known_files,
+        prune_guard=config.prune_guard,
     )
     own, latest = _execute(
         ports, plan, statuses, observation.unreachable, revision=revision, config=config

@@ -86,8 +86,8 @@ STATELESS = deployment(upgradeMode="stateless")
 ADAPTIVE = edit(SAVEPOINT, "spec.flinkConfiguration.[jobmanager.scheduler]", "adaptive")
 SUSPENDED = edit(SAVEPOINT, "spec.job.state", "suspended")
 WITH_PATH = edit(SAVEPOINT, "spec.job.initialSavepointPath", "file:///sp/given")
-ON_DELETION = edit(
-    SAVEPOINT, "spec.flinkConfiguration.[kubernetes.operator.job.savepoint-on-deletion]", "true"
+NO_FINAL_SAVEPOINT = edit(
+    SAVEPOINT, "spec.flinkConfiguration.[kubernetes.operator.job.savepoint-on-deletion]", "false"
 )
 NESTED_CONFIG = {
     "taskmanager": {"numberOfTaskSlots": 2},
@@ -250,18 +250,27 @@ ROWS = [
         {"action": "none", "diff": "NONE"},
     ),
     Row(
-        "file removed deletes, cancelling a stateful job loses state",
+        "file removed takes a final savepoint of a stateful job by default",
         [SAVEPOINT],
         [],
-        {"action": "delete", "diff": "REMOVED", "stateLoss": True},
-        ["StopJob:stateless", "StopCluster"],
+        {"action": "delete", "diff": "REMOVED", "stateLoss": False},
+        ["StopJob:savepoint", "StopCluster"],
+        flags=("--allow-mass-prune",),
     ),
     Row(
-        "file removed takes a final savepoint when the resource says so",
-        [ON_DELETION],
+        "file removed discards state only when the resource said so",
+        [NO_FINAL_SAVEPOINT],
         [],
-        {"action": "delete", "stateLoss": False},
-        ["StopJob:savepoint", "StopCluster"],
+        {"action": "delete", "stateLoss": True},
+        ["StopJob:stateless", "StopCluster"],
+        flags=("--allow-mass-prune",),
+    ),
+    Row(
+        "removing every manifest is refused as a mass prune",
+        [SAVEPOINT],
+        [],
+        {"action": "blocked", "stateLoss": False},
+        [],
     ),
     Row(
         "file removed with prune off is orphaned",

@@ -69,7 +69,9 @@ def test_sync_command_follows_a_branch_of_a_file_url_remote(
     remote = Remote(tmp_path)
     remote.commit({"README.md": "hi\n", "elsewhere/bad.yaml": app("bad", parallelism=0).decode()})
     remote.push()
-    release = remote.commit({"apps/README.md": "manifests go here\n"}, "release")
+    suspended = app("orders").decode().replace("upgradeMode: savepoint", "upgradeMode: stateless")
+    suspended += "    state: suspended\n"  # recorded without starting Flink
+    release = remote.commit({"apps/orders.yaml": suspended}, "release")
     remote.push("HEAD:release")
     args = ["--data-dir", str(tmp_path / "data"), "--cache-dir", str(tmp_path / "cache")]
     code = main(["sync", "--repo", remote.url, "--branch", "release", "--path", "apps", *args])
@@ -98,3 +100,14 @@ def test_sync_command_exits_1_when_the_branch_does_not_exist_on_the_remote(
     args = ["--data-dir", str(tmp_path / "data"), "--cache-dir", str(tmp_path / "cache")]
     assert main(["sync", "--repo", remote.url, "--branch", "gone", *args]) == 1
     assert "'gone' not found" in capsys.readouterr().out
+
+
+def test_sync_with_a_path_that_matches_nothing_refuses_and_deletes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    remote = Remote(tmp_path)
+    remote.commit({"apps/README.md": "manifests go here\n"})
+    args = ["--data-dir", str(tmp_path / "data")]
+    assert main(["sync", "--repo", str(remote.work), "--path", "nope", *args]) == 1
+    out = capsys.readouterr().out
+    assert "path 'nope' matches no manifests" in out and "nothing is deleted" in out

@@ -117,11 +117,16 @@ def test_application_deployment_through_every_kind_of_change(
     restored = world.api(rid).checkpoints(fifth).restored  # a new cluster after the suspend
     assert restored is not None and restored.rstrip("/") == suspend_savepoint.rstrip("/")
 
-    # Delete: removed from Git -> job stopped, cluster and status gone.
+    # Delete: removed from Git (the only resource: a mass prune, allowed here) -> the stateful
+    # job stops with a final savepoint, the cluster goes, a tombstone keeps the savepoint.
     world.commit({})
-    world.sync()
+    world.sync(allow_mass_prune=True)
     assert local_runtime.find_cluster(rid) is None
-    assert world.store.load(rid) is None
+    tombstone = world.status(rid)
+    assert tombstone.lifecycle_state is LifecycleState.DELETED
+    final = tombstone.history[0]
+    assert final.action == "delete" and final.savepoint is not None
+    assert Path(final.savepoint.removeprefix("file:")).is_dir()
 
 
 def test_session_cluster_runs_two_session_jobs_and_upgrades_one(

@@ -205,7 +205,9 @@ def test_delete_stops_with_savepoint_removes_cluster_and_status_and_repeats_clea
     result = run(world, delete)
     assert result.ok, result.error
     assert world.runtime.find_cluster(APP) is None
-    assert world.store.load(APP) is None
+    tombstone = world.store.load(APP)
+    assert tombstone is not None and tombstone.lifecycle_state is LifecycleState.DELETED
+    assert tombstone.history[0].savepoint is not None  # the final savepoint, in the lineage
     assert run(world, delete).ok  # deleting what is gone succeeds
 
 

@@ -12,7 +12,7 @@ from gitflink.adapters.status_file import FileStatusStore
 from gitflink.model.status import LifecycleState
 from gitflink.ports import Ports
 from gitflink.runtime.context import job_id_for
-from gitflink.runtime.reconciler import run_pass
+from gitflink.runtime.reconciler import PassConfig, run_pass
 
 
 def test_first_pass_deploys_everything_and_second_pass_changes_nothing() -> None:
@@ -75,8 +75,28 @@ def test_resource_removed_from_git_is_deleted_with_its_cluster() -> None:
     world.source.commit({"streaming/orders.yaml": app("orders")})
     _pass(world)
     assert world.runtime.find_cluster(CLICKS) is None
-    assert world.store.load(CLICKS) is None
+    tombstone = world.store.load(CLICKS)
+    assert tombstone is not None and tombstone.lifecycle_state is LifecycleState.DELETED
+    assert tombstone.reconciliation.last_applied_spec is None  # nothing of it counts as deployed
+    final = tombstone.job_status.last_savepoint
+    assert final is not None and final.job_id == job_id_for(CLICKS, 1)
+    assert tombstone.history[0].action == "delete" and tombstone.history[0].savepoint == final.path
     assert world.runtime.find_cluster(ORDERS) is not None
+    _pass(world)  # the tombstone plans nothing
+    assert world.runtime.find_cluster(CLICKS) is None
+
+
+def test_a_resource_created_again_after_its_delete_never_reuses_a_job_id() -> None:
+    files = {"streaming/orders.yaml": app("orders"), "streaming/clicks.yaml": app("clicks")}
+    world = fake_world(files)
+    _pass(world)
+    world.source.commit({"streaming/orders.yaml": app("orders")})
+    _pass(world)
+    world.source.commit(files)
+    _pass(world)
+    [running] = world.runtime.api_for(CLICKS).running_jobs()
+    assert running.job_id == job_id_for(CLICKS, 2)
+    assert running.restored is None  # a new incarnation starts from its own initial state
 
 
 def test_secret_in_flink_configuration_is_not_stored_and_does_not_cause_upgrades(
@@ -95,3 +115,26 @@ def test_secret_in_flink_configuration_is_not_stored_and_does_not_cause_upgrades
     assert again.ok
     assert [e.action.value for e in again.executions] == ["none"]
     assert world.journal.calls("flink")[calls:] == []
+
+
+def test_a_path_that_matches_nothing_stops_the_pass_before_planning() -> None:
+    world = fake_world({"streaming/orders.yaml": app("orders")})
+    _pass(world)
+    result = run_pass(world.ports, PassConfig(roots=("streamin",)))
+    assert result.error is not None and "matches no manifests" in result.error
+    assert result.plan is None
+    assert len(world.runtime.api_for(ORDERS).running_jobs()) == 1  # untouched
+    status = world.store.load(ORDERS)
+    assert status is not None and status.lifecycle_state is LifecycleState.STABLE
+
+
+def test_removing_every_manifest_is_refused_and_the_jobs_keep_running() -> None:
+    world = fake_world({"streaming/orders.yaml": app("orders"), **SESSION_FILES})
+    _pass(world)
+    world.source.commit({"README.md": b"moved elsewhere"})
+    result = run_pass(world.ports)
+    assert not result.ok
+    assert {e.resource for e in result.executions} == {ORDERS, SESSION, VIEWS}
+    assert all("mass prune refused" in str(e.error) for e in result.executions)
+    assert len(world.runtime.api_for(ORDERS).running_jobs()) == 1
+    assert len(world.runtime.api_for(SESSION).running_jobs()) == 1

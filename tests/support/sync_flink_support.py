@@ -15,6 +15,7 @@ import pytest
 from gitflink.adapters.local_runtime import LocalRuntime
 from gitflink.adapters.status_file import FileStatusStore
 from gitflink.adapters.system_clock import SystemClock
+from gitflink.core.planning.removal import PruneGuard
 from gitflink.model.ids import ResourceId
 from gitflink.model.status import ResourceStatus
 from gitflink.ports import FlinkApi, Ports
@@ -91,8 +92,9 @@ class FlinkWorld:
     def commit(self, files: dict[str, bytes]) -> None:
         self.source.commit(files)
 
-    def sync(self) -> PassResult:
-        result = run_pass(self.ports, PassConfig(max_workers=2))
+    def sync(self, *, allow_mass_prune: bool = False) -> PassResult:
+        guard = PruneGuard(allowed=allow_mass_prune)
+        result = run_pass(self.ports, PassConfig(max_workers=2, prune_guard=guard))
         assert result.error is None, result.error
         assert not [p for p in result.problems if p.is_error], result.problems
         for execution in result.executions:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from gitflink.core import planning
+from gitflink.core.planning.removal import PruneGuard
 from gitflink.model.ids import ResourceId
 from gitflink.model.observed import LiveJob, Observed
 from gitflink.model.plan import (
@@ -372,12 +373,26 @@ ROWS = [
         steps=(STOP_SP, "StopCluster"),
     ),
     Row(
-        "File removed, prune on",
+        "File removed, prune on, stateful: a final savepoint by default",
         None,
         app(),
         action=Action.DELETE,
+        steps=(STOP_SP, "StopCluster"),
+    ),
+    Row(
+        "File removed, prune on, savepoint-on-deletion false",
+        None,
+        app(config={"kubernetes.operator.job.savepoint-on-deletion": "false"}),
+        action=Action.DELETE,
         steps=("StopJob(stateless)", "StopCluster"),
         state_loss=True,
+    ),
+    Row(
+        "File removed, prune on, stateless",
+        None,
+        app(upgradeMode="stateless"),
+        action=Action.DELETE,
+        steps=("StopJob(stateless)", "StopCluster"),
     ),
     Row("File removed, prune off", None, app(), action=Action.ORPHANED, prune=False),
     Row(
@@ -428,7 +443,9 @@ def _plan(row: Row) -> JobPlan | None:
     observed = {}
     if row.before is not None:
         observed[row.before.id] = _observed(row.before, row.seen)
-    plan = planning.plan_changes(desired, observed, prune=row.prune)
+    # Removing the only resource is a mass prune: the guard has its own tests below.
+    guard = PruneGuard(allowed=row.after is None)
+    plan = planning.plan_changes(desired, observed, prune=row.prune, prune_guard=guard)
     return plan.for_resource((row.after or row.before).id)  # type: ignore[union-attr]
 
 
@@ -499,3 +516,49 @@ def test_a_file_with_an_error_naming_no_resource_holds_back_deletions() -> None:
         [], observed, problems=[problem], known_files={before: "orders.yaml"}
     )
     assert plan.for_resource(before) is None
+
+
+def _apps(*names: str) -> list[FlinkDeployment]:
+    return [
+        FlinkDeployment.model_validate(
+            {
+                "apiVersion": "flink.apache.org/v1beta1",
+                "kind": "FlinkDeployment",
+                "metadata": {"name": name},
+                "spec": app().spec.model_dump(by_alias=True),
+            }
+        )
+        for name in names
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kept", "guard", "blocked"),
+    [
+        (2, PruneGuard(), False),  # 2 of 4 removed: 50% is not more than half
+        (1, PruneGuard(), True),  # 3 of 4
+        (0, PruneGuard(), True),  # every manifest gone
+        (0, PruneGuard(allowed=True), False),
+        (1, PruneGuard(max_share=0.8), False),
+    ],
+)
+def test_a_mass_prune_is_refused_unless_allowed(
+    kept: int, guard: PruneGuard, blocked: bool
+) -> None:
+    deployed = _apps("a", "b", "c", "d")
+    observed = {r.id: _observed(r, Seen()) for r in deployed}
+    plan = planning.plan_changes([_Record(r) for r in deployed[:kept]], observed, prune_guard=guard)
+    removed = [job for job in plan.jobs if job.resource not in {r.id for r in deployed[:kept]}]
+    assert len(removed) == 4 - kept
+    if blocked:
+        assert all(job.action is Action.BLOCKED and not job.steps for job in removed)
+        assert all("mass prune refused" in (job.blocked or "") for job in removed)
+    else:
+        assert all(job.action is Action.DELETE for job in removed)
+
+
+def test_removing_the_last_single_resource_is_refused_as_an_empty_repository() -> None:
+    [only] = _apps("a")
+    plan = planning.plan_changes([], {only.id: _observed(only, Seen())})
+    [job] = plan.jobs
+    assert job.action is Action.BLOCKED and "no Flink manifests are left" in (job.blocked or "")

@@ -52,6 +52,7 @@ def plan_changes(
     head: str | None = None,
     known_files: Mapping[ResourceId, str] | None = None,
     notes: Iterable[str] = (),
+    prune_guard: removal.PruneGuard | None = None,
 ) -> Plan:
     """One JobPlan per resource, in the order the executor should run them.
 
@@ -90,13 +91,17 @@ def plan_changes(
     for rid, record in wanted.items():
         if isinstance(record.resource, FlinkStateSnapshot):
             plans[rid] = removal.plan_snapshot(record.resource, record.file, observed.get(rid))
-    for rid, seen in observed.items():
+    removed: list[JobPlan] = []
+    for rid, seen in sorted(observed.items()):
         if rid in wanted or not seen.deployed:
             continue
         if rid in held or files.get(rid) in broken_files:
             plan_notes.append(f"{rid}: not planned while its manifest has errors")
             continue
-        plans[rid] = removal.plan_removed(rid, seen, prune=prune, file=files.get(rid))
+        removed.append(removal.plan_removed(rid, seen, prune=prune, file=files.get(rid)))
+    deployed = sum(1 for seen in observed.values() if seen.deployed)
+    for job in removal.guard(removed, deployed, len(wanted), prune_guard or removal.PruneGuard()):
+        plans[job.resource] = job
     return Plan(
         jobs=tuple(sorted(plans.values(), key=order)),
         problems=problems,

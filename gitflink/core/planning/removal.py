@@ -1,7 +1,9 @@
-"""Resources removed from Git (delete, or orphaned when pruning is off) and FlinkStateSnapshots."""
+"""Resources removed from Git (delete, or orphaned when pruning is off; a mass prune refused)
+and FlinkStateSnapshots."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gitflink.core import diffing
@@ -48,18 +50,20 @@ def plan_removed(
     state_loss = False
     running = observed.job is not None and observed.job.is_running
     if job and mode is not None:
-        final_savepoint = _flag(config, SAVEPOINT_ON_DELETION)
         stateful = mode is not UpgradeMode.STATELESS
+        # Unlike upstream (default false), a stateful job's state is kept by default: only a
+        # manifest that said "false" before its removal lets a delete discard it.
+        final_savepoint = _flag(config, SAVEPOINT_ON_DELETION, default=stateful)
         if running and final_savepoint:
-            drain = _flag(config, DRAIN_ON_DELETION)
+            drain = _flag(config, DRAIN_ON_DELETION, default=False)
             steps.append(StopJob(resource, UpgradeMode.SAVEPOINT, drain=drain))
         elif running:
             steps.append(StopJob(resource, UpgradeMode.STATELESS))
             state_loss = stateful
             if stateful:
                 risks.append(
-                    f"the job's state is discarded: set {SAVEPOINT_ON_DELETION}: "
-                    '"true" to keep a final savepoint'
+                    f"the job's state is discarded: its manifest set {SAVEPOINT_ON_DELETION}: "
+                    '"false"'
                 )
         elif final_savepoint:
             # Do not wait for a savepoint a stopped job cannot take (FLINK-40388).
@@ -82,8 +86,47 @@ def plan_removed(
     )
 
 
-def _flag(config: dict[str, Any], key: str) -> bool:
-    return str(config.get(key, "false")).strip().lower() == "true"
+def _flag(config: dict[str, Any], key: str, *, default: bool) -> bool:
+    if key not in config:
+        return default
+    return str(config[key]).strip().lower() == "true"
+
+
+@dataclass(frozen=True, slots=True)
+class PruneGuard:
+    """Deleting many resources at once is refused unless allowed: a mistyped path or an
+    emptied directory must never cancel every job."""
+
+    max_share: float = 0.5  # of the deployed resources, in one revision
+    allowed: bool = False
+
+
+def guard(
+    removals: list[JobPlan], deployed: int, desired: int, prune_guard: PruneGuard
+) -> list[JobPlan]:
+    """`removals` as planned, or each blocked with the reason when they are a mass prune."""
+    deletes = [job for job in removals if job.action is Action.DELETE]
+    if prune_guard.allowed or not deletes or deployed == 0:
+        return removals
+    share = len(deletes) / deployed
+    if desired > 0 and (len(deletes) < 2 or share <= prune_guard.max_share):
+        return removals
+    why = (
+        "no Flink manifests are left in Git"
+        if desired == 0
+        else f"{share:.0%} of them, more than the {prune_guard.max_share:.0%} allowed at once"
+    )
+    reason = (
+        f"mass prune refused: this revision would delete {len(deletes)} of {deployed} deployed "
+        f"resources ({why}). Check --path and the manifests; to delete them on purpose, run "
+        "with --allow-mass-prune (GITFLINK_ALLOW_MASS_PRUNE=true)"
+    )
+    return [
+        replace(job, action=Action.BLOCKED, steps=(), blocked=reason, risks=(reason,))
+        if job.action is Action.DELETE
+        else job
+        for job in removals
+    ]
 
 
 def plan_snapshot(

@@ -90,8 +90,9 @@ class _Draft:
 def report(facts: PassFacts, now: datetime) -> ResourceStatus | None:
     """The status to keep; None when the resource's status is to be removed (deleted)."""
     plan, outcome = facts.plan, facts.outcome
-    if plan is not None and plan.action is Action.DELETE and outcome and outcome.ok and outcome.ran:
-        return None
+    deleted = plan is not None and plan.action is Action.DELETE
+    if deleted and outcome is not None and outcome.ok and outcome.ran:
+        return _tombstone(facts.status, outcome.outcomes, facts.revision, now)
     if facts.status is None and not facts.problems and not _acted(outcome):
         return None  # nothing recorded and nothing to record
     draft = _Draft(facts.status or ResourceStatus())
@@ -212,6 +213,42 @@ def _applied(
     status.history = [entry, *status.history][:HISTORY_LIMIT]
     status.last_plan = list(outcomes)
     set_condition(status, READY, ready(True), reason=plan.action.value, message="applied", now=now)
+
+
+def _tombstone(
+    status: ResourceStatus | None,
+    outcomes: tuple[StepOutcome, ...],
+    revision: str | None,
+    now: datetime,
+) -> ResourceStatus | None:
+    """What stays of a deleted resource: its history, its last savepoint (the final one, when
+    the delete took it) and its generation, so a resource created again never reuses a job id.
+    Nothing in it counts as deployed."""
+    if status is None:
+        return None
+    status = status.model_copy(deep=True)
+    started = status.pending.started_at if status.pending else None
+    taken = status.job_status.last_savepoint
+    final = (
+        taken.path if taken and started and taken.taken_at and taken.taken_at >= started else None
+    )
+    status.lifecycle_state = LifecycleState.DELETED
+    status.reconciliation.last_applied_spec = None
+    status.reconciliation.state = ReconciliationState.DEPLOYED
+    status.reconciliation.reconciled_at = now
+    status.pending = None
+    status.error = None
+    status.job_status.job_id = None
+    status.job_status.state = None
+    status.job_status.upgrade_savepoint_path = None
+    status.applied_revision = revision
+    status.observed_revision = revision
+    entry = HistoryEntry(revision=revision, action="delete", applied_at=now, savepoint=final)
+    status.history = [entry, *status.history][:HISTORY_LIMIT]
+    status.last_plan = list(outcomes)
+    message = "removed from Git" + (f"; final savepoint {final}" if final else "")
+    set_condition(status, READY, ready(False), reason="Deleted", message=message, now=now)
+    return status
 
 
 def _target(plan: JobPlan) -> dict[str, Any]:
