@@ -58,5 +58,13 @@ class SavepointFailed(FlinkApiError):
     next = Next.STALL
 
 
+class RestoreFailed(FlinkApiError):
+    """Flink cannot restore the job from the savepoint or checkpoint it was given (state of an
+    operator that no longer maps, a path that does not exist): the same spec would fail the same
+    way every time, so it is not retried until the spec changes."""
+
+    next = Next.STALL
+
+
 class StatusWriteError(GitflinkError):
     """The status (the write-ahead log) could not be made durable: nothing destructive follows."""

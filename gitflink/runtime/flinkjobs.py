@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from gitflink.model.errors import FlinkApiError, FlinkHttpError, SavepointFailed
+from gitflink.model.errors import FlinkApiError, FlinkHttpError, RestoreFailed, SavepointFailed
 from gitflink.model.flink import AsyncOperation, JobDetails, OperationState
 from gitflink.model.observed import TERMINAL
 from gitflink.ports import FlinkApi
@@ -31,15 +31,39 @@ def wait_terminal(ctx: StepContext, api: FlinkApi, job_id: str) -> str:
     return ctx.wait_for(f"waiting for job {job_id} to stop", check, ctx.timeouts.stop)
 
 
-def wait_running(ctx: StepContext, api: FlinkApi, job_id: str, parallelism: int | None) -> None:
+# How Flink says a restore cannot work (FLINK-xxxx messages, stable since 1.x).
+RESTORE_FAILURES = (
+    "Cannot map checkpoint/savepoint state",
+    "Failed to rollback to checkpoint/savepoint",
+    "Cannot find checkpoint or savepoint",
+    "allowNonRestoredState",
+)
+
+
+def restore_failure(message: str) -> bool:
+    return any(sign in message for sign in RESTORE_FAILURES)
+
+
+def wait_running(
+    ctx: StepContext,
+    api: FlinkApi,
+    job_id: str,
+    parallelism: int | None,
+    *,
+    restoring: str | None = None,
+) -> None:
     """RUNNING means every vertex RUNNING (Flink says RUNNING while tasks still deploy), at the
-    requested parallelism when one is given."""
+    requested parallelism when one is given. A job that fails restoring `restoring` raises
+    RestoreFailed (never retried as is)."""
 
     def check() -> JobDetails | None:
         details = api.job_details(job_id)
         if details.state in TERMINAL:
             cause = api.job_exceptions(job_id).root_cause or "no exception reported"
-            raise FlinkApiError(f"job {job_id} went {details.state}: {cause}")
+            message = f"job {job_id} went {details.state}: {cause}"
+            if restoring is not None and restore_failure(cause):
+                raise RestoreFailed(f"{message} (restoring {restoring})")
+            raise FlinkApiError(message)
         if not details.all_vertices_running:
             return None
         if parallelism is not None and any(v.parallelism != parallelism for v in details.vertices):

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import contextlib
 
-from gitflink.model.errors import FlinkApiError, FlinkHttpError
+from gitflink.model.errors import FlinkApiError, FlinkHttpError, RestoreFailed
 from gitflink.model.flink import RunRequest
 from gitflink.model.plan import RestoreSource, SubmitJob
 from gitflink.runtime.context import StateAtRisk, StepContext, job_id_for, restored_from
-from gitflink.runtime.flinkjobs import TERMINAL, job_state, wait_running
+from gitflink.runtime.flinkjobs import TERMINAL, job_state, restore_failure, wait_running
 
 
 def submit_job(ctx: StepContext, step: SubmitJob) -> str:
@@ -47,7 +47,7 @@ def submit_job(ctx: StepContext, step: SubmitJob) -> str:
         verb = "submitted"
     else:
         verb = "adopted the already submitted"
-    wait_running(ctx, api, job_id, spec.parallelism)
+    wait_running(ctx, api, job_id, spec.parallelism, restoring=restore)
     if restore is not None:
         _verify_restore(ctx, job_id, restore)
     now = ctx.ports.clock.now()
@@ -123,6 +123,8 @@ def _run(ctx: StepContext, jar_uri: str | None, step: SubmitJob, restore: str | 
         api.run_jar(jar_id, request)
     except FlinkHttpError as error:
         # A submission that reached Flink before we lost the answer: the job is ours, adopt it.
+        if restore is not None and restore_failure(str(error)):
+            raise RestoreFailed(f"Flink refused to restore {restore}: {error}") from error
         if "Duplicate" not in str(error):
             raise
     finally:

@@ -148,3 +148,33 @@ def test_a_full_pass_after_a_crash_finishes_the_upgrade_once(crash_at: str) -> N
     assert (running.parallelism, running.args) == (3, ("--rate", "20"))
     status = world.store.load(ORDERS)
     assert status is not None and status.pending is None and status.error is None
+
+
+def test_a_restore_that_cannot_work_stalls_once_and_waits_for_a_spec_change() -> None:
+    world = fake_world({"streaming/orders.yaml": manifest("orders")})
+    assert run_pass(world.ports).ok
+    api = world.runtime.api_for(ORDERS)
+    world.source.commit({"streaming/orders.yaml": manifest("orders", rate=20)})
+    api.fail_next_run = (
+        "Cannot map checkpoint/savepoint state for operator counter to the new program"
+    )
+    failed = run_pass(world.ports)
+    [execution] = failed.executions
+    assert execution.next is Next.STALL and "Cannot map" in str(execution.error)
+    runs = world.journal.calls("flink").count("run_jar")
+    for _ in range(2):  # not retried: one FAILED job, not one per pass
+        again = run_pass(world.ports)
+        assert not again.ok
+        assert world.journal.calls("flink").count("run_jar") == runs
+    status = world.store.load(ORDERS)
+    assert status is not None and status.error is not None and "Cannot map" in status.error
+    assert status.error.count("stalled") == 1
+    fixed = manifest("orders", rate=20).replace(
+        b"upgradeMode: savepoint", b"upgradeMode: savepoint\n    allowNonRestoredState: true"
+    )
+    world.source.commit({"streaming/orders.yaml": fixed})
+    result = run_pass(world.ports)
+    assert result.ok, [(str(e.resource), e.error) for e in result.executions]
+    [running] = api.running_jobs()
+    stop_savepoint = world.store.load(ORDERS).job_status.last_savepoint  # type: ignore[union-attr]
+    assert stop_savepoint is not None and running.restored == stop_savepoint.path

@@ -10,11 +10,13 @@ from pydantic import ValidationError
 from gitflink.core.planning.facts import Facts
 from gitflink.core.planning.restarting import restart
 from gitflink.core.planning.restoring import JobUpgrade, at, stopped, taken
+from gitflink.model.errors import Next
 from gitflink.model.fingerprints import unredact
 from gitflink.model.plan import Action, Downtime, JobPlan
 from gitflink.model.resources import UpgradeMode
-from gitflink.model.status import PendingChange
+from gitflink.model.status import ConditionStatus, PendingChange, ResourceStatus
 
+STALLED = "the interrupted"  # how a stalled change's block reason begins
 _REDONE = frozenset({Action.DELETE, Action.SUSPEND})  # replanned as they are: idempotent steps
 
 
@@ -27,6 +29,17 @@ def resume(facts: Facts) -> JobPlan | None:
         return None
     if not facts.wants_running:
         return None  # suspended in Git since: the suspend plan stops what runs
+    stalled = _stalled(status)
+    if stalled is not None and not _moved(facts, pending):
+        # A human must act (a restore that cannot work, a failed savepoint): the same spec
+        # would fail the same way, so nothing is retried until Git changes it.
+        reason = stalled
+        if not stalled.startswith(STALLED):
+            reason = (
+                f"{STALLED} {pending.action} stalled: {stalled}; it is not retried until the "
+                "spec changes (for example job.allowNonRestoredState)"
+            )
+        return facts.plan(Action.BLOCKED, blocked=reason)
     action, job = pending.action, facts.observed.job
     restore_path = status.job_status.upgrade_savepoint_path
     submitted = pending.submitted_job_id
@@ -87,3 +100,11 @@ def _moved(facts: Facts, pending: PendingChange) -> bool:
         return type(desired).model_validate(target) != desired
     except ValidationError:
         return True
+
+
+def _stalled(status: ResourceStatus) -> str | None:
+    """The error of a change that stalled (Ready False, reason stalled), else None."""
+    ready = next((c for c in status.conditions if c.type == "Ready"), None)
+    if ready is None or ready.status is not ConditionStatus.FALSE or ready.reason != Next.STALL:
+        return None
+    return status.error or ready.message or "stalled"
