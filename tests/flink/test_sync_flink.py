@@ -187,7 +187,7 @@ def test_session_cluster_runs_two_session_jobs_and_upgrades_one(
     assert start > 1, "the session job started from empty state after its cluster's upgrade"
 
     world.commit({})
-    world.sync()
+    world.sync(allow_mass_prune=True)  # every manifest removed on purpose
     assert local_runtime.find_cluster(cluster) is None
 
 
@@ -242,7 +242,7 @@ def test_rescale_on_flink_1_is_in_place_only_once_a_checkpoint_exists(
     # Stale gauges of the previous start stay at or below `started`; an empty start reads 1.
     wait_for(lambda: _started(api, second, above=started), 60.0, "counter continuing")
     world.commit({})
-    world.sync()
+    world.sync(allow_mass_prune=True)
 
 
 def _plan(result: PassResult, resource: ResourceId) -> JobPlan:
