@@ -26,6 +26,8 @@ def register(subparsers: Any) -> None:
     target.add_argument("name", nargs="?", help="NAME or NAMESPACE/NAME")
     target.add_argument("--all", action="store_true", help="every recorded cluster")
     stop.set_defaults(handler=run_stop)
+    for action in (listing, stop):
+        options.add_logging_flags(action)
 
 
 def run_list(args: argparse.Namespace) -> int:
