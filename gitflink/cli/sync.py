@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 from gitflink import wiring
 from gitflink.cli import options, output
+from gitflink.core.plan_rendering import problem_json
 from gitflink.model.errors import GitflinkError
 from gitflink.model.ids import Kind
 from gitflink.ports import Ports
@@ -143,18 +144,7 @@ def result_document(result: PassResult, ports: Ports) -> dict[str, Any]:
         "revision": result.revision.sha if result.revision else None,
         "ok": result.ok,
         "error": result.error,
-        "problems": [
-            {
-                "file": p.file,
-                "line": p.line,
-                "column": p.column,
-                "field": p.field,
-                "message": p.message,
-                "severity": p.severity.value,
-                "resource": str(p.resource) if p.resource else None,
-            }
-            for p in result.problems
-        ],
+        "problems": [problem_json(p) for p in result.problems],
         "resources": [
             {
                 "resource": str(e.resource),

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from gitflink.cli import options, output
 from gitflink.core.parsing import ParseResult, parse_files
+from gitflink.core.plan_rendering import problem_json
 from gitflink.core.validation import validate
 from gitflink.core.validators import ENTRY_POINT_GROUP
 from gitflink.model.problems import Problem
@@ -121,18 +122,7 @@ def as_json(parsed: ParseResult, problems: Sequence[Problem], files: int) -> dic
             }
             for d in parsed.desired
         ],
-        "problems": [
-            {
-                "file": p.file,
-                "line": p.line,
-                "column": p.column,
-                "field": p.field,
-                "message": p.message,
-                "severity": p.severity.value,
-                "resource": str(p.resource) if p.resource else None,
-            }
-            for p in problems
-        ],
+        "problems": [problem_json(p) for p in problems],
         "not_managed": [
             {
                 "file": n.file,
