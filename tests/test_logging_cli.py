@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from gitrepos import Remote, run_git
-from test_agent_cli import INVALID, free_port, wait_until
+from test_agent_cli import INVALID, free_port, status_file, wait_until
 
 from gitflink.cli import build_parser, logs, main, options
 from gitflink.settings import Settings
@@ -118,7 +118,7 @@ def test_agent_with_an_unreachable_remote_keeps_retrying_and_logs_json_per_resou
         remote = Remote(remote_root)
         sha = remote.commit({"apps/bad.yaml": INVALID}, "add a broken app")
         remote.push()
-        wait_until(lambda: '"outcome": "invalid"' in log_file.read_text(), timeout=30)
+        wait_until(lambda: "savepiont" in status_file(remote), timeout=30)  # pushed after the pass
         subject = run_git(remote.bare, "log", "-1", "--format=%s", "gitflink/status")
         assert subject == f"gitflink: default/bad error @ {sha[:7]}"
     finally:
