@@ -50,13 +50,20 @@ def test_usage_errors_exit_2_with_a_message_and_no_traceback(
     assert "Traceback" not in done.stderr
 
 
-def test_a_bad_environment_value_is_a_clear_error(tmp_path: Path) -> None:
-    env = {**os.environ, "GITFLINK_LOG_LEVEL": "loud"}
-    done = subprocess.run(
-        [*GITFLINK, "validate", str(tmp_path)], capture_output=True, text=True, env=env, check=False
-    )
+@pytest.mark.parametrize(
+    ("variable", "value", "argv", "message"),
+    [
+        ("GITFLINK_LOG_LEVEL", "loud", ["validate", "."], "expected one of DEBUG, INFO"),
+        ("GITFLINK_LISTEN", "foo", ["agent", "--repo", "x"], "'foo' is not HOST:PORT"),
+    ],
+)
+def test_a_bad_environment_value_is_a_clear_usage_error(
+    variable: str, value: str, argv: list[str], message: str
+) -> None:
+    env = {**os.environ, variable: value}
+    done = subprocess.run([*GITFLINK, *argv], capture_output=True, text=True, env=env, check=False)
     assert done.returncode == 2
-    assert "GITFLINK_LOG_LEVEL='loud': expected one of DEBUG, INFO, WARNING, ERROR" in done.stderr
+    assert variable in done.stderr and message in done.stderr
     assert "Traceback" not in done.stderr
 
 

@@ -156,3 +156,14 @@ def test_a_repository_without_a_status_branch_says_so_and_exits_1(
     code, out, err = status(capsys, *argv)
     assert (code, out) == (1, "")
     assert f"status branch gitflink/status of {bare.as_uri()} not found" in err
+
+
+def test_gitflink_status_repo_is_read_without_repo(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bare = tmp_path / "r.git"
+    run_git(tmp_path, "init", "-q", "--bare", str(bare))
+    monkeypatch.setenv("GITFLINK_STATUS_REPO", bare.as_uri())
+    code, _, err = status(capsys, "--cache-dir", str(tmp_path / "cache"))
+    assert code == 1
+    assert f"status branch gitflink/status of {bare.as_uri()} not found" in err

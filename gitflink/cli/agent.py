@@ -88,6 +88,10 @@ class _Reconciling:
 
 def run(args: argparse.Namespace) -> int:
     settings = options.settings_from(args)
+    try:
+        listen_address(settings.listen)  # GITFLINK_LISTEN is not checked by the parser
+    except argparse.ArgumentTypeError as error:
+        raise options.UsageError(f"GITFLINK_LISTEN: {error}") from None
     reconciling = _Reconciling(settings)
     loop = Loop(reconciling, interval=settings.interval_seconds, after_pass=reconciling.flush)
     host, _, port = settings.listen.rpartition(":")

@@ -134,7 +134,7 @@ def _load(
 ) -> tuple[Mapping[ResourceId, ResourceStatus], str]:
     """(statuses, where they came from). Raises LookupError when what was asked for is not
     there at all (no status branch, no status directory)."""
-    if args.repo or args.status_repo:
+    if settings.repo or settings.status_repo:
         store = wiring.git_status_store(settings)
         where = f"status branch {settings.status_branch} of {store.url}"
         if not store.branch_exists:
@@ -153,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         statuses, where = _load(args, settings)
     except LookupError as nothing:
-        asked = args.data_dir is not None or args.repo or args.status_repo or args.names
+        asked = settings.data_dir_given or settings.repo or settings.status_repo or args.names
         output.error("status", nothing)
         return EXIT_MISSING if asked else EXIT_OK
     except GitflinkError as error:
