@@ -103,7 +103,8 @@ def run(args: argparse.Namespace) -> int:
     serve_in_background(server)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: loop.stop())
-    log.info("following %s; listening on %s", reconciling.source.url, settings.listen)
+    bound = "{}:{}".format(*server.server_address[:2])
+    log.info("following %s; listening on %s", reconciling.source.url, bound)
     try:
         loop.run()
     finally:
