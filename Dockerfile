@@ -8,8 +8,10 @@
 
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py MANIFEST.in README.md LICENSE ./
 COPY gitflink ./gitflink
+# Packaged into the wheel as gitflink/sample_repo (setup.py), as for a plain `pip install`.
+COPY sample-repo ./sample-repo
 # Wheels for gitflink and every dependency; the runtime stage installs offline from them.
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 

@@ -6,9 +6,12 @@ Secrets are held as `Secret` so that printing settings never shows them.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("console", "json")
 
 
 class Secret:
@@ -79,6 +82,10 @@ class Settings:
     # is refused unless allowed (docs/guardrails.md).
     allow_mass_prune: bool = False
     max_prune_share: float = 0.5
+    log_level: str = "INFO"
+    log_format: str = "console"  # or "json": one object a line, for log collectors
+    log_requests: bool = False  # every Flink REST call (httpx at INFO); -vv
+    data_dir_given: bool = False  # GITFLINK_DATA_DIR or --data-dir named it (not the default)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -95,6 +102,7 @@ class Settings:
 
         return cls(
             data_dir=default_data_dir(env),
+            data_dir_given="GITFLINK_DATA_DIR" in env,
             cache_dir=default_cache_dir(env),
             flink_home=_path(env.get("FLINK_HOME")),
             git_token=secret("GITFLINK_GIT_TOKEN"),
@@ -109,13 +117,52 @@ class Settings:
             git_author_name=env.get("GITFLINK_GIT_AUTHOR_NAME") or "gitflink",
             git_author_email=env.get("GITFLINK_GIT_AUTHOR_EMAIL") or "gitflink@localhost",
             listen=env.get("GITFLINK_LISTEN") or "0.0.0.0:8080",
-            allow_mass_prune=(env.get("GITFLINK_ALLOW_MASS_PRUNE") or "").lower() in _TRUE,
-            max_prune_share=float(env.get("GITFLINK_MAX_PRUNE_SHARE") or 0.5),
+            allow_mass_prune=_flag(env, "GITFLINK_ALLOW_MASS_PRUNE"),
+            max_prune_share=_share(env, "GITFLINK_MAX_PRUNE_SHARE", 0.5),
+            log_level=_choice(env, "GITFLINK_LOG_LEVEL", LOG_LEVELS, "INFO", str.upper),
+            log_format=_choice(env, "GITFLINK_LOG_FORMAT", LOG_FORMATS, "console", str.lower),
         )
 
 
-_TRUE = frozenset({"1", "true", "yes"})
+_TRUE, _FALSE = frozenset({"1", "true", "yes"}), frozenset({"", "0", "false", "no"})
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    value = (env.get(name) or "").strip().lower()
+    if value not in _TRUE | _FALSE:
+        raise SettingsError(f"{name}={env[name]!r}: expected true or false")
+    return value in _TRUE
+
+
+def _share(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise SettingsError(f"{name}={raw!r}: expected a share between 0 and 1")
+    return value
 
 
 def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
+
+
+class SettingsError(ValueError):
+    """An environment variable with a value gitflink cannot use."""
+
+
+def _choice(
+    env: Mapping[str, str],
+    name: str,
+    allowed: tuple[str, ...],
+    default: str,
+    norm: Callable[[str], str],
+) -> str:
+    value = norm(env.get(name) or default)
+    if value not in allowed:
+        raise SettingsError(f"{name}={env[name]!r}: expected one of {', '.join(allowed)}")
+    return value

@@ -4,7 +4,9 @@ adapters, so everything below it sees ports only."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from gitflink.adapters.flink_rest import FlinkRest
 from gitflink.adapters.git_source import GitSource as RemoteRepository
@@ -15,7 +17,7 @@ from gitflink.adapters.status_file import FileStatusStore
 from gitflink.adapters.status_git import GitStatusStore
 from gitflink.adapters.system_clock import SystemClock
 from gitflink.core.planning.removal import PruneGuard
-from gitflink.ports import FlinkApi, GitSource, Ports, StatusStore
+from gitflink.ports import FlinkApi, GitSource, Ports, Revision, StatusStore
 from gitflink.runtime.validator_loading import LoadedValidators, load_validators
 from gitflink.settings import Settings
 
@@ -79,6 +81,40 @@ def source_for(settings: Settings, repo: str, ref: str | None = None) -> GitSour
         # Signatures are checked on fetch, so a local path under verification is fetched too.
         return remote_repository(settings, repo, ref)
     return local_repository(repo, ref or "HEAD")
+
+
+class Revisions(Protocol):
+    """Any revision of one repository, read without a checkout (what `plan` compares)."""
+
+    def resolve(self, rev: str) -> Revision: ...
+
+    def read_tree(self, revision: Revision, roots: Sequence[str]) -> Mapping[str, bytes]: ...
+
+
+class RemoteRevisions:
+    """Revisions of a remote, each branch, tag or full commit id fetched shallowly on demand
+    into the same cache `sync` and `agent` use."""
+
+    def __init__(self, settings: Settings, url: str) -> None:
+        self._settings, self._url = settings, url
+        self._sources: dict[str, RemoteRepository] = {}
+
+    def resolve(self, rev: str) -> Revision:
+        source = remote_repository(self._settings, self._url, None if rev == "HEAD" else rev)
+        revision = source.fetch()
+        self._sources[revision.sha] = source
+        return revision
+
+    def read_tree(self, revision: Revision, roots: Sequence[str]) -> Mapping[str, bytes]:
+        return self._sources[revision.sha].read_tree(revision, roots)
+
+
+def revisions(settings: Settings, repo: str) -> Revisions:
+    """A local path is read in place (any revision git can name); a URL through the cache.
+    Raises SourceError for a local path that is not a repository."""
+    if is_remote(repo):
+        return RemoteRevisions(settings, repo)
+    return LocalRepository(repo)
 
 
 def git_status_store(settings: Settings) -> GitStatusStore:

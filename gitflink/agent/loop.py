@@ -105,7 +105,8 @@ class Loop:
             # pass could not run at all. Keep the loop alive: the next pass retries.
             self.last_error = f"{type(error).__name__}: {error}"
             self.metrics.passes.labels(result="error").inc()
-            log.error("pass failed: %s", self.last_error)
+            # One line, though git's stderr in the message often spans several.
+            log.error("pass failed: %s", " ".join(self.last_error.split()))
         else:
             self.last_error = None
             self.metrics.passes.labels(result="ok").inc()

@@ -1,30 +1,50 @@
 """`gitflink agent`: follow a Git branch, reconcile on an interval and on webhooks, write status
-back as commits on the status branch. SIGTERM finishes the pass in flight, pushes status, exits."""
+back as commits on the status branch. SIGTERM finishes the pass in flight, pushes status, exits.
+A remote that cannot be reached keeps the agent up: every pass retries it."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import signal
-import sys
 from typing import Any
 
 from gitflink import wiring
+from gitflink.adapters.status_git import GitStatusStore
 from gitflink.agent.loop import Loop
+from gitflink.agent.pass_log import log_pass
 from gitflink.agent.webhook import make_server, serve_in_background
-from gitflink.cli.status import add_git_arguments, settings_from
-from gitflink.model.errors import GitflinkError
+from gitflink.cli import options, output
+from gitflink.ports import Ports
 from gitflink.runtime import reconciler
 from gitflink.runtime.settling import Settled
+from gitflink.settings import Settings
 
 log = logging.getLogger("gitflink.agent")
 
 
+def listen_address(text: str) -> str:
+    """HOST:PORT (HOST may be empty for every interface), checked before anything starts."""
+    host, colon, port = text.rpartition(":")
+    if not colon or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT (e.g. 0.0.0.0:8080)")
+    return f"{host or '0.0.0.0'}:{port}"
+
+
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("agent", help="reconcile continuously from a Git branch")
-    add_git_arguments(parser)
+    parser = subparsers.add_parser(
+        "agent",
+        help="reconcile continuously from a Git branch",
+        description="Follow --branch of --repo, reconcile every --interval seconds and on "
+        "webhooks; status goes to the status branch. Flink clusters run on this machine, "
+        "recorded under the data dir.",
+    )
+    options.add_repo(parser, required=True, help="the repository to follow")
     parser.add_argument("--branch", help="branch, tag or commit to follow (default: remote HEAD)")
-    parser.add_argument("--path", action="append", help="folder with manifests (repeatable)")
+    options.add_paths(parser, "only manifests under these repository folders")
+    options.add_status_branch(parser)
+    options.add_data_dir(parser, "local Flink clusters")
+    options.add_cache_dir(parser)
     parser.add_argument("--interval", dest="interval_seconds", type=float, help="seconds (30)")
     parser.add_argument(
         "--drift-interval",
@@ -39,54 +59,63 @@ def register(subparsers: Any) -> None:
         help="allow one revision to delete more than half of the deployed resources, or all "
         "of them (GITFLINK_ALLOW_MASS_PRUNE); refused by default",
     )
-    parser.add_argument("--listen", help="HOST:PORT for webhook, /healthz, /metrics (0.0.0.0:8080)")
-    parser.add_argument("--verify-signatures", metavar="KEYRING", help="GNUPGHOME of trusted keys")
+    parser.add_argument(
+        "--listen",
+        type=listen_address,
+        help="HOST:PORT for webhook, /healthz, /metrics (GITFLINK_LISTEN; 0.0.0.0:8080)",
+    )
+    options.add_verify(parser)
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    settings = settings_from(args)
-    try:
-        source = wiring.remote_repository(settings, settings.repo or ".", settings.branch)
-        store = wiring.git_status_store(settings)
-    except GitflinkError as error:
-        print(f"gitflink agent: {error}", file=sys.stderr)
-        return 1
-    ports = wiring.local_ports(settings, source, status=store)
-    loaded = wiring.validators()
-    config = reconciler.PassConfig(
-        roots=settings.paths,
-        prune_guard=wiring.prune_guard(settings, allow=args.allow_mass_prune),
-        validators=loaded.validators,
-        plugin_errors=loaded.errors,
-        settled=Settled(drift_interval=settings.drift_interval_seconds),
-    )
+class _Reconciling:
+    """The agent's pass. Ports are built on the first pass that can reach the status branch, so
+    an unreachable remote at start is retried like any later outage instead of ending the agent."""
 
-    def one_pass() -> None:
-        result = reconciler.run_pass(ports, config)
-        revision = result.revision.short if result.revision else "-"
-        if not result.observed:
-            log.info("pass @ %s: Git unchanged and everything converged", revision)
-            return
-        problems = sum(1 for p in result.problems if p.is_error)
-        failed = sum(1 for e in result.executions if not e.ok)
-        log.info(
-            "pass @ %s: %d executed, %d failed, %d problems%s",
-            revision,
-            len(result.executions),
-            failed,
-            problems,
-            f", error: {result.error}" if result.error else "",
+    def __init__(self, settings: Settings, *, allow_mass_prune: bool = False) -> None:
+        self.settings = settings
+        self.source = wiring.remote_repository(settings, settings.repo or ".", settings.branch)
+        loaded = wiring.validators()
+        self.config = reconciler.PassConfig(
+            roots=settings.paths,
+            prune_guard=wiring.prune_guard(settings, allow=allow_mass_prune),
+            validators=loaded.validators,
+            plugin_errors=loaded.errors,
+            settled=Settled(drift_interval=settings.drift_interval_seconds),
         )
+        self.store: GitStatusStore | None = None
+        self.ports: Ports | None = None
 
-    loop = Loop(one_pass, interval=settings.interval_seconds, after_pass=store.flush)
+    def __call__(self) -> None:
+        if self.ports is None:
+            self.store = wiring.git_status_store(self.settings)  # raises while unreachable
+            self.ports = wiring.local_ports(self.settings, self.source, status=self.store)
+        log_pass(reconciler.run_pass(self.ports, self.config))
+
+    def flush(self) -> None:
+        if self.store is not None:
+            self.store.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = options.settings_from(args)
+    try:
+        listen_address(settings.listen)  # GITFLINK_LISTEN is not checked by the parser
+    except argparse.ArgumentTypeError as error:
+        raise options.UsageError(f"GITFLINK_LISTEN: {error}") from None
+    reconciling = _Reconciling(settings, allow_mass_prune=args.allow_mass_prune)
+    loop = Loop(reconciling, interval=settings.interval_seconds, after_pass=reconciling.flush)
     host, _, port = settings.listen.rpartition(":")
-    server = make_server((host or "0.0.0.0", int(port)), loop, settings.webhook_secret)
+    try:
+        server = make_server((host, int(port)), loop, settings.webhook_secret)
+    except OSError as error:
+        output.error("agent", f"cannot listen on {settings.listen}: {error.strerror or error}")
+        return 1
     serve_in_background(server)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: loop.stop())
-    log.info("following %s; listening on %s", source.url, settings.listen)
+    bound = "{}:{}".format(*server.server_address[:2])
+    log.info("following %s; listening on %s", reconciling.source.url, bound)
     try:
         loop.run()
     finally:

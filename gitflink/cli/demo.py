@@ -15,17 +15,23 @@ from pathlib import Path
 from typing import Any
 
 from gitflink import wiring
+from gitflink.cli import options
 from gitflink.cli.plan import plan_revisions
 from gitflink.cli.sync import print_result, sync
 from gitflink.core import plan_rendering
 from gitflink.model.errors import GitflinkError
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.ports import FlinkApi, Ports
-from gitflink.settings import Settings
 
-SAMPLE_REPO = Path(__file__).resolve().parents[2] / "sample-repo"
+PACKAGED_SAMPLE_REPO = Path(__file__).resolve().parents[1] / "sample_repo"  # in a wheel
+CHECKOUT_SAMPLE_REPO = Path(__file__).resolve().parents[2] / "sample-repo"  # in a checkout
 DEMO_PATH = "streaming/orders.yaml"  # the savepoint-mode application the demo upgrades
 ORDERS = ResourceId(Kind.FLINK_DEPLOYMENT, "streaming", "orders")
+
+
+def sample_repo() -> Path:
+    """The example repository: the installed package's copy, else the source checkout's."""
+    return PACKAGED_SAMPLE_REPO if PACKAGED_SAMPLE_REPO.is_dir() else CHECKOUT_SAMPLE_REPO
 
 
 def register(subparsers: Any) -> None:
@@ -37,7 +43,7 @@ def register(subparsers: Any) -> None:
         "upgrade, shows its plan, syncs again and shows the savepoint and the restore.",
     )
     parser.add_argument("--keep", action="store_true", help="leave Flink running afterwards")
-    parser.add_argument("--sample-repo", type=Path, default=SAMPLE_REPO, help=argparse.SUPPRESS)
+    parser.add_argument("--sample-repo", type=Path, default=None, help=argparse.SUPPRESS)
     parser.set_defaults(handler=run)
 
 
@@ -53,12 +59,13 @@ def _git(repo: Path, *args: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    args.sample_repo = args.sample_repo or sample_repo()
     if not (args.sample_repo / DEMO_PATH).is_file():
         print(f"gitflink demo: {args.sample_repo / DEMO_PATH} not found", file=sys.stderr)
         return 1
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="gitflink-demo-"))
-    settings = dataclasses.replace(Settings.from_env(), data_dir=workdir / "data")
+    settings = dataclasses.replace(options.settings_from(args), data_dir=workdir / "data")
     repo = workdir / "repo"
     runtime = wiring.local_runtime(settings)  # the same clusters the pass starts, for cleanup
     try:
@@ -110,7 +117,7 @@ def _demo(repo: Path, ports: Ports) -> int:
     _git(repo, "commit", "-q", "-am", "orders: parallelism 3, rate 100")
 
     _say("gitflink plan --base HEAD~1 --head HEAD")
-    plan = plan_revisions(str(repo), "HEAD~1", "HEAD", [], prune=True)
+    plan = plan_revisions(wiring.local_repository(repo), "HEAD~1", "HEAD", [], prune=True)
     sys.stdout.write(plan_rendering.render_text(plan))
 
     _say("gitflink sync: stop with a savepoint, restore the new version from it")

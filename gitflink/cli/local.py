@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from gitflink.cli import options, output
 from gitflink.model.errors import ClusterError
 from gitflink.model.ids import Kind, ResourceId
-from gitflink.settings import Settings
 from gitflink.wiring import local_runtime
 
 
@@ -18,17 +17,21 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("local", help="list or stop the local Flink clusters")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="each cluster with its resource, pids and REST URL")
-    listing.add_argument("-o", "--output", choices=["text", "json"], default="text")
+    options.add_data_dir(listing, "the clusters recorded in this data dir")
+    options.add_output(listing, ("table",))
     listing.set_defaults(handler=run_list)
     stop = actions.add_parser("stop", help="stop a cluster (by pid) and remove its files")
+    options.add_data_dir(stop, "the clusters recorded in this data dir")
     target = stop.add_mutually_exclusive_group(required=True)
     target.add_argument("name", nargs="?", help="NAME or NAMESPACE/NAME")
     target.add_argument("--all", action="store_true", help="every recorded cluster")
     stop.set_defaults(handler=run_stop)
+    for action in (listing, stop):
+        options.add_logging_flags(action)
 
 
 def run_list(args: argparse.Namespace) -> int:
-    runtime = local_runtime(Settings.from_env())
+    runtime = local_runtime(options.settings_from(args))
     rows: list[dict[str, Any]] = []
     for state, alive in runtime.cluster_records():
         rows.append(
@@ -42,11 +45,11 @@ def run_list(args: argparse.Namespace) -> int:
                 "dir": state.root,
             }
         )
-    if args.output == "json":
-        print(json.dumps(rows, indent=2))
+    if args.output != "table":
+        output.write_document(rows, args.output)
         return 0
     if not rows:
-        print("no local clusters")
+        print(f"No local clusters in {runtime.data_dir}.", file=sys.stderr)
         return 0
     print(f"{'RESOURCE':<32} {'VERSION':<8} {'STATE':<8} {'REST URL':<24} PIDS")
     for row in rows:
@@ -57,7 +60,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_stop(args: argparse.Namespace) -> int:
-    runtime = local_runtime(Settings.from_env())
+    runtime = local_runtime(options.settings_from(args))
     records = runtime.cluster_records()
     if args.all:
         targets = [(s.namespace, s.name) for s, _ in records]

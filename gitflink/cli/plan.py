@@ -6,13 +6,13 @@ else the spec at `--base`. Exit 0 planned, 1 problems or errors, 3 when --fail-o
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import json
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from gitflink import wiring
+from gitflink.cli import options, output
 from gitflink.core import plan_rendering, planning
 from gitflink.core.parsing import ParseResult, parse_files
 from gitflink.core.planning import baseline as planning_baseline
@@ -21,11 +21,12 @@ from gitflink.core.planning.removal import PruneGuard
 from gitflink.core.validation import validate
 from gitflink.model.errors import GitflinkError
 from gitflink.model.ids import ResourceId
-from gitflink.model.plan import Baseline, DiffClass, Downtime, Plan
+from gitflink.model.plan import Baseline, DiffClass, Downtime, JobPlan, Plan
 from gitflink.model.resources import FlinkSessionJob
 from gitflink.model.status import ResourceStatus
 from gitflink.ports import StatusStore
 from gitflink.settings import Settings
+from gitflink.wiring import Revisions
 
 EXIT_PLANNED, EXIT_PROBLEMS, EXIT_FAIL_ON = 0, 1, 3
 RENDERERS = {
@@ -41,14 +42,20 @@ def register(subparsers: Any) -> None:
         help="show what a change would do to each Flink job (for pull-request review)",
         description="Plan the change to --head: per resource, the action, upgrade mode, "
         "whether state is lost, downtime and ordered steps, read straight from Git. The "
-        "baseline is what is deployed when a status store is given (--data-dir for the "
-        "embedded runtime, --status-repo for the status branch), else the spec at --base.",
+        "baseline is the spec at --base, or what is deployed: the embedded runtime's status "
+        "files (--data-dir, or GITFLINK_DATA_DIR when no --base is given) or a status branch "
+        "(--status-repo). PATHs are repository folders, relative to its root.",
     )
-    parser.add_argument("paths", nargs="*", metavar="PATH", help="limit to these paths")
-    parser.add_argument("--repo", default=".", help="Git repository (default: current dir)")
+    options.add_paths(parser, "only manifests under these repository folders")
+    parser.add_argument(
+        "--repo",
+        default=".",
+        help="Git URL (https://, ssh://, git@host:path, file://) or local path (default: .); "
+        "for a URL, --base and --head are branches, tags or full commit ids",
+    )
     parser.add_argument("--base", help="base revision, taken as deployed (no status store)")
     parser.add_argument("--head", default="HEAD", help="revision to plan (default: HEAD)")
-    parser.add_argument("-o", "--output", choices=tuple(RENDERERS), default="text")
+    options.add_output(parser, tuple(RENDERERS))
     parser.add_argument(
         "--fail-on",
         choices=("state-loss", "restart", "any"),
@@ -66,59 +73,70 @@ def register(subparsers: Any) -> None:
         "of them (GITFLINK_ALLOW_MASS_PRUNE); refused by default",
     )
     deployed = parser.add_mutually_exclusive_group()
-    deployed.add_argument(
-        "--data-dir", help="plan against what is deployed: the embedded runtime's status files"
-    )
+    options.add_data_dir(deployed, "plan against what is deployed: the status files of")
     deployed.add_argument(
         "--status-repo", help="plan against what is deployed: the status branch of this Git URL"
     )
     parser.add_argument("--status-branch", help="with --status-repo (default: gitflink/status)")
+    options.add_cache_dir(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    store = _status_store(args)
-    if store is None and args.base is None:
-        print("gitflink plan: give --base, or --data-dir/--status-repo", file=sys.stderr)
-        return EXIT_PROBLEMS
-    prune = not args.no_prune
-    guard = wiring.prune_guard(Settings.from_env(), allow=args.allow_mass_prune)
+    settings = options.settings_from(args)
+    paths, prune = settings.paths, not args.no_prune
+    guard = wiring.prune_guard(settings, allow=args.allow_mass_prune)
     try:
+        repo = wiring.revisions(settings, args.repo)
+        store = _status_store(args, settings)
         if store is not None:
             statuses = store.load_all()
-            plan = plan_deployed(
-                args.repo, args.head, statuses, args.paths, prune=prune, prune_guard=guard
-            )
+            plan = plan_deployed(repo, args.head, statuses, paths, prune=prune, prune_guard=guard)
         else:
-            plan = plan_revisions(
-                args.repo, args.base, args.head, args.paths, prune=prune, prune_guard=guard
-            )
+            plan = plan_revisions(repo, args.base, args.head, paths, prune=prune, prune_guard=guard)
     except GitflinkError as error:
-        print(f"gitflink plan: {error}", file=sys.stderr)
+        output.error("plan", error)
         return EXIT_PROBLEMS
-    sys.stdout.write(RENDERERS[args.output](plan))
+    if args.output == "yaml":
+        sys.stdout.write(output.dump_yaml(json.loads(plan_rendering.render_json(plan))))
+    else:
+        sys.stdout.write(RENDERERS[args.output](plan))
     if any(problem.is_error for problem in plan.problems):
         return EXIT_PROBLEMS
-    if args.fail_on and fails_on(plan, args.fail_on):
+    matched = failing(plan, args.fail_on) if args.fail_on else []
+    if matched:
+        names = ", ".join(f"{job.resource.kind.value} {job.resource.short}" for job in matched)
+        output.error("plan", f"--fail-on {args.fail_on} matched {len(matched)}: {names}")
         return EXIT_FAIL_ON
     return EXIT_PLANNED
 
 
-def _status_store(args: argparse.Namespace) -> StatusStore | None:
-    if args.data_dir:
-        return wiring.file_status_store(
-            dataclasses.replace(Settings.from_env(), data_dir=Path(args.data_dir))
-        )
+def _status_store(args: argparse.Namespace, settings: Settings) -> StatusStore | None:
+    """The store to plan against, or None for --base. Raises GitflinkError when the store asked
+    for holds no status at all: planning every resource as new would hide the mistake."""
     if args.status_repo:
-        settings = dataclasses.replace(Settings.from_env(), repo=args.status_repo)
-        if args.status_branch:
-            settings = dataclasses.replace(settings, status_branch=args.status_branch)
-        return wiring.git_status_store(settings)
-    return None
+        branch = wiring.git_status_store(settings)
+        if not branch.branch_exists:
+            raise GitflinkError(
+                f"status branch {settings.status_branch} not found at {branch.url}: nothing "
+                "deployed to plan against (give --base REV to plan between revisions)"
+            )
+        return branch
+    if args.base is not None and args.data_dir is None:
+        return None
+    if args.data_dir is None and not settings.data_dir_given:
+        raise options.UsageError("give --base REV, or --data-dir/--status-repo to plan against")
+    files = wiring.file_status_store(settings)
+    if not files.root.is_dir():
+        raise GitflinkError(
+            f"no status in {settings.data_dir}: nothing was deployed with this data dir "
+            "(`gitflink sync --data-dir` writes it; give --base REV to plan between revisions)"
+        )
+    return files
 
 
 def plan_deployed(
-    repo_path: str,
+    repo: Revisions,
     head: str,
     statuses: Mapping[ResourceId, ResourceStatus],
     paths: Sequence[str] = (),
@@ -128,7 +146,6 @@ def plan_deployed(
 ) -> Plan:
     """Plan --head against what the status store says is deployed. Every file at --head is
     read: any resource may differ from what runs, whatever the last commit touched."""
-    repo = wiring.local_repository(repo_path)
     head_rev = repo.resolve(head)
     parsed = parse_files(repo.read_tree(head_rev, paths))
     problems = [*parsed.problems, *validate(parsed.desired, broken=parsed.broken)]
@@ -146,7 +163,7 @@ def plan_deployed(
 
 
 def plan_revisions(
-    repo_path: str,
+    repo: Revisions,
     base: str,
     head: str,
     paths: Sequence[str] = (),
@@ -157,7 +174,6 @@ def plan_revisions(
     """Plan base -> head. Only files that differ are parsed, plus unchanged files that mention a
     changed resource's name (its session cluster, its session jobs, a duplicate): every other
     unchanged file is the same at both revisions and so cannot change the plan."""
-    repo = wiring.local_repository(repo_path)
     base_rev, head_rev = repo.resolve(base), repo.resolve(head)
     base_files, head_files = repo.read_tree(base_rev, paths), repo.read_tree(head_rev, paths)
     changed = {
@@ -219,10 +235,11 @@ def _names(result: ParseResult) -> set[bytes]:
     return names
 
 
-def fails_on(plan: Plan, condition: str) -> bool:
+def failing(plan: Plan, condition: str) -> list[JobPlan]:
+    """The changed jobs that match a --fail-on condition."""
     jobs = plan_rendering.changed_jobs(plan)
     if condition == "state-loss":
-        return any(job.state_loss for job in jobs)
+        return [job for job in jobs if job.state_loss]
     if condition == "restart":
-        return any(job.downtime is Downtime.RESTART or job.state_loss for job in jobs)
-    return any(job.diff is not DiffClass.NONE for job in jobs)
+        return [job for job in jobs if job.downtime is Downtime.RESTART or job.state_loss]
+    return [job for job in jobs if job.diff is not DiffClass.NONE]

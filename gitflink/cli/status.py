@@ -1,61 +1,42 @@
-"""`gitflink status [-o table|json|yaml]`: every resource's status, read from the status branch."""
+"""`gitflink status [NAME...] [-o table|wide|json|yaml]`: each resource's health and last change,
+from the status branch (`--repo`) or the embedded runtime's status files (the data dir)."""
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import io
-import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
-
-from ruamel.yaml import YAML
 
 from gitflink import wiring
 from gitflink.adapters.status_file import FileStatusStore
+from gitflink.cli import options, output
 from gitflink.model.errors import GitflinkError
 from gitflink.model.ids import ResourceId
-from gitflink.model.status import ResourceStatus
+from gitflink.model.status import Condition, ConditionStatus, ResourceStatus
 from gitflink.settings import Settings
 
-
-def add_git_arguments(parser: argparse.ArgumentParser, *, repo_required: bool = True) -> None:
-    parser.add_argument("--repo", required=repo_required, help="Git URL or local path")
-    parser.add_argument("--status-repo", help="where the status branch lives (default: --repo)")
-    parser.add_argument("--status-branch", help="default: gitflink/status")
-    parser.add_argument("--cache-dir", help="where Git caches live (default: XDG cache)")
-
-
-def settings_from(args: argparse.Namespace) -> Settings:
-    settings = Settings.from_env()
-    changes: dict[str, Any] = {"repo": args.repo}
-    names = ("status_repo", "status_branch", "branch", "interval_seconds", "listen")
-    for name in (*names, "drift_interval_seconds"):
-        value = getattr(args, name, None)
-        if value is not None:
-            changes[name] = value
-    if getattr(args, "path", None):
-        changes["paths"] = tuple(args.path)
-    if getattr(args, "cache_dir", None):
-        changes["cache_dir"] = Path(args.cache_dir)
-    if getattr(args, "verify_signatures", None):
-        changes["verify_keyring"] = Path(args.verify_signatures)
-    return dataclasses.replace(settings, **changes)
+EXIT_OK, EXIT_MISSING = 0, 1
+COLUMNS = ["name", "kind", "ready", "reason", "lifecycle", "job", "applied", "age", "message"]
+WIDE = [*COLUMNS[:-1], "observed", "savepoint", "source", "message"]
+MESSAGE_WIDTH = 60  # the table cuts longer messages; -o wide and -o yaml show them whole
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "status",
-        help="show resource status from the status branch (or the embedded runtime's files)",
+        help="show each resource's health: from the status branch or the local status files",
+        description="Without --repo/--status-repo, reads the embedded runtime's status files "
+        "in the data dir (what `gitflink sync` wrote). NAME is a resource name or "
+        "NAMESPACE/NAME; a NAME that matches nothing exits 1.",
     )
-    add_git_arguments(parser, repo_required=False)
-    parser.add_argument(
-        "--data-dir", help="read the embedded runtime's status files instead (`gitflink sync`)"
-    )
-    parser.add_argument("-o", "--output", choices=("table", "json", "yaml"), default="table")
+    parser.add_argument("names", nargs="*", metavar="NAME", help="only these resources")
+    options.add_repo(parser, required=False, help="read the status branch of this repository")
+    options.add_status_branch(parser)
+    options.add_cache_dir(parser)
+    options.add_data_dir(parser, "read the status files of this data dir")
+    options.add_output(parser, ("table", "wide"))
     parser.set_defaults(handler=run)
 
 
@@ -71,56 +52,126 @@ def _age(status: ResourceStatus, now: datetime) -> str:
     return f"{max(seconds, 0)}s"
 
 
+def _condition(status: ResourceStatus, kind: str) -> Condition | None:
+    return next((c for c in status.conditions if c.type == kind), None)
+
+
+def health(status: ResourceStatus) -> tuple[str, str, str]:
+    """(ready, reason, message). A resource with an error is never shown as ready, whatever its
+    last Ready condition says: the error is newer than the last successful step."""
+    ready, source = _condition(status, "Ready"), _condition(status, "Source")
+    value = ready.status.value if ready else ConditionStatus.UNKNOWN.value
+    reason = ready.reason if ready else "-"
+    message = ready.message if ready and ready.status is not ConditionStatus.TRUE else ""
+    if source is not None and source.status is ConditionStatus.FALSE:
+        value, reason, message = ConditionStatus.FALSE.value, "source", source.message
+    if status.error:
+        value, message = ConditionStatus.FALSE.value, status.error
+        if reason != "source" and (ready is None or ready.status is ConditionStatus.TRUE):
+            reason = "error"
+    return value, reason, " ".join(message.split())
+
+
 def rows(statuses: Mapping[ResourceId, ResourceStatus], now: datetime) -> list[dict[str, str]]:
     out = []
     for rid, status in sorted(statuses.items()):
         savepoint = status.job_status.last_savepoint
+        source = _condition(status, "Source")
+        ready, reason, message = health(status)
         out.append(
             {
                 "name": rid.short,
                 "kind": rid.kind.value,
+                "ready": ready,
+                "reason": reason,
                 "lifecycle": status.lifecycle_state.value,
                 "job": status.job_status.state or "-",
                 "applied": (status.applied_revision or "-")[:7],
+                "observed": (status.observed_revision or "-")[:7],
                 "savepoint": savepoint.path if savepoint else "-",
+                "source": source.status.value if source else "-",
                 "age": _age(status, now),
-                "error": status.error or "",
+                "message": message,
             }
         )
     return out
 
 
-def render_table(table: list[dict[str, str]]) -> str:
-    headers = ["name", "kind", "lifecycle", "job", "applied", "savepoint", "age"]
-    widths = {h: max([len(h), *(len(r[h]) for r in table)]) for h in headers}
-    lines = ["  ".join(h.upper().ljust(widths[h]) for h in headers).rstrip()]
-    lines += ["  ".join(r[h].ljust(widths[h]) for h in headers).rstrip() for r in table]
-    return "\n".join(lines) + "\n"
+def render_table(table: list[dict[str, str]], *, wide: bool = False) -> str:
+    if not wide:
+        table = [{**r, "message": _cut(r["message"])} for r in table]
+    return output.table(table, WIDE if wide else COLUMNS)
+
+
+def _cut(message: str) -> str:
+    return message if len(message) <= MESSAGE_WIDTH else message[: MESSAGE_WIDTH - 3] + "..."
+
+
+def select(
+    statuses: Mapping[ResourceId, ResourceStatus], names: Sequence[str]
+) -> tuple[dict[ResourceId, ResourceStatus], list[str]]:
+    """The statuses NAME or NAMESPACE/NAME pick (every kind of that name), and the names that
+    matched nothing."""
+    if not names:
+        return dict(statuses), []
+    picked: dict[ResourceId, ResourceStatus] = {}
+    missing = []
+    for given in names:
+        namespace, _, name = given.rpartition("/")
+        found = {
+            rid: status
+            for rid, status in statuses.items()
+            if rid.name == name and (not namespace or rid.namespace == namespace)
+        }
+        if not found:
+            missing.append(given)
+        picked.update(found)
+    return picked, missing
+
+
+def _load(
+    args: argparse.Namespace, settings: Settings
+) -> tuple[Mapping[ResourceId, ResourceStatus], str]:
+    """(statuses, where they came from). Raises LookupError when what was asked for is not
+    there at all (no status branch, no status directory)."""
+    if settings.repo or settings.status_repo:
+        store = wiring.git_status_store(settings)
+        where = f"status branch {settings.status_branch} of {store.url}"
+        if not store.branch_exists:
+            raise LookupError(f"{where} not found: no agent has written status there yet")
+        return store.load_all(), where
+    files = FileStatusStore(settings.data_dir)
+    where = str(settings.data_dir)
+    if not files.root.is_dir():
+        hint = "run `gitflink sync` with it, or give --repo for a status branch"
+        raise LookupError(f"no status in {where}: {hint}")
+    return files.load_all(), where
 
 
 def run(args: argparse.Namespace) -> int:
-    if (args.repo is None) == (args.data_dir is None):
-        print("gitflink status: give --repo (status branch) or --data-dir", file=sys.stderr)
-        return 2
+    settings = options.settings_from(args)
     try:
-        if args.data_dir is not None:
-            statuses = FileStatusStore(Path(args.data_dir)).load_all()
-        else:
-            statuses = wiring.git_status_store(settings_from(args)).load_all()
+        statuses, where = _load(args, settings)
+    except LookupError as nothing:
+        asked = settings.data_dir_given or settings.repo or settings.status_repo or args.names
+        output.error("status", nothing)
+        return EXIT_MISSING if asked else EXIT_OK
     except GitflinkError as error:
-        print(f"gitflink status: {error}", file=sys.stderr)
+        output.error("status", error)
         return 1
-    if args.output == "table":
-        sys.stdout.write(render_table(rows(statuses, datetime.now(UTC))))
-        return 0
-    documents = {
-        str(rid): status.model_dump(mode="json", by_alias=True, exclude_none=True)
-        for rid, status in sorted(statuses.items())
-    }
-    if args.output == "json":
-        sys.stdout.write(json.dumps(documents, indent=2) + "\n")
+    picked, missing = select(statuses, args.names)
+    for name in missing:
+        output.error("status", f'resource "{name}" not found in {where}')
+    if not statuses:
+        print(f"No resources found in {where}.", file=sys.stderr)
+    if args.output in ("table", "wide"):
+        if picked:
+            table = rows(picked, datetime.now(UTC))
+            sys.stdout.write(render_table(table, wide=args.output == "wide"))
     else:
-        stream = io.StringIO()
-        YAML(typ="safe", pure=True).dump(documents, stream)
-        sys.stdout.write(stream.getvalue())
-    return 0
+        documents = {
+            str(rid): status.model_dump(mode="json", by_alias=True, exclude_none=True)
+            for rid, status in sorted(picked.items())
+        }
+        output.write_document(documents, args.output)
+    return EXIT_MISSING if missing else EXIT_OK

@@ -1,26 +1,26 @@
-"""`gitflink sync --repo URL|PATH [--branch NAME] [--path DIR]...`: one reconciliation pass of a
-Git repository (remote or local) against Flink clusters on this machine. Prints one line per
-resource; exit 0 when everything applied, else 1."""
+"""`gitflink sync --repo URL|PATH [--branch NAME] [PATH...]`: one reconciliation pass of a Git
+repository (remote or local) against Flink clusters on this machine. Prints one table row per
+resource (or `-o json|yaml`); exit 0 when everything applied, else 1."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, TextIO
 
 from gitflink import wiring
+from gitflink.cli import options, output
+from gitflink.core.plan_rendering import problem_json
 from gitflink.core.planning.removal import PruneGuard
 from gitflink.model.errors import GitflinkError
 from gitflink.model.ids import Kind
 from gitflink.ports import Ports
 from gitflink.runtime import progress as progress_output
+from gitflink.runtime.executor import Execution
 from gitflink.runtime.reading import ManifestReader
 from gitflink.runtime.reconciler import PassConfig, PassResult, run_pass
-from gitflink.settings import Settings
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -33,30 +33,19 @@ def register(subparsers: Any) -> None:
         "last-state, stateless), suspend, resume and delete jobs so that what runs matches "
         "the repository's revision. Status goes to <data-dir>/status/. Credentials for "
         "remote repositories come from the environment (GITFLINK_GIT_TOKEN, "
-        "GITFLINK_GIT_SSH_KEY, ...): see docs/git.md.",
+        "GITFLINK_GIT_SSH_KEY, ...): see docs/configuration.md.",
     )
-    parser.add_argument(
-        "--repo",
-        required=True,
-        help="Git URL (https://, ssh://, git@host:path, file://) or a local repository path",
-    )
+    options.add_repo(parser, required=True, help="the repository to apply")
     parser.add_argument(
         "--branch",
         "--ref",
         dest="branch",
         help="branch, tag or commit to apply (default: the remote's HEAD; HEAD for a local path)",
     )
-    parser.add_argument(
-        "--path",
-        action="append",
-        default=[],
-        dest="paths",
-        metavar="DIR",
-        help="only manifests under this repository folder (repeatable)",
-    )
-    parser.add_argument("--data-dir", type=Path, help="clusters and status (GITFLINK_DATA_DIR)")
-    parser.add_argument("--cache-dir", type=Path, help="Git caches (GITFLINK_CACHE_DIR)")
-    parser.add_argument("--verify-signatures", metavar="KEYRING", help="GNUPGHOME of trusted keys")
+    options.add_paths(parser, "only manifests under these repository folders")
+    options.add_data_dir(parser, "clusters and status")
+    options.add_cache_dir(parser)
+    options.add_verify(parser)
     parser.add_argument(
         "--no-prune",
         action="store_true",
@@ -69,27 +58,28 @@ def register(subparsers: Any) -> None:
         "of them (GITFLINK_ALLOW_MASS_PRUNE); refused by default",
     )
     parser.add_argument("-j", "--jobs", type=int, default=4, help="resources in parallel")
+    options.add_output(parser, ("table",))
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = Settings.from_env()
-    changes: dict[str, Any] = {"repo": args.repo, "branch": args.branch, "paths": tuple(args.paths)}
-    for name in ("data_dir", "cache_dir"):
-        if getattr(args, name) is not None:
-            changes[name] = getattr(args, name)
-    if args.verify_signatures:
-        changes["verify_keyring"] = Path(args.verify_signatures)
-    settings = dataclasses.replace(settings, **changes)
+    settings = options.settings_from(args)
     try:
         source = wiring.source_for(settings, args.repo, args.branch)
         ports = wiring.local_ports(settings, source)
     except GitflinkError as error:
-        print(f"gitflink sync: {error}", file=sys.stderr)
+        output.error("sync", error)
         return EXIT_FAILED
     guard = wiring.prune_guard(settings, allow=args.allow_mass_prune)
-    result = sync(ports, args.paths, prune=not args.no_prune, workers=args.jobs, prune_guard=guard)
-    print_result(result, ports, sys.stdout)
+    result = sync(
+        ports, settings.paths, prune=not args.no_prune, workers=args.jobs, prune_guard=guard
+    )
+    if args.output == "table":
+        print_result(result, ports, sys.stdout)
+    else:
+        output.write_document(result_document(result, ports), args.output)
+    if result.error:
+        output.error("sync", result.error)
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
@@ -121,22 +111,66 @@ def sync(
         return run_pass(ports, config)
 
 
+def _clusters(ports: Ports) -> list[tuple[str, str]]:
+    return sorted(
+        (h.resource.short, h.rest_url)
+        for h in ports.runtime.list_clusters()
+        if h.resource.kind is Kind.FLINK_DEPLOYMENT
+    )
+
+
+def _message(execution: Execution) -> str:
+    if execution.error:
+        return f"{execution.error} ({execution.next})" if execution.next else execution.error
+    return execution.outcomes[-1].detail if execution.outcomes else "nothing to do"
+
+
 def print_result(result: PassResult, ports: Ports, out: TextIO) -> None:
+    """The problems, one table row per resource, and each cluster's Web UI. A pass that could
+    not start (Git unreadable) prints nothing here: its error goes to stderr."""
     if result.error:
-        out.write(f"error: {result.error}\n")
         return
     revision = result.revision.short if result.revision else "?"
     out.write(f"synced revision {revision}\n")
     for problem in result.problems:
         out.write(f"  {problem}\n")
-    for execution in result.executions:
-        mark = "ok  " if execution.ok else "FAIL"
-        kind = execution.resource.kind.value
-        out.write(f"  {mark} {kind} {execution.resource.short}: {execution.summary}\n")
-    urls = sorted(
-        (h.resource.short, h.rest_url)
-        for h in ports.runtime.list_clusters()
-        if h.resource.kind is Kind.FLINK_DEPLOYMENT
-    )
-    for name, url in urls:
-        out.write(f"  Flink Web UI {name}: {url}\n")
+    rows = [
+        {
+            "resource": e.resource.short,
+            "kind": e.resource.kind.value,
+            "action": e.action.value,
+            "result": "ok" if e.ok else "FAILED",
+            "message": _message(e),
+        }
+        for e in result.executions
+    ]
+    if rows:
+        out.write(output.table(rows, ["resource", "kind", "action", "result", "message"]))
+    for name, url in _clusters(ports):
+        out.write(f"Flink Web UI {name}: {url}\n")
+
+
+def result_document(result: PassResult, ports: Ports) -> dict[str, Any]:
+    """The pass as one JSON-compatible document, for `-o json|yaml`."""
+    return {
+        "revision": result.revision.sha if result.revision else None,
+        "ok": result.ok,
+        "error": result.error,
+        "problems": [problem_json(p) for p in result.problems],
+        "resources": [
+            {
+                "resource": str(e.resource),
+                "kind": e.resource.kind.value,
+                "namespace": e.resource.namespace,
+                "name": e.resource.name,
+                "action": e.action.value,
+                "ok": e.ok,
+                "message": _message(e),
+                "error": e.error,
+                "next": str(e.next) if e.next else None,
+                "steps": [o.model_dump(mode="json", exclude_none=True) for o in e.outcomes],
+            }
+            for e in result.executions
+        ],
+        "clusters": [{"resource": name, "restUrl": url} for name, url in _clusters(ports)],
+    }

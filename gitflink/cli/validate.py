@@ -6,14 +6,15 @@ File names in messages are the paths as given on the command line. Warnings do n
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from gitflink.cli import options, output
 from gitflink.core.parsing import ParseResult, parse_files
+from gitflink.core.plan_rendering import problem_json
 from gitflink.core.validation import validate
 from gitflink.core.validators import ENTRY_POINT_GROUP
 from gitflink.model.problems import Problem
@@ -29,8 +30,8 @@ def register(subparsers: Any) -> None:
         description="Parse and validate FlinkDeployment, FlinkSessionJob and FlinkStateSnapshot "
         "manifests. Directories are searched recursively for *.yaml and *.yml.",
     )
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
-    parser.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    options.add_paths(parser, "files or directories")
+    options.add_output(parser, ("text",))
     parser.add_argument(
         "--no-plugins",
         action="store_true",
@@ -40,7 +41,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    files, missing = read_manifests(args.paths)
+    if not options.paths_of(args):
+        raise options.UsageError("give the files or directories to validate (PATH...)")
+    files, missing = read_manifests(options.paths_of(args))
     parsed = parse_files(files)
     loaded = None if args.no_plugins else load_validators()
     problems = list(parsed.problems) + missing
@@ -51,9 +54,8 @@ def run(args: argparse.Namespace) -> int:
     validators = loaded.validators if loaded is not None else ()
     problems += validate(parsed.desired, validators, broken=parsed.broken)
     problems.sort(key=lambda p: (p.file, p.line, p.column))
-    if args.output == "json":
-        json.dump(as_json(parsed, problems, len(files)), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+    if args.output != "text":
+        output.write_document(as_json(parsed, problems, len(files)), args.output)
     else:
         write_text(parsed, problems, len(files), sys.stdout)
     return 1 if any(p.is_error for p in problems) else 0
@@ -120,18 +122,7 @@ def as_json(parsed: ParseResult, problems: Sequence[Problem], files: int) -> dic
             }
             for d in parsed.desired
         ],
-        "problems": [
-            {
-                "file": p.file,
-                "line": p.line,
-                "column": p.column,
-                "field": p.field,
-                "message": p.message,
-                "severity": p.severity.value,
-                "resource": str(p.resource) if p.resource else None,
-            }
-            for p in problems
-        ],
+        "problems": [problem_json(p) for p in problems],
         "not_managed": [
             {
                 "file": n.file,

@@ -169,7 +169,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "baseline": plan.baseline.value,
         "changes": [_job_json(job) for job in changed_jobs(plan)],
         "unchanged": len(plan.jobs) - len(changed_jobs(plan)),
-        "problems": [_problem_json(problem) for problem in plan.problems],
+        "problems": [problem_json(problem) for problem in plan.problems],
         "notes": list(plan.notes),
     }
 
@@ -222,7 +222,8 @@ def _step_json(step: Step) -> dict[str, Any]:
     return data
 
 
-def _problem_json(problem: Problem) -> dict[str, Any]:
+def problem_json(problem: Problem) -> dict[str, Any]:
+    """A problem as every `-o json|yaml` shows it."""
     return {
         "file": problem.file,
         "line": problem.line,

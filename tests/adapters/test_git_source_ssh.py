@@ -3,6 +3,7 @@ host is trusted, and neither the key nor the user's own ssh setup leaks into the
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 from collections.abc import Iterator
@@ -22,7 +23,10 @@ from gitflink.settings import Settings
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[sshd.SshServer]:
     if not sshd.SSHD.exists():
-        pytest.fail("/usr/sbin/sshd is missing: run `make system-deps` (installs openssh-server)")
+        message = "/usr/sbin/sshd is missing: `make ssh-server` installs openssh-server as root"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}; CI runs as root, so it must be there")
+        pytest.skip(f"{message} (or with password-less sudo); this machine has neither")
     running, process = sshd.start(tmp_path / "sshd")
     try:
         yield running

@@ -117,10 +117,22 @@ def test_status_table_lists_resources(tmp_path: Path, capsys: object) -> None:
     store.flush()
     assert main(["status", "--repo", bare.as_uri(), "--cache-dir", str(tmp_path / "r")]) == 0
     lines = capsys.readouterr().out.splitlines()  # type: ignore[attr-defined]
-    assert lines[0].split() == ["NAME", "KIND", "LIFECYCLE", "JOB", "APPLIED", "SAVEPOINT", "AGE"]
-    assert lines[1].split()[:5] == [
+    assert lines[0].split() == [
+        "NAME",
+        "KIND",
+        "READY",
+        "REASON",
+        "LIFECYCLE",
+        "JOB",
+        "APPLIED",
+        "AGE",
+        "MESSAGE",
+    ]
+    assert lines[1].split()[:7] == [
         "prod/orders",
         "FlinkDeployment",
+        "Unknown",
+        "-",
         "STABLE",
         "RUNNING",
         "abcdef1",

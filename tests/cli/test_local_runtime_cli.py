@@ -54,7 +54,7 @@ def test_list_shows_each_recorded_cluster_as_json(
 
 def test_list_without_clusters_says_so(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["local", "list"]) == 0
-    assert "no local clusters" in capsys.readouterr().out
+    assert "No local clusters in" in capsys.readouterr().err
 
 
 def test_stop_by_name_stops_the_recorded_pid_and_keeps_savepoints(

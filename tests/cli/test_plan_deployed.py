@@ -107,10 +107,13 @@ def test_resource_deployed_but_gone_from_git_plans_a_delete(tmp_path: Path) -> N
     assert actions == {"orders": "delete", "other": "deploy"}
 
 
-def test_plan_needs_a_base_or_a_status_store(tmp_path: Path) -> None:
+def test_plan_needs_a_base_or_a_status_store_and_says_so_as_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     run_git(tmp_path, "init", "-q")
     commit(tmp_path, [SAVEPOINT], "one")
-    assert run("plan", "--repo", str(tmp_path))[0] == 1
+    assert run("plan", "--repo", str(tmp_path))[0] == 2
+    assert "give --base REV, or --data-dir/--status-repo" in capsys.readouterr().err
 
 
 def test_status_reads_the_embedded_runtime_files(tmp_path: Path) -> None:
@@ -118,8 +121,15 @@ def test_status_reads_the_embedded_runtime_files(tmp_path: Path) -> None:
     code, text = run("status", "--data-dir", str(tmp_path))
     assert code == 0
     header, row = text.splitlines()
-    assert header.split()[:4] == ["NAME", "KIND", "LIFECYCLE", "JOB"]
-    assert row.split()[:4] == ["streaming/orders", "FlinkDeployment", "STABLE", "RUNNING"]
+    assert header.split()[:6] == ["NAME", "KIND", "READY", "REASON", "LIFECYCLE", "JOB"]
+    assert row.split()[:6] == [
+        "streaming/orders",
+        "FlinkDeployment",
+        "Unknown",
+        "-",
+        "STABLE",
+        "RUNNING",
+    ]
     code, text = run("status", "--data-dir", str(tmp_path), "-o", "json")
     assert json.loads(text)[str(ORDERS)]["jobStatus"]["state"] == "RUNNING"
 

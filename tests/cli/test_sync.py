@@ -24,7 +24,16 @@ def test_sync_prints_one_line_per_resource_and_progress_lines_when_not_a_tty(
     print_result(result, world.ports, out)
     text = out.getvalue()
     assert result.ok
-    assert "ok   FlinkDeployment streaming/orders: deploy: submitted job" in text
+    header, row = text.splitlines()[1:3]
+    assert header.split() == ["RESOURCE", "KIND", "ACTION", "RESULT", "MESSAGE"]
+    assert row.split()[:6] == [
+        "streaming/orders",
+        "FlinkDeployment",
+        "deploy",
+        "ok",
+        "submitted",
+        "job",
+    ]
     assert "Flink Web UI streaming/orders: http://fake/streaming/orders" in text
     progress = capsys.readouterr().err
     assert "streaming/orders: start Flink cluster streaming/orders" in progress
@@ -99,7 +108,9 @@ def test_sync_command_exits_1_when_the_branch_does_not_exist_on_the_remote(
     remote.push()
     args = ["--data-dir", str(tmp_path / "data"), "--cache-dir", str(tmp_path / "cache")]
     assert main(["sync", "--repo", remote.url, "--branch", "gone", *args]) == 1
-    assert "'gone' not found" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "'gone' not found" in captured.err  # errors go to stderr, stdout stays parseable
+    assert "not found" not in captured.out
 
 
 def test_sync_with_a_path_that_matches_nothing_refuses_and_deletes_nothing(
@@ -109,5 +120,5 @@ def test_sync_with_a_path_that_matches_nothing_refuses_and_deletes_nothing(
     remote.commit({"apps/README.md": "manifests go here\n"})
     args = ["--data-dir", str(tmp_path / "data")]
     assert main(["sync", "--repo", str(remote.work), "--path", "nope", *args]) == 1
-    out = capsys.readouterr().out
-    assert "path 'nope' matches no manifests" in out and "nothing is deleted" in out
+    err = capsys.readouterr().err
+    assert "path 'nope' matches no manifests" in err and "nothing is deleted" in err

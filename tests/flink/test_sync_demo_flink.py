@@ -24,4 +24,5 @@ def test_demo_restores_the_upgrade_from_its_savepoint_and_stops_what_it_started(
     assert taken and restored and taken.group(1) == restored.group(1)
     assert "parallelism now:         [3]" in out
     assert re.search(r"stopped streaming/orders \(pids \[\d+", out)
-    assert set(Path(tempfile.gettempdir()).glob("gitflink-demo-*")) == before
+    # Only new directories count: another demo on this machine may remove its own meanwhile.
+    assert set(Path(tempfile.gettempdir()).glob("gitflink-demo-*")) - before == set()

@@ -170,6 +170,12 @@ class GitStatusStore:
 
     # -- StatusStore ----------------------------------------------------------------------
 
+    @property
+    def branch_exists(self) -> bool:
+        """Whether the status branch was on the remote when last fetched, or has saves queued."""
+        with self._lock:
+            return self._base is not None or bool(self._pending)
+
     def load_all(self) -> Mapping[ResourceId, ResourceStatus]:
         """Unchanged documents give the objects returned before: mutate one only to save it."""
         with self._lock:

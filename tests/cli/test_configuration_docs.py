@@ -1,0 +1,86 @@
+"""docs/configuration.md's table of environment variables is exactly what Settings reads."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+from gitflink.settings import Settings, SettingsError
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
+
+
+def documented() -> set[str]:
+    names = set()
+    for line in DOC.read_text().splitlines():
+        match = re.match(r"\| `([A-Z_]+)`( \(`_FILE`\))? \|", line)
+        if match:
+            names.add(match[1])
+            if match[2]:
+                names.add(f"{match[1]}_FILE")
+    return names
+
+
+class Recording(Mapping[str, str]):
+    """An empty environment that remembers every variable asked for."""
+
+    def __init__(self) -> None:
+        self.asked: set[str] = set()
+
+    def __getitem__(self, key: str) -> str:
+        self.asked.add(key)
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        self.asked.add(str(key))
+        return False
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def test_every_variable_settings_reads_is_documented_and_nothing_else() -> None:
+    env = Recording()
+    Settings.from_env(env)
+    assert env.asked == documented()
+
+
+def test_each_documented_variable_changes_the_settings() -> None:
+    baseline = Settings.from_env({"HOME": "/home/u"})
+    values = {
+        "GITFLINK_LOG_LEVEL": "debug",
+        "GITFLINK_LOG_FORMAT": "json",
+        "GITFLINK_ALLOW_MASS_PRUNE": "true",
+        "GITFLINK_MAX_PRUNE_SHARE": "0.9",
+    }
+    for name in sorted(documented() - {"HOME"}):
+        if name.endswith("_FILE"):
+            continue  # read only when the variable itself is unset: tested below
+        env = {"HOME": "/home/u", name: values.get(name, "/some/value")}
+        assert Settings.from_env(env) != baseline, name
+
+
+def test_a_file_variable_is_read_for_its_secret(tmp_path: Path) -> None:
+    token = tmp_path / "token"
+    token.write_text("t0ken\n")
+    settings = Settings.from_env({"GITFLINK_GIT_TOKEN_FILE": str(token)})
+    assert settings.git_token is not None and settings.git_token.reveal() == "t0ken"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("GITFLINK_ALLOW_MASS_PRUNE", "perhaps"),
+        ("GITFLINK_MAX_PRUNE_SHARE", "half"),
+        ("GITFLINK_MAX_PRUNE_SHARE", "1.5"),
+    ],
+)
+def test_a_guard_variable_with_an_unusable_value_is_refused(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({"HOME": "/home/u", name: value})
