@@ -1,6 +1,7 @@
 """HTTP for the agent: `POST /hooks/git` wakes the loop (GitHub, GitLab or generic secret),
-`GET /healthz`, `GET /metrics`. The payload is never read for content: a verified request only
-wakes the loop, which fetches from Git itself, so a forged body cannot inject a revision."""
+`GET /healthz` (liveness), `GET /readyz` (readiness), `GET /metrics`. The payload is never read
+for content: a verified request only wakes the loop, which fetches from Git itself, so a forged
+body cannot inject a revision."""
 
 from __future__ import annotations
 
@@ -78,6 +79,10 @@ def make_server(
             if path == "/healthz":
                 ok = loop.running if healthy is None else healthy()
                 self._reply(200 if ok else 503, b"ok\n" if ok else b"not running\n")
+            elif path == "/readyz":
+                reason = loop.not_ready()
+                body = b"ok\n" if reason is None else f"not ready:\n{reason}\n".encode()
+                self._reply(200 if reason is None else 503, body)
             elif path == "/metrics":
                 self._reply(200, generate_latest(metrics.registry), CONTENT_TYPE_LATEST)
             else:

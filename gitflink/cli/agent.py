@@ -52,12 +52,12 @@ def run(args: argparse.Namespace) -> int:
         roots=settings.paths, settled=Settled(drift_interval=settings.drift_interval_seconds)
     )
 
-    def one_pass() -> None:
+    def one_pass() -> reconciler.PassResult:
         result = reconciler.run_pass(ports, config)
         revision = result.revision.short if result.revision else "-"
         if not result.observed:
             log.info("pass @ %s: Git unchanged and everything converged", revision)
-            return
+            return result
         problems = sum(1 for p in result.problems if p.is_error)
         failed = sum(1 for e in result.executions if not e.ok)
         log.info(
@@ -68,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
             problems,
             f", error: {result.error}" if result.error else "",
         )
+        return result
 
     loop = Loop(one_pass, interval=settings.interval_seconds, after_pass=store.flush)
     host, _, port = settings.listen.rpartition(":")

@@ -19,6 +19,7 @@ from gitflink.adapters.status_file import FileStatusStore
 from gitflink.model.errors import GitflinkError
 from gitflink.model.ids import ResourceId
 from gitflink.model.status import ResourceStatus
+from gitflink.model.status_load import corrupt_of
 from gitflink.settings import Settings
 
 
@@ -110,9 +111,12 @@ def run(args: argparse.Namespace) -> int:
     except GitflinkError as error:
         print(f"gitflink status: {error}", file=sys.stderr)
         return 1
+    for document in corrupt_of(statuses):
+        print(f"gitflink status: {document}", file=sys.stderr)
+    failed = 1 if corrupt_of(statuses) else 0
     if args.output == "table":
         sys.stdout.write(render_table(rows(statuses, datetime.now(UTC))))
-        return 0
+        return failed
     documents = {
         str(rid): status.model_dump(mode="json", by_alias=True, exclude_none=True)
         for rid, status in sorted(statuses.items())
@@ -123,4 +127,4 @@ def run(args: argparse.Namespace) -> int:
         stream = io.StringIO()
         YAML(typ="safe", pure=True).dump(documents, stream)
         sys.stdout.write(stream.getvalue())
-    return 0
+    return failed

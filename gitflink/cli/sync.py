@@ -119,6 +119,9 @@ def print_result(result: PassResult, ports: Ports, out: TextIO) -> None:
     out.write(f"synced revision {revision}\n")
     for problem in result.problems:
         out.write(f"  {problem}\n")
+    for document in result.corrupt:
+        if document.resource is None:  # the others are named by their resource's FAIL line
+            out.write(f"  FAIL {document}\n")
     for execution in result.executions:
         mark = "ok  " if execution.ok else "FAIL"
         kind = execution.resource.kind.value

@@ -21,10 +21,11 @@ from itertools import groupby
 
 from gitflink.core.validators import Validator
 from gitflink.model.errors import GitflinkError, Next, SourceError
-from gitflink.model.ids import Kind, ResourceId
+from gitflink.model.ids import Kind, ResourceId, is_valid
 from gitflink.model.plan import Action, JobPlan, Plan
 from gitflink.model.problems import Problem
 from gitflink.model.status import ResourceStatus
+from gitflink.model.status_load import CorruptStatus, corrupt_of
 from gitflink.ports import Ports, Revision
 from gitflink.runtime import conditions, reporting, source_status
 from gitflink.runtime.context import Timeouts
@@ -66,10 +67,11 @@ class PassResult:
     error: str | None = None  # the pass could not start (Git unreadable)
     source_error: SourceError | None = None  # the same, as the exception
     observed: bool = True  # False: Git unchanged and converged, stopped after fetching
+    corrupt: tuple[CorruptStatus, ...] = ()  # status documents the store could not read
 
     @property
     def ok(self) -> bool:
-        errors = any(p.is_error for p in self.problems)
+        errors = any(p.is_error for p in self.problems) or bool(self.corrupt)
         return self.error is None and not errors and all(e.ok for e in self.executions)
 
 
@@ -90,7 +92,14 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         source_status.record(ports, dict(ports.status.load_all()), error)
         return PassResult(revision=None, error=str(error), source_error=error)
     parsed, problems = manifests.parsed, manifests.problems
-    statuses = dict(ports.status.load_all())
+    loaded = ports.status.load_all()
+    statuses = dict(loaded)
+    # A status document the store could not read holds back its own resource (its job is left
+    # alone, its document is not overwritten); every other resource proceeds.
+    corrupt = corrupt_of(loaded)
+    held = {c.resource: str(c) for c in corrupt if c.resource is not None}
+    for document in corrupt:
+        log.error("%s", document)
     source_status.record(ports, statuses, None, revision)
     finished = _finish_interrupted(ports, statuses, config)
     resources = [d.resource for d in parsed.desired]
@@ -102,19 +111,19 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         head=revision.sha,
         known_files=_known_files(manifests, statuses),
     )
-    _record_problems(ports, statuses, problems, revision, manifests.known_files)
+    _record_problems(ports, statuses, problems, revision, manifests.known_files, held=held)
     executed = _execute(
         ports,
         plan,
         statuses=statuses,
-        unreachable=observation.unreachable,
+        unreachable={**observation.unreachable, **held},
         revision=revision,
         config=config,
     )
     reporting.record_observed(ports, plan, statuses, observation.observed)
     done = {e.resource for e in finished}
     executions = [*finished, *(e for e in executed if e.resource not in done or e.outcomes)]
-    result = PassResult(revision, plan, tuple(executions), tuple(problems))
+    result = PassResult(revision, plan, tuple(executions), tuple(problems), corrupt=corrupt)
     config.settled.record(result, ports.clock.monotonic())
     return result
 
@@ -165,9 +174,12 @@ def _record_problems(
     problems: Sequence[Problem],
     revision: Revision,
     known_files: Mapping[ResourceId, str],
+    *,
+    held: Mapping[ResourceId, str],
 ) -> None:
     """An invalid resource is skipped; its problems go into its own status. A file too broken
-    to name its resources reports to the recorded resources last seen in it."""
+    to name its resources reports to the recorded resources last seen in it. An id that fails
+    validation has no status to write (it never becomes a path), nor has a held resource."""
     if not any(p.is_error for p in problems):
         return  # the common case: nothing to index
     by_resource: dict[ResourceId, list[Problem]] = {}
@@ -182,6 +194,8 @@ def _record_problems(
         for owner in owners:
             by_resource.setdefault(owner, []).append(problem)
     for rid, found in by_resource.items():
+        if rid in held or not is_valid(rid):
+            continue
         status = statuses.get(rid) or ResourceStatus()
         message = "; ".join(str(p) for p in found)
         if status.error == message:

@@ -21,7 +21,7 @@ from gitflink.adapters.local_runtime.cluster import ClusterState
 from gitflink.adapters.local_runtime.configuring import ClusterLayout
 from gitflink.adapters.local_runtime.installing import FlinkInstall, file_lock
 from gitflink.model.errors import ClusterError
-from gitflink.model.ids import Kind, ResourceId
+from gitflink.model.ids import Kind, ResourceId, is_valid
 from gitflink.model.resources import FlinkDeploymentSpec, FlinkVersion
 from gitflink.ports import ClusterHandle
 
@@ -128,11 +128,22 @@ class LocalRuntime:
     # -- internals ------------------------------------------------------------------------------
 
     def _layout(self, resource: ResourceId) -> ClusterLayout:
-        return ClusterLayout(self.data_dir / "clusters" / resource.namespace / resource.name)
+        return ClusterLayout(self._inside(resource, resource.namespace, resource.name))
 
     def _lock(self, resource: ResourceId) -> Any:
-        locks = self.data_dir / "clusters" / ".locks"
-        return file_lock(locks / f"{resource.namespace}.{resource.name}.lock")
+        return file_lock(
+            self._inside(resource, ".locks", f"{resource.namespace}.{resource.name}.lock")
+        )
+
+    def _inside(self, resource: ResourceId, *parts: str) -> Path:
+        """`<data_dir>/clusters/<parts>`, refused for an id that fails validation: a crafted
+        namespace must never reach another cluster's directory or leave the data dir."""
+        root = self.data_dir / "clusters"
+        path = root.joinpath(*parts)
+        inside = os.path.commonpath([str(root), os.path.normpath(path)]) == str(root)
+        if not is_valid(resource) or not inside:
+            raise ClusterError(f"{resource!r}: not a valid resource id; no cluster path for it")
+        return path
 
     def _alive(self, state: ClusterState) -> bool:
         if not cluster.pid_alive(state.jm_pid, state.marker):
