@@ -23,6 +23,7 @@ from gitflink.model.ids import ResourceId
 from gitflink.model.plan import Baseline, DiffClass, Downtime, Plan
 from gitflink.model.resources import FlinkSessionJob
 from gitflink.model.status import ResourceStatus
+from gitflink.model.status_load import corrupt_of
 from gitflink.ports import StatusStore
 from gitflink.settings import Settings
 
@@ -70,14 +71,20 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    store = _status_store(args)
-    if store is None and args.base is None:
+    if not (args.data_dir or args.status_repo) and args.base is None:
         print("gitflink plan: give --base, or --data-dir/--status-repo", file=sys.stderr)
         return EXIT_PROBLEMS
     prune = not args.no_prune
     try:
+        store = _status_store(args)  # a status branch is fetched here: the remote may be down
         if store is not None:
-            plan = plan_deployed(args.repo, args.head, store.load_all(), args.paths, prune=prune)
+            statuses = store.load_all()
+            # Planning as if a resource had no status would show it as new: refuse instead.
+            for document in corrupt_of(statuses):
+                print(f"gitflink plan: {document}", file=sys.stderr)
+            if corrupt_of(statuses):
+                return EXIT_PROBLEMS
+            plan = plan_deployed(args.repo, args.head, statuses, args.paths, prune=prune)
         else:
             plan = plan_revisions(args.repo, args.base, args.head, args.paths, prune=prune)
     except GitflinkError as error:

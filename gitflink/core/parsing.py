@@ -121,7 +121,10 @@ def _parse_file(
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        problems.append(Problem(path, 0, 0, "", f"not UTF-8 text (byte {exc.start})"))
+        before = raw[: exc.start]
+        line, column = before.count(b"\n") + 1, exc.start - (before.rfind(b"\n") + 1) + 1
+        message = f"not UTF-8 text (byte {exc.start}, 0x{raw[exc.start]:02x})"
+        problems.append(Problem(path, line, column, "", message))
         return
     for document in load_documents(text):
         if isinstance(document, BrokenDocument):
