@@ -32,6 +32,7 @@ CANARY_LABEL = "flink.apache.org/canary"
 CONFIG = "spec.flinkConfiguration"
 # Real upstream kinds that gitflink leaves alone (listed as not managed, not misspellings).
 OTHER_FLINK_KINDS = frozenset({"FlinkBlueGreenDeployment"})
+NEAR_MISS = 0.8  # difflib ratio above which an apiVersion is taken for a typo of API_VERSION
 _KIND_LINE = re.compile(r"^kind:\s*['\"]?([A-Za-z]+)", re.MULTILINE)
 _META_NAME = re.compile(r"^metadata:\s*\n(?:[ \t]+.*\n)*?[ \t]+name:\s*['\"]?([^'\"\s#]+)", re.M)
 _META_NAMESPACE = re.compile(
@@ -161,21 +162,31 @@ def _parse_document(
         line, column = position_of(document.positions, field_path, start)
         return Problem(path, line, column, field_path, message, resource=resource)
 
+    flinkish = api_version.startswith(FLINK_GROUP) or _near_api_version(api_version)
     if kind not in MODEL_BY_KIND:
         close = difflib.get_close_matches(kind, list(MODEL_BY_KIND), n=1, cutoff=0.8)
-        if api_version.startswith(FLINK_GROUP) and kind not in OTHER_FLINK_KINDS and close:
+        if flinkish and kind not in OTHER_FLINK_KINDS and close:
             return None, [problem("kind", f"unknown kind {kind!r}; did you mean {close[0]!r}?")]
         return NotManaged(path, document.index, kind, name)
-    if not api_version.startswith(FLINK_GROUP):
+    if not flinkish:
         return NotManaged(path, document.index, kind, name, f"apiVersion {api_version}")
     resource = _resource_id(kind, data)
     if api_version != API_VERSION:
-        message = f"{api_version!r} is not supported; gitflink reads {API_VERSION}"
+        # A near miss is an error that holds the resource: read as "not managed", it would
+        # count as removed from Git and its running job would be deleted.
+        message = f"{api_version!r} is not supported; did you mean {API_VERSION!r}?"
         return None, [problem("apiVersion", message, resource)]
     if _is_canary(data):
         # The operator answers canaries itself to prove it is alive; nothing to deploy.
         return NotManaged(path, document.index, kind, name, "operator canary resource")
     return _build(path, document, kind, resource)
+
+
+def _near_api_version(api_version: str) -> bool:
+    """`flink.apache.org.v1beta1`, `flink.apache/v1beta1`, `Flink.apache.org/v1beta1`...: a typo of
+    the one group/version gitflink reads, not another API that happens to reuse a kind name."""
+    ratio = difflib.SequenceMatcher(None, api_version.lower(), API_VERSION).ratio()
+    return ratio >= NEAR_MISS
 
 
 def _build(
