@@ -43,7 +43,9 @@ class GitSource(Protocol):
         ...
 
     def read_tree(self, revision: Revision, roots: Sequence[str]) -> Mapping[str, bytes]:
-        """Manifest files (*.yaml, *.yml) under `roots` at `revision`, by repo-relative path."""
+        """Manifest files (*.yaml, *.yml) under `roots` at `revision`, by repo-relative path,
+        plus the repository's top-level `.gitflinkignore` if it has one (model.manifests):
+        callers apply it (core.ignoring)."""
         ...
 
     def blob_ids(self, revision: Revision, roots: Sequence[str]) -> Mapping[str, str]:

@@ -74,7 +74,12 @@ class Settings:
     status_branch: str = "gitflink/status"
     git_author_name: str = "gitflink"
     git_author_email: str = "gitflink@localhost"
-    listen: str = "0.0.0.0:8080"  # webhook, /healthz and /metrics
+    listen: str = "0.0.0.0:8080"  # webhook, /healthz, /readyz and /metrics
+    # Manifests (docs/security.md): gitignore-style patterns left out, on top of the tree's
+    # .gitflinkignore; files and documents refused before parsing when larger than these.
+    excludes: tuple[str, ...] = ()
+    max_manifest_bytes: int = 1_572_864  # the Kubernetes API server's limit for one object
+    max_manifest_nodes: int = 200_000  # per YAML document, aliases expanded
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -105,8 +110,19 @@ class Settings:
             git_author_name=env.get("GITFLINK_GIT_AUTHOR_NAME") or "gitflink",
             git_author_email=env.get("GITFLINK_GIT_AUTHOR_EMAIL") or "gitflink@localhost",
             listen=env.get("GITFLINK_LISTEN") or "0.0.0.0:8080",
+            max_manifest_bytes=_count(env, "GITFLINK_MAX_MANIFEST_BYTES", 1_572_864),
+            max_manifest_nodes=_count(env, "GITFLINK_MAX_MANIFEST_NODES", 200_000),
         )
 
 
 def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name)
+    if not text:
+        return default
+    if not text.isdigit() or int(text) == 0:
+        raise ValueError(f"{name} must be a positive whole number, not {text!r}")
+    return int(text)

@@ -13,6 +13,7 @@ from gitflink import wiring
 from gitflink.agent.loop import Loop
 from gitflink.agent.webhook import make_server, serve_in_background
 from gitflink.cli.status import add_git_arguments, settings_from
+from gitflink.cli.validate import add_exclude_argument
 from gitflink.model.errors import GitflinkError
 from gitflink.runtime import reconciler
 from gitflink.runtime.settling import Settled
@@ -35,6 +36,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--listen", help="HOST:PORT for webhook, /healthz, /metrics (0.0.0.0:8080)")
     parser.add_argument("--verify-signatures", metavar="KEYRING", help="GNUPGHOME of trusted keys")
+    add_exclude_argument(parser)
     parser.set_defaults(handler=run)
 
 
@@ -49,7 +51,9 @@ def run(args: argparse.Namespace) -> int:
         return 1
     ports = wiring.local_ports(settings, source, status=store)
     config = reconciler.PassConfig(
-        roots=settings.paths, settled=Settled(drift_interval=settings.drift_interval_seconds)
+        roots=settings.paths,
+        settled=Settled(drift_interval=settings.drift_interval_seconds),
+        reader=wiring.manifest_reader(settings),
     )
 
     def one_pass() -> reconciler.PassResult:

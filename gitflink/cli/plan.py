@@ -15,16 +15,18 @@ from typing import Any
 from gitflink import wiring
 from gitflink.adapters.git_source import LocalRepository
 from gitflink.adapters.status_file import FileStatusStore
-from gitflink.core import plan_rendering, planning, planning_baseline, recorded
-from gitflink.core.parsing import ParseResult, parse_files
+from gitflink.cli.validate import add_exclude_argument
+from gitflink.core import ignoring, plan_rendering, planning, planning_baseline, recorded
+from gitflink.core.parsing import DEFAULT_LIMITS, Limits, ParseResult, parse_files
 from gitflink.core.validation import validate
 from gitflink.model.errors import GitflinkError
 from gitflink.model.ids import ResourceId
+from gitflink.model.manifests import IGNORE_FILE
 from gitflink.model.plan import Baseline, DiffClass, Downtime, Plan
 from gitflink.model.resources import FlinkSessionJob
 from gitflink.model.status import ResourceStatus
 from gitflink.model.status_load import corrupt_of
-from gitflink.ports import StatusStore
+from gitflink.ports import Revision, StatusStore
 from gitflink.settings import Settings
 
 EXIT_PLANNED, EXIT_PROBLEMS, EXIT_FAIL_ON = 0, 1, 3
@@ -67,6 +69,7 @@ def register(subparsers: Any) -> None:
         "--status-repo", help="plan against what is deployed: the status branch of this Git URL"
     )
     parser.add_argument("--status-branch", help="with --status-repo (default: gitflink/status)")
+    add_exclude_argument(parser)
     parser.set_defaults(handler=run)
 
 
@@ -75,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         print("gitflink plan: give --base, or --data-dir/--status-repo", file=sys.stderr)
         return EXIT_PROBLEMS
     prune = not args.no_prune
+    reading = Reading(args.exclude, wiring.limits(Settings.from_env()))
     try:
         store = _status_store(args)  # a status branch is fetched here: the remote may be down
         if store is not None:
@@ -84,9 +88,13 @@ def run(args: argparse.Namespace) -> int:
                 print(f"gitflink plan: {document}", file=sys.stderr)
             if corrupt_of(statuses):
                 return EXIT_PROBLEMS
-            plan = plan_deployed(args.repo, args.head, statuses, args.paths, prune=prune)
+            plan = plan_deployed(
+                args.repo, args.head, statuses, args.paths, prune=prune, reading=reading
+            )
         else:
-            plan = plan_revisions(args.repo, args.base, args.head, args.paths, prune=prune)
+            plan = plan_revisions(
+                args.repo, args.base, args.head, args.paths, prune=prune, reading=reading
+            )
     except GitflinkError as error:
         print(f"gitflink plan: {error}", file=sys.stderr)
         return EXIT_PROBLEMS
@@ -96,6 +104,19 @@ def run(args: argparse.Namespace) -> int:
     if args.fail_on and fails_on(plan, args.fail_on):
         return EXIT_FAIL_ON
     return EXIT_PLANNED
+
+
+@dataclasses.dataclass(frozen=True)
+class Reading:
+    """How a revision's files are read: ignore rules (`.gitflinkignore` at the top of the
+    repository, then `--exclude`) and size limits, as `sync` and the agent read them."""
+
+    excludes: Sequence[str] = ()
+    limits: Limits = DEFAULT_LIMITS
+
+    def tree(self, repo: LocalRepository, rev: Revision, paths: Sequence[str]) -> dict[str, bytes]:
+        files = repo.read_tree(rev, paths)
+        return ignoring.manifests(files, ignoring.rules(files.get(IGNORE_FILE), self.excludes))
 
 
 def _status_store(args: argparse.Namespace) -> StatusStore | None:
@@ -116,12 +137,14 @@ def plan_deployed(
     paths: Sequence[str] = (),
     *,
     prune: bool = True,
+    reading: Reading | None = None,
 ) -> Plan:
     """Plan --head against what the status store says is deployed. Every file at --head is
     read: any resource may differ from what runs, whatever the last commit touched."""
+    reading = reading or Reading()
     repo = LocalRepository(repo_path)
     head_rev = repo.resolve(head)
-    parsed = parse_files(repo.read_tree(head_rev, paths))
+    parsed = parse_files(reading.tree(repo, head_rev, paths), reading.limits)
     problems = [*parsed.problems, *validate(parsed.desired, broken=parsed.broken)]
     problems.sort(key=lambda p: (p.file, p.line, p.column))
     return planning.plan_changes(
@@ -136,28 +159,37 @@ def plan_deployed(
 
 
 def plan_revisions(
-    repo_path: str, base: str, head: str, paths: Sequence[str] = (), *, prune: bool = True
+    repo_path: str,
+    base: str,
+    head: str,
+    paths: Sequence[str] = (),
+    *,
+    prune: bool = True,
+    reading: Reading | None = None,
 ) -> Plan:
     """Plan base -> head. Only files that differ are parsed, plus unchanged files that mention a
     changed resource's name (its session cluster, its session jobs, a duplicate): every other
     unchanged file is the same at both revisions and so cannot change the plan."""
+    reading = reading or Reading()
     repo = LocalRepository(repo_path)
     base_rev, head_rev = repo.resolve(base), repo.resolve(head)
-    base_files, head_files = repo.read_tree(base_rev, paths), repo.read_tree(head_rev, paths)
+    base_files = reading.tree(repo, base_rev, paths)
+    head_files = reading.tree(repo, head_rev, paths)
     changed = {
         path
         for path in base_files.keys() | head_files.keys()
         if base_files.get(path) != head_files.get(path)
     }
-    before = parse_files({p: base_files[p] for p in changed if p in base_files})
-    after = parse_files({p: head_files[p] for p in changed if p in head_files})
+    before = parse_files({p: base_files[p] for p in changed if p in base_files}, reading.limits)
+    after = parse_files({p: head_files[p] for p in changed if p in head_files}, reading.limits)
     names = _names(before) | _names(after)
     related = parse_files(
         {
             path: data
             for path, data in head_files.items()
             if path not in changed and any(name in data for name in names)
-        }
+        },
+        reading.limits,
     )
     unchanged = len(head_files.keys() - changed)
     observed = planning_baseline.observed_from_revision(

@@ -40,6 +40,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
             changes[name] = value
     if getattr(args, "path", None):
         changes["paths"] = tuple(args.path)
+    if getattr(args, "exclude", None):
+        changes["excludes"] = tuple(args.exclude)
     if getattr(args, "cache_dir", None):
         changes["cache_dir"] = Path(args.cache_dir)
     if getattr(args, "verify_signatures", None):

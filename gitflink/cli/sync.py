@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from gitflink import wiring
+from gitflink.cli.validate import add_exclude_argument
 from gitflink.model.errors import GitflinkError
 from gitflink.model.ids import Kind
 from gitflink.ports import Ports
@@ -63,12 +64,18 @@ def register(subparsers: Any) -> None:
         help="leave resources removed from Git running (reported as orphaned)",
     )
     parser.add_argument("-j", "--jobs", type=int, default=4, help="resources in parallel")
+    add_exclude_argument(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    changes: dict[str, Any] = {"repo": args.repo, "branch": args.branch, "paths": tuple(args.paths)}
+    changes: dict[str, Any] = {
+        "repo": args.repo,
+        "branch": args.branch,
+        "paths": tuple(args.paths),
+        "excludes": tuple(args.exclude),
+    }
     for name in ("data_dir", "cache_dir"):
         if getattr(args, name) is not None:
             changes[name] = getattr(args, name)
@@ -81,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
     except GitflinkError as error:
         print(f"gitflink sync: {error}", file=sys.stderr)
         return EXIT_FAILED
-    result = sync(ports, args.paths, prune=not args.no_prune, workers=args.jobs)
+    reader = wiring.manifest_reader(settings)
+    result = sync(ports, args.paths, prune=not args.no_prune, workers=args.jobs, reader=reader)
     print_result(result, ports, sys.stdout)
     return EXIT_OK if result.ok else EXIT_FAILED
 

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from gitflink.core import suggesting
 from gitflink.core.yaml_loading import (
+    MAX_NODES,
     BrokenDocument,
     Document,
     Position,
@@ -98,18 +99,43 @@ class ParseResult:
         return tuple(p for p in self.problems if p.is_error and p.resource is None)
 
 
-def parse_files(files: Mapping[str, bytes]) -> ParseResult:
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one manifest may cost to read (settings: max_manifest_bytes, max_manifest_nodes).
+    1.5 MiB is the Kubernetes API server's limit for one object; no Flink manifest nears it."""
+
+    max_file_bytes: int = 1_572_864
+    max_nodes: int = MAX_NODES
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def parse_files(files: Mapping[str, bytes], limits: Limits = DEFAULT_LIMITS) -> ParseResult:
     """Parse every file; all problems at once; one broken document never hides the others."""
     desired: list[Desired] = []
     problems: list[Problem] = []
     not_managed: list[NotManaged] = []
     for path in sorted(files):
+        if len(files[path]) > limits.max_file_bytes:
+            problems.append(too_large(path, len(files[path]), limits))
+            continue
         try:
-            _parse_file(path, files[path], desired, problems, not_managed)
+            _parse_file(
+                path, files[path], desired, problems, not_managed, max_nodes=limits.max_nodes
+            )
         except Exception as exc:  # a parser bug must not take the whole pass down
             problems.append(Problem(path, 0, 0, "", f"could not be read: {type(exc).__name__}"))
     problems.sort(key=lambda p: (p.file, p.line, p.column))
     return ParseResult(tuple(desired), tuple(problems), tuple(not_managed))
+
+
+def too_large(path: str, size: int, limits: Limits) -> Problem:
+    message = (
+        f"file is {size} bytes, over the limit of {limits.max_file_bytes} "
+        "(max_manifest_bytes); not read"
+    )
+    return Problem(path, 1, 1, "", message)
 
 
 def _parse_file(
@@ -118,6 +144,8 @@ def _parse_file(
     desired: list[Desired],
     problems: list[Problem],
     not_managed: list[NotManaged],
+    *,
+    max_nodes: int,
 ) -> None:
     try:
         text = raw.decode("utf-8-sig")
@@ -127,7 +155,7 @@ def _parse_file(
         message = f"not UTF-8 text (byte {exc.start}, 0x{raw[exc.start]:02x})"
         problems.append(Problem(path, line, column, "", message))
         return
-    for document in load_documents(text):
+    for document in load_documents(text, max_nodes):
         if isinstance(document, BrokenDocument):
             resource = _guess_id(document.text)
             problems.append(
