@@ -4,15 +4,18 @@ that lead outside the tree it was given, without reading what they point at."""
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
 import pytest
-from gitrepos import run_git
+from gitrepos import Remote, run_git
 from test_reconciler import app
 
+from gitflink import wiring
 from gitflink.adapters.git_source import LocalRepository
-from gitflink.cli import main
+from gitflink.cli import agent, main
+from gitflink.cli.status import settings_from
 from gitflink.runtime.reading import ManifestReader
 
 HELM_TEMPLATE = b"""apiVersion: v1
@@ -123,3 +126,30 @@ def test_plan_applies_the_ignore_file_and_exclude(
     code = main(["plan", "--repo", str(root), "--base", "HEAD~1", "--exclude", "broken.yaml"])
     out = capsys.readouterr().out
     assert code == 0 and "upgrade" in out and "templates" not in out
+
+
+def test_sync_from_a_remote_applies_the_ignore_file_and_exclude(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    remote = Remote(tmp_path)
+    remote.commit({"charts/app/templates/cm.yaml": HELM_TEMPLATE.decode(), "README.md": "hi\n"})
+    remote.push()
+    args = ["--data-dir", str(tmp_path / "data"), "--cache-dir", str(tmp_path / "cache")]
+    assert main(["sync", "--repo", remote.url, *args]) == 1
+    assert "charts/app/templates/cm.yaml:" in capsys.readouterr().out
+    assert main(["sync", "--repo", remote.url, "--exclude", "templates/", *args]) == 0
+    capsys.readouterr()
+    remote.commit({".gitflinkignore": "charts/*/templates/\n"}, "ignore helm")
+    remote.push()
+    # the top-level ignore file applies to --path roots below it too
+    assert main(["sync", "--repo", remote.url, "--path", "charts", *args]) == 0
+
+
+def test_agent_settings_carry_the_exclude_patterns() -> None:
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers()
+    agent.register(sub)
+    args = parser.parse_args(["agent", "--repo", "x", "--exclude", "a/", "--exclude", "*.tpl"])
+    settings = settings_from(args)
+    assert settings.excludes == ("a/", "*.tpl")
+    assert wiring.manifest_reader(settings).excludes == ("a/", "*.tpl")
