@@ -148,7 +148,10 @@ class FlinkApiFactory(Protocol):
 class StatusStore(Protocol):
     def load_all(self) -> Mapping[ResourceId, ResourceStatus]:
         """A store may return the same objects again for statuses that did not change (so a
-        quiet pass parses nothing): mutate a loaded status only to save it."""
+        quiet pass parses nothing): mutate a loaded status only to save it. Never raises for
+        one bad document: a `model.status_load.StatusLoad` also lists each document that could
+        not be read (a plain mapping means every one was). `save`, `delete` and `load` raise
+        StatusWriteError for an id that fails validation: it never becomes a path."""
         ...
 
     def load(self, resource: ResourceId) -> ResourceStatus | None: ...
