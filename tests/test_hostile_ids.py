@@ -14,6 +14,7 @@ from gitflink.adapters.status_file import FileStatusStore
 from gitflink.adapters.status_git import GitStatusStore
 from gitflink.model.errors import ClusterError, StatusWriteError
 from gitflink.model.ids import Kind, ResourceId
+from gitflink.model.resources import FlinkDeploymentSpec, FlinkVersion
 from gitflink.model.status import ResourceStatus
 from gitflink.ports import Ports
 from gitflink.runtime.reconciler import run_pass
@@ -82,15 +83,36 @@ def test_file_store_refuses_an_invalid_id_before_touching_disk(
 
 
 @pytest.mark.parametrize("resource", HOSTILE, ids=str)
-def test_local_runtime_refuses_an_invalid_id_before_building_a_cluster_path(
+def test_local_runtime_never_builds_a_cluster_path_from_an_invalid_id(
     tmp_path: Path, resource: ResourceId
 ) -> None:
     runtime = LocalRuntime(tmp_path / "data", tmp_path / "cache")
     with pytest.raises(ClusterError, match="not a valid resource id"):
-        runtime.find_cluster(resource)
-    with pytest.raises(ClusterError, match="not a valid resource id"):
-        runtime.delete_cluster(resource)
+        runtime.ensure_cluster(resource, FlinkDeploymentSpec(flinkVersion=FlinkVersion.V1_20))
+    # Such a cluster can never have been started: found nowhere, deleted without a path.
+    assert runtime.find_cluster(resource) is None
+    runtime.delete_cluster(resource)
     assert files_under(tmp_path) == set()
+
+
+def test_pass_on_the_local_runtime_over_hostile_ids_writes_nothing_outside_the_data_dir(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "deep" / "er" / "data"
+    data.mkdir(parents=True)
+    world = fake_world(
+        {
+            "bad.yaml": manifest("../../..", "cluster"),
+            "worse.yaml": manifest("default", "../../../../owned"),
+        }
+    )
+    runtime = LocalRuntime(data, tmp_path / "cache")
+    store = FileStatusStore(data)
+    ports = Ports(world.source, runtime, world.runtime.api, store, world.clock)
+    result = run_pass(ports)
+    assert not result.ok and result.error is None
+    assert files_under(tmp_path) - files_under(data) == set()
+    assert runtime.list_clusters() == []
 
 
 def test_status_branch_refuses_an_invalid_id_and_reports_a_stray_document(

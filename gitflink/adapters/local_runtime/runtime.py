@@ -54,8 +54,8 @@ class LocalRuntime:
     # -- the port -------------------------------------------------------------------------------
 
     def ensure_cluster(self, resource: ResourceId, spec: FlinkDeploymentSpec) -> ClusterHandle:
+        layout = self._layout(resource)  # first: refuses an invalid id before any work
         install = installing.flink_install(self.cache_dir, spec.flink_version, self.flink_home)
-        layout = self._layout(resource)
         user_config = dict(spec.flink_configuration)
         fingerprint = _fingerprint(install, user_config)
         with self._lock(resource):
@@ -78,11 +78,15 @@ class LocalRuntime:
         return _handle(resource, state)
 
     def find_cluster(self, resource: ResourceId) -> ClusterHandle | None:
+        if not is_valid(resource):
+            return None  # never started, so never there; and no path is built from it
         state = self._adopt(self._layout(resource))
         return _handle(resource, state) if state else None
 
     def delete_cluster(self, resource: ResourceId) -> None:
         """Stop every process by pid; keep savepoints and checkpoints, drop the rest."""
+        if not is_valid(resource):
+            return  # as find_cluster: there is nothing to delete
         layout = self._layout(resource)
         with self._lock(resource):
             state = ClusterState.load(layout.state_file)
