@@ -3,10 +3,14 @@ managed": read as not managed, the resource would count as removed and its job b
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fakes import fake_world
+from gitrepos import run_git
 from test_reconciler import ORDERS, app
 
+from gitflink.cli import main
 from gitflink.core.parsing import parse_files
 from gitflink.model.plan import Action
 from gitflink.runtime.context import job_id_for
@@ -71,3 +75,20 @@ def test_a_near_miss_api_version_never_deletes_the_running_job() -> None:
     ]
     status = world.store.load(ORDERS)
     assert status is not None and status.error and "did you mean" in status.error
+
+
+def test_plan_shows_the_error_not_a_delete_for_a_near_miss_api_version(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    (repo / "streaming").mkdir(parents=True)
+    run_git(repo, "init", "-q")
+    for content in (app("orders"), document("flink.apache.org.v1beta1")):
+        (repo / "streaming" / "orders.yaml").write_bytes(content)
+        run_git(repo, "add", "-A")
+        run_git(repo, "commit", "-q", "-m", "change")
+    code = main(["plan", "--repo", str(repo), "--base", "HEAD~1"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "did you mean 'flink.apache.org/v1beta1'" in out
+    assert "delete" not in out and "state=lost" not in out

@@ -17,7 +17,7 @@ from test_reconciler import ORDERS, app
 from gitflink.adapters.local_runtime.configuring import ClusterLayout, write_config
 from gitflink.adapters.local_runtime.installing import FlinkInstall
 from gitflink.adapters.status_file import FileStatusStore
-from gitflink.adapters.status_git import GitStatusStore
+from gitflink.adapters.status_git import GitStatusStore, documents
 from gitflink.core import redaction
 from gitflink.core.plan_rendering import render_json, render_markdown, render_text
 from gitflink.core.planning import plan_changes
@@ -143,3 +143,11 @@ def test_local_runtime_writes_its_flink_configuration_readable_by_its_user_only(
     path.chmod(0o644)  # a rewrite (configuration changed) tightens it again
     write_config(FlinkInstall(home, "1.20.1"), layout, {"s3.secret-key": PW})
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_commit_message_quoting_a_secret_inside_a_value_hides_it() -> None:
+    change = documents.Change(
+        ORDERS, "error", None, None, f"connect to jdbc:mysql://app:{PW}@db/x failed", False
+    )
+    message = documents.commit_message([change])
+    assert PW not in message and "jdbc:mysql://******@db/x" in message

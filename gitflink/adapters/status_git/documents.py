@@ -17,6 +17,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from gitflink.model.errors import StatusWriteError
 from gitflink.model.fingerprints import scrub
 from gitflink.model.ids import Kind, ResourceId, is_valid
+from gitflink.model.secrets import hide_in_text
 from gitflink.model.status import ResourceStatus
 
 ROOT = "status"
@@ -131,7 +132,15 @@ def commit_message(changes: Sequence[Change]) -> str:
             counts[c.action] = counts.get(c.action, 0) + 1
         summary = ", ".join(f"{action} {n}" for action, n in sorted(counts.items()))
         subject = f"gitflink: {len(changes)} resources ({summary}){at}"
-    body = [f"{c.resource}: {c.action}. {c.message}".rstrip(". ") for c in changes]
+    # A message may quote an error that quotes a value (a JDBC URL with its password).
+    body = [
+        hide_in_text(f"{c.resource}: {c.action}. {c.message}".rstrip(". "), _hidden)
+        for c in changes
+    ]
     trailers = [f"Gitflink-Revision: {r}" for r in revisions]
     trailers += [f"Gitflink-Savepoint: {s}" for s in savepoints]
     return "\n".join([subject, "", *body, "", *trailers]) + "\n"
+
+
+def _hidden(_: str) -> str:
+    return "******"
