@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fakes import fake_world
 from gitrepos import run_git
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_parsing_properties import parse_and_validate, yaml_tokens
 
@@ -111,8 +111,13 @@ def test_the_file_store_either_stores_inside_its_root_or_refuses(
     assert resource in store.load_all()
 
 
+NESTED = [b"[" * 100_000, b"{" * 100_000, b"- " * 5_000 + b"x", b"a: !!timestamp 2020-13-45"]
+
+
 @FUZZ
 @given(st.binary(max_size=200) | st.text(max_size=200).map(str.encode))
+@example(NESTED[0])
+@example(NESTED[1])
 def test_a_corrupt_status_file_is_reported_never_raised(
     tmp_path_factory: pytest.TempPathFactory, raw: bytes
 ) -> None:
@@ -126,6 +131,9 @@ def test_a_corrupt_status_file_is_reported_never_raised(
 
 
 @FUZZ
+@example(NESTED[0])
+@example(NESTED[2])
+@example(NESTED[3])
 @given(
     st.binary(max_size=200) | st.lists(yaml_tokens, max_size=20).map(lambda t: "".join(t).encode())
 )

@@ -165,10 +165,14 @@ class FileStatusStore:
             return None
         except (OSError, ValueError) as error:
             raise StatusWriteError(f"unreadable status file {path}: {error}") from error
+        except RecursionError:
+            raise StatusWriteError(f"unreadable status file {path}: nested too deeply") from None
         try:
             if not isinstance(document, dict):
                 raise ValueError("not a JSON object")
             return ResourceStatus.model_validate(document.get("status", {}))
+        except RecursionError:
+            raise StatusWriteError(f"invalid status file {path}: nested too deeply") from None
         except (ValidationError, ValueError) as error:
             raise StatusWriteError(f"invalid status file {path}: {_reason(error)}") from error
 

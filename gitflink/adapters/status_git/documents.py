@@ -68,12 +68,16 @@ def load(data: bytes) -> ResourceStatus:
         mark = error.problem_mark or error.context_mark
         where = f"line {mark.line + 1}: " if mark else ""
         raise Unreadable(f"{where}YAML syntax error: {error.problem or error.context}") from None
-    except YAMLError as error:
+    except RecursionError:
+        raise Unreadable("YAML nested too deeply") from None
+    except (YAMLError, ValueError, TypeError) as error:  # a bad !!timestamp is a ValueError
         raise Unreadable(f"YAML error: {type(error).__name__}") from None
     if not isinstance(document, dict):
         raise Unreadable("not a YAML mapping")
     try:
         return ResourceStatus.model_validate(document)
+    except RecursionError:
+        raise Unreadable("nested too deeply") from None
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "status"
