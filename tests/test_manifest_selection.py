@@ -80,12 +80,15 @@ def test_symlinks_leaving_the_tree_are_refused_and_never_read(
     (root / "streaming" / "leak.yaml").symlink_to(outside / "shadow.yaml")
     (root / "linked-dir").symlink_to(outside)
     (root / "streaming" / "inside.yaml").symlink_to(root / "streaming" / "orders.yaml")
+    (root / "NOTES.txt").symlink_to(outside / "shadow.yaml")  # not a manifest: never read
+    (root / "charts" / "vendored").symlink_to(outside)  # under an ignored directory
     code = main(["validate", "--no-plugins", str(root)])
     out = capsys.readouterr().out
     assert code == 1
     assert f"{root}/streaming/leak.yaml: symlink to outside {root}; refused, not read" in out
     assert f"{root}/linked-dir: symlink to outside" in out
     assert "root_password" not in out and "hunter2" not in out
+    assert "NOTES.txt" not in out and "vendored" not in out
     # a symlink that stays inside is read like any file (orders is then defined twice)
     assert "inside.yaml" in out and "defined" in out
 

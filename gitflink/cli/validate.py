@@ -107,26 +107,39 @@ def _walk(root: Path, excludes: Sequence[str]) -> list[tuple[Path, str | None]]:
     found: list[tuple[Path, str | None]] = []
     for directory, dirs, names in os.walk(root):  # never follows symlinked directories
         here = Path(directory)
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        # As in git, nothing under an excluded directory is read (nor can be re-included).
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if not d.startswith(".")
+            and not ignore.excludes((here / d).relative_to(root).as_posix() + "/")
+        )
         for name in [*dirs, *names]:
             path = here / name
-            relative = path.relative_to(root).as_posix()
-            if name.startswith(".") or ignore.excludes(relative):
+            manifest = name in names and path.suffix in MANIFEST_SUFFIXES
+            if name.startswith(".") or not (manifest or name in dirs):
+                continue
+            if ignore.excludes(path.relative_to(root).as_posix()):
                 continue
             if path.is_symlink():
-                try:
-                    target = path.resolve()
-                except (OSError, RuntimeError):  # a loop
-                    found.append((path, "symlink cannot be resolved; refused"))
+                refused = _outside(path, top, root)
+                if refused is not None:
+                    found.append((path, refused))
                     continue
-                if not target.is_relative_to(top):
-                    found.append((path, f"symlink to outside {root}; refused, not read"))
-                    continue
-                if target.is_dir():
-                    continue  # its files are read where they really are
-            if name in names and path.suffix in MANIFEST_SUFFIXES and path.is_file():
+                if name in dirs:
+                    continue  # its files are read where they really are, inside the tree
+            if manifest and path.is_file():
                 found.append((path, None))
     return sorted(found)
+
+
+def _outside(path: Path, top: Path, root: Path) -> str | None:
+    """Why a symlink is refused: it leads outside the tree (or nowhere resolvable)."""
+    try:
+        target = path.resolve()
+    except (OSError, RuntimeError):  # a loop
+        return "symlink cannot be resolved; refused"
+    return None if target.is_relative_to(top) else f"symlink to outside {root}; refused, not read"
 
 
 def _read(
