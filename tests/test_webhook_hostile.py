@@ -112,7 +112,7 @@ def test_a_client_sending_headers_slowly_is_cut_off(server: Server) -> None:
 
 def test_a_body_that_never_arrives_is_cut_off_with_408(server: Server) -> None:
     reply, took = server.send(request({"Content-Length": "100", **github(BODY)}, b"{"))
-    assert reply.startswith(b"HTTP/1.0 408") or reply == b""
+    assert reply.startswith(b"HTTP/1.0 408")
     assert 0.9 < took < 2.5
     assert server.loop.passes == 0
 

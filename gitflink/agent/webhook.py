@@ -72,7 +72,8 @@ class _Deadline:
     def _expire(self, connection: socket.socket) -> None:
         self.expired = True
         with contextlib.suppress(OSError):
-            connection.shutdown(socket.SHUT_RDWR)
+            # The blocked read ends (as if the client had closed); a reply can still be sent.
+            connection.shutdown(socket.SHUT_RD)
 
     def cancel(self) -> None:
         self._timer.cancel()
@@ -121,9 +122,10 @@ def make_server(
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.write(body)
             self.close_connection = True
+            with contextlib.suppress(OSError):  # the client may be gone
+                self.end_headers()
+                self.wfile.write(body)
 
         def _refuse(self, code: int, outcome: str, message: bytes) -> None:
             metrics.webhooks.labels(outcome=outcome).inc()
