@@ -43,7 +43,9 @@ class GitSource(Protocol):
         ...
 
     def read_tree(self, revision: Revision, roots: Sequence[str]) -> Mapping[str, bytes]:
-        """Manifest files (*.yaml, *.yml) under `roots` at `revision`, by repo-relative path."""
+        """Manifest files (*.yaml, *.yml) under `roots` at `revision`, by repo-relative path,
+        plus the repository's top-level `.gitflinkignore` if it has one (model.manifests):
+        callers apply it (core.ignoring)."""
         ...
 
     def blob_ids(self, revision: Revision, roots: Sequence[str]) -> Mapping[str, str]:
@@ -146,7 +148,10 @@ class FlinkApiFactory(Protocol):
 class StatusStore(Protocol):
     def load_all(self) -> Mapping[ResourceId, ResourceStatus]:
         """Every recorded status. A store may parse only what changed since it last read;
-        callers never change a loaded status in place (they copy it first)."""
+        callers never change a loaded status in place (they copy it first). Never raises for
+        one bad document: a `model.status_load.StatusLoad` also lists each document that could
+        not be read (a plain mapping means every one was). `save`, `delete` and `load` raise
+        StatusWriteError for an id that fails validation: it never becomes a path."""
         ...
 
     def load(self, resource: ResourceId) -> ResourceStatus | None: ...

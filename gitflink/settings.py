@@ -77,7 +77,12 @@ class Settings:
     status_branch: str = "gitflink/status"
     git_author_name: str = "gitflink"
     git_author_email: str = "gitflink@localhost"
-    listen: str = "0.0.0.0:8080"  # webhook, /healthz and /metrics
+    listen: str = "0.0.0.0:8080"  # webhook, /healthz, /readyz and /metrics
+    # Manifests (docs/security.md): gitignore-style patterns left out, on top of the tree's
+    # .gitflinkignore; files and documents refused before parsing when larger than these.
+    excludes: tuple[str, ...] = ()
+    max_manifest_bytes: int = 1_572_864  # the Kubernetes API server's limit for one object
+    max_manifest_nodes: int = 200_000  # per YAML document, aliases expanded
     # A revision that deletes more than this share of the deployed resources (or all of them)
     # is refused unless allowed (docs/guardrails.md).
     allow_mass_prune: bool = False
@@ -121,6 +126,8 @@ class Settings:
             max_prune_share=_share(env, "GITFLINK_MAX_PRUNE_SHARE", 0.5),
             log_level=_choice(env, "GITFLINK_LOG_LEVEL", LOG_LEVELS, "INFO", str.upper),
             log_format=_choice(env, "GITFLINK_LOG_FORMAT", LOG_FORMATS, "console", str.lower),
+            max_manifest_bytes=_count(env, "GITFLINK_MAX_MANIFEST_BYTES", 1_572_864),
+            max_manifest_nodes=_count(env, "GITFLINK_MAX_MANIFEST_NODES", 200_000),
         )
 
 
@@ -166,3 +173,12 @@ def _choice(
     if value not in allowed:
         raise SettingsError(f"{name}={env[name]!r}: expected one of {', '.join(allowed)}")
     return value
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name)
+    if not text:
+        return default
+    if not text.isdigit() or int(text) == 0:
+        raise SettingsError(f"{name} must be a positive whole number, not {text!r}")
+    return int(text)

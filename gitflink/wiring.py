@@ -16,8 +16,10 @@ from gitflink.adapters.local_runtime.runtime import LocalRuntime
 from gitflink.adapters.status_file import FileStatusStore
 from gitflink.adapters.status_git import GitStatusStore
 from gitflink.adapters.system_clock import SystemClock
+from gitflink.core.parsing import Limits
 from gitflink.core.planning.removal import PruneGuard
 from gitflink.ports import FlinkApi, GitSource, Ports, Revision, StatusStore
+from gitflink.runtime.reading import ManifestReader
 from gitflink.runtime.validator_loading import LoadedValidators, load_validators
 from gitflink.settings import Settings
 
@@ -132,6 +134,15 @@ def git_status_store(settings: Settings) -> GitStatusStore:
 
 def file_status_store(settings: Settings) -> FileStatusStore:
     return FileStatusStore(settings.data_dir)
+
+
+def limits(settings: Settings) -> Limits:
+    return Limits(settings.max_manifest_bytes, settings.max_manifest_nodes)
+
+
+def manifest_reader(settings: Settings) -> ManifestReader:
+    """The reader a sync or agent keeps for its life, with the settings' excludes and limits."""
+    return ManifestReader(limits=limits(settings), excludes=settings.excludes)
 
 
 def local_ports(

@@ -4,6 +4,7 @@ Writes are atomic and durable (temp file, fsync, os.replace, fsync of the direct
 executor treats a returned `save` as a write-ahead log entry. Secrets (model.secrets) are
 written as fingerprints, never in clear. `load_all` parses only files that changed since it last
 read them (by inode, mtime, ctime and size), and returns the same object for one that did not.
+Only valid ids become paths; a file that cannot be read is reported by `load_all`, not raised.
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from gitflink.model.errors import StatusWriteError
 from gitflink.model.fingerprints import scrub
-from gitflink.model.ids import Kind, ResourceId
+from gitflink.model.ids import Kind, ResourceId, is_valid
 from gitflink.model.status import ResourceStatus
+from gitflink.model.status_load import CorruptStatus, StatusLoad
 
 SUFFIX = ".json"
 # A file modified this recently may be rewritten within the same timestamp tick (coarse on most
@@ -42,11 +43,19 @@ class FileStatusStore:
         self.parses = 0  # status files parsed since creation: tests and the benchmark read it
 
     def path_of(self, resource: ResourceId) -> Path:
-        return self.root / resource.kind.value / resource.namespace / f"{resource.name}{SUFFIX}"
+        """Raises StatusWriteError for an id that fails validation: it never becomes a path."""
+        if not is_valid(resource):
+            raise StatusWriteError(f"{resource!r}: not a valid resource id; no status is stored")
+        path = self.root / resource.kind.value / resource.namespace / f"{resource.name}{SUFFIX}"
+        if os.path.commonpath([str(self.root), os.path.normpath(path)]) != str(self.root):
+            raise StatusWriteError(f"{resource!r}: status path leaves {self.root}")
+        return path
 
-    def load_all(self) -> Mapping[ResourceId, ResourceStatus]:
-        """Unchanged files give the objects returned before: mutate one only to save it."""
+    def load_all(self) -> StatusLoad:
+        """Unchanged files give the objects returned before: mutate one only to save it. A file
+        that cannot be read is in `corrupt`, named by its path; the others load as usual."""
         statuses: dict[ResourceId, ResourceStatus] = {}
+        corrupt: list[CorruptStatus] = []
         parsed: dict[str, tuple[_Stamp, ResourceId, ResourceStatus]] = {}
         with self._lock:
             known = self._parsed
@@ -63,19 +72,27 @@ class FileStatusStore:
                     if hit is not None:
                         statuses[hit[1]], parsed[file.path] = hit[2], hit
                         continue
-                    fresh = self._parse(file)
-                    if fresh is None:
-                        continue
-                    stamp, status = fresh
                     resource = ResourceId(
                         Kind(kind.name), namespace.name, file.name.removesuffix(SUFFIX)
                     )
+                    if not is_valid(resource):
+                        corrupt.append(CorruptStatus(file.path, "not a valid resource id"))
+                        continue
+                    try:
+                        fresh = self._parse(file)
+                    except StatusWriteError as error:
+                        reason = _reason(error.__cause__ or error)
+                        corrupt.append(CorruptStatus(file.path, reason, resource))
+                        continue
+                    if fresh is None:
+                        continue
+                    stamp, status = fresh
                     statuses[resource] = status
                     if stamp is not None:
                         parsed[file.path] = (stamp, resource, status)
         with self._lock:
             self._parsed = parsed
-        return statuses
+        return StatusLoad(statuses, corrupt)
 
     def load(self, resource: ResourceId) -> ResourceStatus | None:
         """A fresh object, the caller's own."""
@@ -148,10 +165,25 @@ class FileStatusStore:
             return None
         except (OSError, ValueError) as error:
             raise StatusWriteError(f"unreadable status file {path}: {error}") from error
+        except RecursionError:
+            raise StatusWriteError(f"unreadable status file {path}: nested too deeply") from None
         try:
+            if not isinstance(document, dict):
+                raise ValueError("not a JSON object")
             return ResourceStatus.model_validate(document.get("status", {}))
-        except ValidationError as error:
-            raise StatusWriteError(f"invalid status file {path}: {error}") from error
+        except RecursionError:
+            raise StatusWriteError(f"invalid status file {path}: nested too deeply") from None
+        except (ValidationError, ValueError) as error:
+            raise StatusWriteError(f"invalid status file {path}: {_reason(error)}") from error
+
+
+def _reason(error: BaseException) -> str:
+    """One line naming what is wrong, without echoing the document."""
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "status"
+        return f"invalid status: {where}: {first['msg']}"
+    return str(error)
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -1,5 +1,7 @@
 """The agent's loop: one pass at a time, every `interval` seconds (the `schedule` library) and
-at once when woken (webhook). Stopping lets the pass in flight finish, then flushes status."""
+at once when woken (webhook). Stopping lets the pass in flight finish, then flushes status.
+`not_ready()` is what /readyz answers: no pass yet, a pass that could not run, or status
+documents the store could not read."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from dataclasses import dataclass, field
 
 import schedule
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from gitflink.runtime.reconciler import PassResult
 
 log = logging.getLogger("gitflink.agent")
 
@@ -31,6 +35,11 @@ class Metrics:
         self.wakeups = Counter("gitflink_wakeups", "Why passes ran", ["reason"], registry=r)
         self.webhooks = Counter(
             "gitflink_webhook_requests", "Webhook requests", ["outcome"], registry=r
+        )
+        self.unreadable = Gauge(
+            "gitflink_status_documents_unreadable",
+            "Status documents the last pass could not read (their resources are held)",
+            registry=r,
         )
 
 
@@ -59,6 +68,7 @@ class Loop:
         self._lock = threading.Lock()
         self.passes = 0
         self.last_error: str | None = None
+        self.unreadable: tuple[str, ...] = ()  # corrupt status documents of the last pass
         self.running = False
 
     def wake(self, reason: str = "manual") -> None:
@@ -73,6 +83,14 @@ class Loop:
     @property
     def stopping(self) -> bool:
         return self._stopping.is_set()
+
+    def not_ready(self) -> str | None:
+        """None when ready to serve; else why not, one reason per line."""
+        if self.passes == 0:
+            return "no pass has finished yet"
+        if self.last_error is not None:
+            return f"last pass failed: {self.last_error}"
+        return "\n".join(self.unreadable) or None
 
     def run(self) -> None:
         """Block until `stop()`: an immediate first pass, then scheduled and woken passes."""
@@ -99,7 +117,7 @@ class Loop:
             self.metrics.wakeups.labels(reason=reason).inc()
         started = time.monotonic()
         try:
-            self._run_pass()
+            result = self._run_pass()
         except Exception as error:
             # A pass reports resource errors in status itself; an escaping error means the
             # pass could not run at all. Keep the loop alive: the next pass retries.
@@ -109,6 +127,10 @@ class Loop:
             log.error("pass failed: %s", " ".join(self.last_error.split()))
         else:
             self.last_error = None
+            # A quiet pass may have stopped after fetching: it still carries the last findings.
+            corrupt = result.corrupt if isinstance(result, PassResult) else ()
+            self.unreadable = tuple(str(c) for c in corrupt)
+            self.metrics.unreadable.set(len(self.unreadable))
             self.metrics.passes.labels(result="ok").inc()
             self.metrics.last_success.set(time.time())
         finally:

@@ -15,6 +15,7 @@ from gitflink.agent.loop import Loop
 from gitflink.agent.pass_log import log_pass
 from gitflink.agent.webhook import make_server, serve_in_background
 from gitflink.cli import options, output
+from gitflink.cli.validate import add_exclude_argument
 from gitflink.ports import Ports
 from gitflink.runtime import reconciler
 from gitflink.runtime.settling import Settled
@@ -65,6 +66,7 @@ def register(subparsers: Any) -> None:
         help="HOST:PORT for webhook, /healthz, /metrics (GITFLINK_LISTEN; 0.0.0.0:8080)",
     )
     options.add_verify(parser)
+    add_exclude_argument(parser)
     parser.set_defaults(handler=run)
 
 
@@ -82,15 +84,19 @@ class _Reconciling:
             validators=loaded.validators,
             plugin_errors=loaded.errors,
             settled=Settled(drift_interval=settings.drift_interval_seconds),
+            reader=wiring.manifest_reader(settings),
         )
         self.store: GitStatusStore | None = None
         self.ports: Ports | None = None
 
-    def __call__(self) -> None:
+    def __call__(self) -> reconciler.PassResult:
+        """One pass; the loop reads its result for /readyz (corrupt status documents)."""
         if self.ports is None:
             self.store = wiring.git_status_store(self.settings)  # raises while unreachable
             self.ports = wiring.local_ports(self.settings, self.source, status=self.store)
-        log_pass(reconciler.run_pass(self.ports, self.config))
+        result = reconciler.run_pass(self.ports, self.config)
+        log_pass(result)
+        return result
 
     def flush(self) -> None:
         if self.store is not None:

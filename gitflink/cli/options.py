@@ -136,6 +136,8 @@ def settings_from(args: argparse.Namespace, base: Settings | None = None) -> Set
         changes["paths"] = paths
     if getattr(args, "verify_signatures", None):
         changes["verify_keyring"] = Path(args.verify_signatures)
+    if getattr(args, "exclude", None):
+        changes["excludes"] = tuple(args.exclude)
     level = getattr(args, "log_level", None)
     if getattr(args, "quiet", False):
         level = "WARNING"

@@ -9,22 +9,26 @@ import argparse
 import json
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from gitflink import wiring
 from gitflink.cli import options, output
-from gitflink.core import plan_rendering, planning
-from gitflink.core.parsing import ParseResult, parse_files
+from gitflink.cli.validate import add_exclude_argument
+from gitflink.core import ignoring, plan_rendering, planning
+from gitflink.core.parsing import DEFAULT_LIMITS, Limits, ParseResult, parse_files
 from gitflink.core.planning import baseline as planning_baseline
 from gitflink.core.planning import recorded
 from gitflink.core.planning.removal import PruneGuard
 from gitflink.core.validation import validate
 from gitflink.model.errors import GitflinkError
 from gitflink.model.ids import ResourceId
+from gitflink.model.manifests import IGNORE_FILE
 from gitflink.model.plan import Baseline, DiffClass, Downtime, JobPlan, Plan
 from gitflink.model.resources import FlinkSessionJob
 from gitflink.model.status import ResourceStatus
-from gitflink.ports import StatusStore
+from gitflink.model.status_load import corrupt_of
+from gitflink.ports import Revision, StatusStore
 from gitflink.settings import Settings
 from gitflink.wiring import Revisions
 
@@ -79,6 +83,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--status-branch", help="with --status-repo (default: gitflink/status)")
     options.add_cache_dir(parser)
+    add_exclude_argument(parser)
     parser.set_defaults(handler=run)
 
 
@@ -86,14 +91,24 @@ def run(args: argparse.Namespace) -> int:
     settings = options.settings_from(args)
     paths, prune = settings.paths, not args.no_prune
     guard = wiring.prune_guard(settings, allow=args.allow_mass_prune)
+    reading = Reading(tuple(args.exclude or ()), wiring.limits(settings))
     try:
         repo = wiring.revisions(settings, args.repo)
-        store = _status_store(args, settings)
+        store = _status_store(args, settings)  # a status branch is fetched: the remote may be down
         if store is not None:
             statuses = store.load_all()
-            plan = plan_deployed(repo, args.head, statuses, paths, prune=prune, prune_guard=guard)
+            # Planning as if a resource had no status would show it as new: refuse instead.
+            for document in corrupt_of(statuses):
+                output.error("plan", str(document))
+            if corrupt_of(statuses):
+                return EXIT_PROBLEMS
+            plan = plan_deployed(
+                repo, args.head, statuses, paths, prune=prune, prune_guard=guard, reading=reading
+            )
         else:
-            plan = plan_revisions(repo, args.base, args.head, paths, prune=prune, prune_guard=guard)
+            plan = plan_revisions(
+                repo, args.base, args.head, paths, prune=prune, prune_guard=guard, reading=reading
+            )
     except GitflinkError as error:
         output.error("plan", error)
         return EXIT_PROBLEMS
@@ -109,6 +124,19 @@ def run(args: argparse.Namespace) -> int:
         output.error("plan", f"--fail-on {args.fail_on} matched {len(matched)}: {names}")
         return EXIT_FAIL_ON
     return EXIT_PLANNED
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a revision's files are read: ignore rules (`.gitflinkignore` at the top of the
+    repository, then `--exclude`) and size limits, as `sync` and the agent read them."""
+
+    excludes: Sequence[str] = ()
+    limits: Limits = DEFAULT_LIMITS
+
+    def tree(self, repo: Revisions, rev: Revision, paths: Sequence[str]) -> dict[str, bytes]:
+        files = dict(repo.read_tree(rev, paths))
+        return ignoring.manifests(files, ignoring.rules(files.get(IGNORE_FILE), self.excludes))
 
 
 def _status_store(args: argparse.Namespace, settings: Settings) -> StatusStore | None:
@@ -143,11 +171,13 @@ def plan_deployed(
     *,
     prune: bool = True,
     prune_guard: PruneGuard | None = None,
+    reading: Reading | None = None,
 ) -> Plan:
     """Plan --head against what the status store says is deployed. Every file at --head is
     read: any resource may differ from what runs, whatever the last commit touched."""
+    reading = reading or Reading()
     head_rev = repo.resolve(head)
-    parsed = parse_files(repo.read_tree(head_rev, paths))
+    parsed = parse_files(reading.tree(repo, head_rev, paths), reading.limits)
     problems = [*parsed.problems, *validate(parsed.desired, broken=parsed.broken)]
     problems.sort(key=lambda p: (p.file, p.line, p.column))
     return planning.plan_changes(
@@ -170,26 +200,30 @@ def plan_revisions(
     *,
     prune: bool = True,
     prune_guard: PruneGuard | None = None,
+    reading: Reading | None = None,
 ) -> Plan:
     """Plan base -> head. Only files that differ are parsed, plus unchanged files that mention a
     changed resource's name (its session cluster, its session jobs, a duplicate): every other
     unchanged file is the same at both revisions and so cannot change the plan."""
+    reading = reading or Reading()
     base_rev, head_rev = repo.resolve(base), repo.resolve(head)
-    base_files, head_files = repo.read_tree(base_rev, paths), repo.read_tree(head_rev, paths)
+    base_files = reading.tree(repo, base_rev, paths)
+    head_files = reading.tree(repo, head_rev, paths)
     changed = {
         path
         for path in base_files.keys() | head_files.keys()
         if base_files.get(path) != head_files.get(path)
     }
-    before = parse_files({p: base_files[p] for p in changed if p in base_files})
-    after = parse_files({p: head_files[p] for p in changed if p in head_files})
+    before = parse_files({p: base_files[p] for p in changed if p in base_files}, reading.limits)
+    after = parse_files({p: head_files[p] for p in changed if p in head_files}, reading.limits)
     names = _names(before) | _names(after)
     related = parse_files(
         {
             path: data
             for path, data in head_files.items()
             if path not in changed and any(name in data for name in names)
-        }
+        },
+        reading.limits,
     )
     unchanged = len(head_files.keys() - changed)
     observed = planning_baseline.observed_from_revision(

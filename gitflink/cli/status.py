@@ -15,6 +15,7 @@ from gitflink.cli import options, output
 from gitflink.model.errors import GitflinkError
 from gitflink.model.ids import ResourceId
 from gitflink.model.status import Condition, ConditionStatus, ResourceStatus
+from gitflink.model.status_load import corrupt_of
 from gitflink.settings import Settings
 
 EXIT_OK, EXIT_MISSING = 0, 1
@@ -159,6 +160,8 @@ def run(args: argparse.Namespace) -> int:
     except GitflinkError as error:
         output.error("status", error)
         return 1
+    for document in corrupt_of(statuses):
+        output.error("status", str(document))
     picked, missing = select(statuses, args.names)
     for name in missing:
         output.error("status", f'resource "{name}" not found in {where}')
@@ -174,4 +177,4 @@ def run(args: argparse.Namespace) -> int:
             for rid, status in sorted(picked.items())
         }
         output.write_document(documents, args.output)
-    return EXIT_MISSING if missing else EXIT_OK
+    return EXIT_MISSING if missing or corrupt_of(statuses) else EXIT_OK

@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 from gitflink import wiring
 from gitflink.cli import options, output
+from gitflink.cli.validate import add_exclude_argument
 from gitflink.core.plan_rendering import problem_json
 from gitflink.core.planning.removal import PruneGuard
 from gitflink.model.errors import GitflinkError
@@ -59,6 +60,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("-j", "--jobs", type=int, default=4, help="resources in parallel")
     options.add_output(parser, ("table",))
+    add_exclude_argument(parser)
     parser.set_defaults(handler=run)
 
 
@@ -71,8 +73,14 @@ def run(args: argparse.Namespace) -> int:
         output.error("sync", error)
         return EXIT_FAILED
     guard = wiring.prune_guard(settings, allow=args.allow_mass_prune)
+    reader = wiring.manifest_reader(settings)
     result = sync(
-        ports, settings.paths, prune=not args.no_prune, workers=args.jobs, prune_guard=guard
+        ports,
+        settings.paths,
+        prune=not args.no_prune,
+        workers=args.jobs,
+        reader=reader,
+        prune_guard=guard,
     )
     if args.output == "table":
         print_result(result, ports, sys.stdout)
@@ -134,6 +142,9 @@ def print_result(result: PassResult, ports: Ports, out: TextIO) -> None:
     out.write(f"synced revision {revision}\n")
     for problem in result.problems:
         out.write(f"  {problem}\n")
+    for document in result.corrupt:
+        if document.resource is None:  # the others are named by their resource's row
+            out.write(f"FAIL {document}\n")
     rows = [
         {
             "resource": e.resource.short,

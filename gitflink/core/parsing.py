@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from gitflink.core import suggesting
 from gitflink.core.yaml_loading import (
+    MAX_NODES,
     BrokenDocument,
     Document,
     Position,
@@ -32,6 +33,7 @@ CANARY_LABEL = "flink.apache.org/canary"
 CONFIG = "spec.flinkConfiguration"
 # Real upstream kinds that gitflink leaves alone (listed as not managed, not misspellings).
 OTHER_FLINK_KINDS = frozenset({"FlinkBlueGreenDeployment"})
+NEAR_MISS = 0.8  # difflib ratio above which an apiVersion is taken for a typo of API_VERSION
 _KIND_LINE = re.compile(r"^kind:\s*['\"]?([A-Za-z]+)", re.MULTILINE)
 _META_NAME = re.compile(r"^metadata:\s*\n(?:[ \t]+.*\n)*?[ \t]+name:\s*['\"]?([^'\"\s#]+)", re.M)
 _META_NAMESPACE = re.compile(
@@ -97,18 +99,43 @@ class ParseResult:
         return tuple(p for p in self.problems if p.is_error and p.resource is None)
 
 
-def parse_files(files: Mapping[str, bytes]) -> ParseResult:
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one manifest may cost to read (settings: max_manifest_bytes, max_manifest_nodes).
+    1.5 MiB is the Kubernetes API server's limit for one object; no Flink manifest nears it."""
+
+    max_file_bytes: int = 1_572_864
+    max_nodes: int = MAX_NODES
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def parse_files(files: Mapping[str, bytes], limits: Limits = DEFAULT_LIMITS) -> ParseResult:
     """Parse every file; all problems at once; one broken document never hides the others."""
     desired: list[Desired] = []
     problems: list[Problem] = []
     not_managed: list[NotManaged] = []
     for path in sorted(files):
+        if len(files[path]) > limits.max_file_bytes:
+            problems.append(too_large(path, len(files[path]), limits))
+            continue
         try:
-            _parse_file(path, files[path], desired, problems, not_managed)
+            _parse_file(
+                path, files[path], desired, problems, not_managed, max_nodes=limits.max_nodes
+            )
         except Exception as exc:  # a parser bug must not take the whole pass down
             problems.append(Problem(path, 0, 0, "", f"could not be read: {type(exc).__name__}"))
     problems.sort(key=lambda p: (p.file, p.line, p.column))
     return ParseResult(tuple(desired), tuple(problems), tuple(not_managed))
+
+
+def too_large(path: str, size: int, limits: Limits) -> Problem:
+    message = (
+        f"file is {size} bytes, over the limit of {limits.max_file_bytes} "
+        "(max_manifest_bytes); not read"
+    )
+    return Problem(path, 1, 1, "", message)
 
 
 def _parse_file(
@@ -117,13 +144,18 @@ def _parse_file(
     desired: list[Desired],
     problems: list[Problem],
     not_managed: list[NotManaged],
+    *,
+    max_nodes: int,
 ) -> None:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        problems.append(Problem(path, 0, 0, "", f"not UTF-8 text (byte {exc.start})"))
+        before = raw[: exc.start]
+        line, column = before.count(b"\n") + 1, exc.start - (before.rfind(b"\n") + 1) + 1
+        message = f"not UTF-8 text (byte {exc.start}, 0x{raw[exc.start]:02x})"
+        problems.append(Problem(path, line, column, "", message))
         return
-    for document in load_documents(text):
+    for document in load_documents(text, max_nodes):
         if isinstance(document, BrokenDocument):
             resource = _guess_id(document.text)
             problems.append(
@@ -158,21 +190,31 @@ def _parse_document(
         line, column = position_of(document.positions, field_path, start)
         return Problem(path, line, column, field_path, message, resource=resource)
 
+    flinkish = api_version.startswith(FLINK_GROUP) or _near_api_version(api_version)
     if kind not in MODEL_BY_KIND:
         close = difflib.get_close_matches(kind, list(MODEL_BY_KIND), n=1, cutoff=0.8)
-        if api_version.startswith(FLINK_GROUP) and kind not in OTHER_FLINK_KINDS and close:
+        if flinkish and kind not in OTHER_FLINK_KINDS and close:
             return None, [problem("kind", f"unknown kind {kind!r}; did you mean {close[0]!r}?")]
         return NotManaged(path, document.index, kind, name)
-    if not api_version.startswith(FLINK_GROUP):
+    if not flinkish:
         return NotManaged(path, document.index, kind, name, f"apiVersion {api_version}")
     resource = _resource_id(kind, data)
     if api_version != API_VERSION:
-        message = f"{api_version!r} is not supported; gitflink reads {API_VERSION}"
+        # A near miss is an error that holds the resource: read as "not managed", it would
+        # count as removed from Git and its running job would be deleted.
+        message = f"{api_version!r} is not supported; did you mean {API_VERSION!r}?"
         return None, [problem("apiVersion", message, resource)]
     if _is_canary(data):
         # The operator answers canaries itself to prove it is alive; nothing to deploy.
         return NotManaged(path, document.index, kind, name, "operator canary resource")
     return _build(path, document, kind, resource)
+
+
+def _near_api_version(api_version: str) -> bool:
+    """`flink.apache.org.v1beta1`, `flink.apache/v1beta1`, `Flink.apache.org/v1beta1`...: a typo of
+    the one group/version gitflink reads, not another API that happens to reuse a kind name."""
+    ratio = difflib.SequenceMatcher(None, api_version.lower(), API_VERSION).ratio()
+    return ratio >= NEAR_MISS
 
 
 def _build(

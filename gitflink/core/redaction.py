@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitflink.model.secrets import is_sensitive, secret_arg
+from gitflink.model.secrets import hide_in_text, is_sensitive, secret_arg
 
 __all__ = ["HIDDEN", "is_sensitive", "redact", "redact_at", "secret_arg"]
 
@@ -15,7 +15,8 @@ def redact(value: Any) -> Any:
     """A copy of `value` with every sensitive entry hidden, at any depth.
 
     Dict entries are hidden by key; `{name: X, value: Y}` pairs (container env) hide Y when X
-    is sensitive, since the name is the key there.
+    is sensitive, since the name is the key there; in any other text, the secrets inside it
+    (model.secrets.hide_in_text).
     """
     if isinstance(value, dict):
         named_secret = isinstance(value.get("name"), str) and is_sensitive(value["name"])
@@ -30,7 +31,13 @@ def redact(value: Any) -> Any:
             _mask_arg(item) if secret_arg(value, i) else redact(item)
             for i, item in enumerate(value)
         ]
+    if isinstance(value, str):
+        return hide_in_text(value, _hidden)  # `SASL_SSL://user:pw@host`, `-Dx.password=pw`
     return value
+
+
+def _hidden(_: str) -> str:
+    return HIDDEN
 
 
 def _mask_arg(item: Any) -> Any:

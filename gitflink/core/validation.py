@@ -6,13 +6,12 @@ everything to fix. Plugins (`gitflink.validators`) are loaded elsewhere and pass
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from gitflink.core.parsing import CONFIG, Desired
 from gitflink.core.validators import Validator, run_validators
-from gitflink.model.ids import Kind, ResourceId
+from gitflink.model.ids import Kind, ResourceId, valid_name, valid_namespace
 from gitflink.model.problems import Problem, Severity
 from gitflink.model.resources import (
     FlinkDeployment,
@@ -23,10 +22,6 @@ from gitflink.model.resources import (
     UpgradeMode,
 )
 
-# Upstream: [a-z]([-a-z\d]{0,43}[a-z\d])? -- the name becomes a Service (DNS-1035), plus suffixes.
-DEPLOYMENT_NAME = re.compile(r"[a-z]([-a-z0-9]{0,43}[a-z0-9])?")
-DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 FORBIDDEN_KEYS = ("kubernetes.namespace", "kubernetes.cluster-id", "high-availability.cluster-id")
 CHECKPOINT_DIR_KEYS = ("execution.checkpointing.dir", "state.checkpoints.dir")
 SAVEPOINT_DIR_KEYS = ("execution.checkpointing.savepoint-dir", "state.savepoints.dir")
@@ -70,13 +65,15 @@ def validate(
 def _names(item: Desired) -> list[Problem]:
     name, namespace = item.resource.metadata.name, item.resource.metadata.namespace
     problems = []
-    if isinstance(item.resource, FlinkDeployment):
-        if not DEPLOYMENT_NAME.fullmatch(name):
-            problems.append(item.problem("metadata.name", f"invalid name {name!r}: {NAME_RULE}"))
-    elif len(name) > 253 or not DNS_SUBDOMAIN.fullmatch(name):
-        message = f"invalid name {name!r}: must be a DNS subdomain (lower case, digits, '-', '.')"
+    if not valid_name(item.id.kind, name):
+        if isinstance(item.resource, FlinkDeployment):
+            message = f"invalid name {name!r}: {NAME_RULE}"
+        else:
+            message = (
+                f"invalid name {name!r}: must be a DNS subdomain (lower case, digits, '-', '.')"
+            )
         problems.append(item.problem("metadata.name", message))
-    if not DNS_LABEL.fullmatch(namespace):
+    if not valid_namespace(namespace):
         message = f"invalid namespace {namespace!r}: must be a DNS label (lower case, digits, '-')"
         problems.append(item.problem("metadata.namespace", message))
     return problems
@@ -157,7 +154,7 @@ def _session_job(
     spec = session_job.spec
     problems: list[Problem] = []
     name = spec.deployment_name
-    if not DEPLOYMENT_NAME.fullmatch(name):
+    if not valid_name(Kind.FLINK_DEPLOYMENT, name):
         problems.append(item.problem("spec.deploymentName", f"invalid name {name!r}: {NAME_RULE}"))
     cluster_id = ResourceId(Kind.FLINK_DEPLOYMENT, item.id.namespace, name)
     cluster = deployments.get(cluster_id)

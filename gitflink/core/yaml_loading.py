@@ -15,13 +15,14 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, ScalarEvent
 
 Position = tuple[int, int]
 
 _START = re.compile(r"---(?=\s|$)")
 _END = re.compile(r"\.\.\.(?=\s|$)")
 _DUPLICATE = re.compile(r'found duplicate key (".*?") with value')
-_MAX_NODES = 200_000  # guards against alias bombs: `&a [*a, *a]` nested ten times
+MAX_NODES = 200_000  # per document, aliases expanded: `&a [*a, *a]` nested ten times is 2**10
 _MAX_DEPTH = 200
 
 
@@ -52,11 +53,20 @@ class _Unreadable(Exception):
     """Raised inside the walk when a document cannot become plain data."""
 
 
-def load_documents(text: str) -> list[Document | BrokenDocument]:
-    """Every document of `text` in order; never raises."""
+def load_documents(text: str, max_nodes: int = MAX_NODES) -> list[Document | BrokenDocument]:
+    """Every document of `text` in order; never raises. A document with more than `max_nodes`
+    nodes (aliases expanded) is refused before it is built."""
     results: list[Document | BrokenDocument] = []
     for start, chunk in split_documents(text):
         try:
+            nodes = _expanded_nodes(chunk, max_nodes)
+            if nodes > max_nodes:
+                message = (
+                    f"document has more than {max_nodes} YAML nodes (aliases expanded); "
+                    "refused before loading (limit: max_manifest_nodes)"
+                )
+                results.append(BrokenDocument(len(results), start + 1, 1, message, chunk))
+                continue
             loaded = list(YAML(typ="rt").load_all(chunk))
         except MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
@@ -76,8 +86,36 @@ def load_documents(text: str) -> list[Document | BrokenDocument]:
         for node in loaded:
             if node is None:
                 continue
-            results.append(_document(len(results), node, start, chunk))
+            results.append(_document(len(results), node, start, chunk, max_nodes))
     return results
+
+
+def _expanded_nodes(chunk: str, limit: int) -> int:
+    """Nodes of `chunk` with every alias counted as the node it repeats, from the event stream
+    alone (nothing is built), stopping once past `limit`. Without aliases a document cannot
+    have more nodes than characters, so a short one without '*' needs no count."""
+    if "*" not in chunk and len(chunk) <= limit:
+        return 0
+    count = 0
+    sizes: dict[str, int] = {}
+    open_nodes: list[tuple[str | None, int]] = []
+    for event in YAML(typ="rt").parse(chunk):
+        if isinstance(event, AliasEvent):
+            count += sizes.get(event.anchor, 1)
+        elif isinstance(event, ScalarEvent):
+            count += 1
+            if event.anchor:
+                sizes[event.anchor] = 1
+        elif isinstance(event, CollectionStartEvent):
+            count += 1
+            open_nodes.append((event.anchor, count - 1))
+        elif isinstance(event, CollectionEndEvent) and open_nodes:
+            anchor, began = open_nodes.pop()
+            if anchor:
+                sizes[anchor] = count - began
+        if count > limit:
+            break
+    return count
 
 
 def _without_values(message: str) -> str:
@@ -107,8 +145,10 @@ def _has_content(lines: list[str]) -> bool:
     )
 
 
-def _document(index: int, node: Any, offset: int, chunk: str) -> Document | BrokenDocument:
-    walk = _Walk(offset)
+def _document(
+    index: int, node: Any, offset: int, chunk: str, max_nodes: int
+) -> Document | BrokenDocument:
+    walk = _Walk(offset, max_nodes)
     line, column = _own_position(node, offset)
     try:
         data = walk.plain(node, "", 0)
@@ -129,8 +169,8 @@ def _own_position(node: Any, offset: int) -> Position:
 class _Walk:
     """Converts ruamel's round-trip nodes into dicts, lists and scalars, recording positions."""
 
-    def __init__(self, offset: int) -> None:
-        self.offset = offset
+    def __init__(self, offset: int, max_nodes: int) -> None:
+        self.offset, self.max_nodes = offset, max_nodes
         self.positions: dict[str, Position] = {}
         self.repeated: dict[str, Position] = {}
         self.nodes = 0
@@ -138,8 +178,8 @@ class _Walk:
 
     def plain(self, node: Any, path: str, depth: int) -> Any:
         self.nodes += 1
-        if self.nodes > _MAX_NODES:
-            raise _Unreadable("document is too large (too many nodes after expanding aliases)")
+        if self.nodes > self.max_nodes:  # a backstop: load_documents counts before building
+            raise _Unreadable(f"document has more than {self.max_nodes} YAML nodes")
         if depth > _MAX_DEPTH:
             raise _Unreadable("document is nested too deeply")
         if isinstance(node, dict | list):

@@ -12,7 +12,7 @@ import hashlib
 from functools import lru_cache
 from typing import Any
 
-from gitflink.model.secrets import is_sensitive, secret_arg
+from gitflink.model.secrets import hide_in_text, is_sensitive, secret_arg
 
 PREFIX = "redacted:pbkdf2-sha256:"
 _ITERATIONS = 20_000
@@ -41,14 +41,19 @@ def unredact(stored: Any, desired: Any, key: str = "") -> Any:
         return [unredact(s, d, key) for s, d in zip(stored, desired, strict=True)]
     if is_fingerprint(stored) and isinstance(desired, str) and fingerprint(desired, key) == stored:
         return desired
+    if isinstance(stored, str) and PREFIX in stored and isinstance(desired, str):
+        # A secret inside a text (a URL's userinfo, a `-D...password=` option) was replaced by
+        # its fingerprint in place: equal when the desired text scrubs to the same.
+        return desired if scrub(desired, key) == stored else stored
     return stored
 
 
 def scrub(value: Any, key: str = "") -> Any:
     """`value` (a status document) with every secret replaced by its fingerprint: values of
-    sensitive keys, `{name: <sensitive>, value: ...}` pairs (container env) and secrets on a
-    command line (`--db-password x`). Each fingerprint is salted with the key it sits under,
-    which `unredact` mirrors."""
+    sensitive keys, `{name: <sensitive>, value: ...}` pairs (container env), secrets on a
+    command line (`--db-password x`), and secrets inside any other text (a URL's userinfo, a
+    `-Dx.password=` option: fingerprinted in place). Each fingerprint is salted with the key it
+    sits under, which `unredact` mirrors."""
     if isinstance(value, dict):
         named = isinstance(value.get("name"), str) and is_sensitive(value["name"])
         return {
@@ -62,6 +67,8 @@ def scrub(value: Any, key: str = "") -> Any:
             _hide(item, key) if secret_arg(value, i) else scrub(item, key)
             for i, item in enumerate(value)
         ]
+    if isinstance(value, str) and PREFIX not in value:
+        return hide_in_text(value, lambda secret: fingerprint(secret, key))
     return value
 
 

@@ -1,6 +1,7 @@
 """Manifests of a revision, parsed once per blob: a long-lived reader keeps each file's parse
 result by (path, blob id), so a pass parses only files that changed and none when the revision
-did not move."""
+did not move. The repository's `.gitflinkignore` and the reader's `excludes` leave files out;
+`limits` refuse files and documents too large to read safely."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from gitflink.core import parsing, validation
+from gitflink.core import ignoring, parsing, validation
 from gitflink.core.validators import Validator
 from gitflink.model.errors import PathNotFound
 from gitflink.model.ids import ResourceId
+from gitflink.model.manifests import IGNORE_FILE
 from gitflink.model.problems import Problem
 from gitflink.ports import GitSource, Revision
 
@@ -31,7 +33,10 @@ class ManifestReader:
     """Keep one across passes (the agent and `sync` hold it in their PassConfig). Not meant to be
     shared by passes running at the same time; a lock keeps it consistent if it is."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, *, limits: parsing.Limits = parsing.DEFAULT_LIMITS, excludes: Sequence[str] = ()
+    ) -> None:
+        self.limits, self.excludes = limits, tuple(excludes)
         self._files: dict[tuple[str, str], parsing.ParseResult] = {}
         self._last: tuple[tuple[object, ...], Manifests] | None = None
         self._seen: dict[ResourceId, str] = {}
@@ -53,6 +58,7 @@ class ManifestReader:
                 return self._last[1]
             ids = source.blob_ids(revision, roots)
             self.listings += 1
+            # Before the ignore rules: a path whose manifests are all ignored is no typo.
             missing = [root for root in roots if not _has_manifests(ids, root)]
             if missing:
                 raise PathNotFound(
@@ -60,11 +66,14 @@ class ManifestReader:
                     f"{revision.short}: nothing is planned, so nothing is deleted "
                     "(check --path)"
                 )
+            ignore_file = ids.get(IGNORE_FILE)
+            found = source.read_blobs([ignore_file]).get(ignore_file) if ignore_file else None
+            ids = ignoring.manifests(ids, ignoring.rules(found, self.excludes))
             wanted = set(ids.items())
             new = sorted(wanted - self._files.keys())
             blobs = source.read_blobs({oid for _, oid in new})
             for path, oid in new:
-                self._files[(path, oid)] = parsing.parse_files({path: blobs[oid]})
+                self._files[(path, oid)] = parsing.parse_files({path: blobs[oid]}, self.limits)
                 self.parses += 1
             # Only the current tree's results stay: memory follows the repository, not history.
             self._files = {pair: self._files[pair] for pair in wanted}

@@ -13,6 +13,7 @@ store behind `ports.status` may be the file store or the Git status branch.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from gitflink.model.ids import ResourceId
 from gitflink.model.plan import JobPlan, Plan
 from gitflink.model.problems import Problem
 from gitflink.model.status import ResourceStatus
+from gitflink.model.status_load import CorruptStatus, corrupt_of
 from gitflink.ports import Ports, Revision
 from gitflink.runtime.context import Timeouts
 from gitflink.runtime.executor import Carried, Execution, execute
@@ -36,6 +38,8 @@ from gitflink.runtime.progress import Progress, SilentProgress
 from gitflink.runtime.reading import ManifestReader, Manifests
 from gitflink.runtime.recording import PassRecord, record
 from gitflink.runtime.settling import Settled
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -64,10 +68,11 @@ class PassResult:
     error: str | None = None  # the pass could not start (Git unreadable)
     source_error: SourceError | None = None  # the same, as the exception
     observed: bool = True  # False: Git unchanged and converged, stopped after fetching
+    corrupt: tuple[CorruptStatus, ...] = ()  # status documents the store could not read
 
     @property
     def ok(self) -> bool:
-        errors = any(p.is_error for p in self.problems)
+        errors = any(p.is_error for p in self.problems) or bool(self.corrupt)
         return self.error is None and not errors and all(e.ok for e in self.executions)
 
 
@@ -89,7 +94,14 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         record(ports, PassRecord(loaded=dict(ports.status.load_all()), source=source))
         return PassResult(revision=None, error=str(error), source_error=error)
     problems = (*manifests.problems, *_plugin_problems(config.plugin_errors))
-    statuses = dict(ports.status.load_all())
+    loaded = ports.status.load_all()
+    statuses = dict(loaded)
+    # A status document the store could not read holds back its own resource (its job is left
+    # alone, its document is not overwritten); every other resource proceeds.
+    corrupt = corrupt_of(loaded)
+    held = {c.resource: str(c) for c in corrupt if c.resource is not None}
+    for document in corrupt:
+        log.error("%s", document)
     resources = [d.resource for d in manifests.parsed.desired]
     observation = observe(ports, resources, statuses)
     known_files = _known_files(manifests, statuses)
@@ -102,9 +114,8 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         known_files=known_files,
         prune_guard=config.prune_guard,
     )
-    own, latest = _execute(
-        ports, plan, statuses, observation.unreachable, revision=revision, config=config
-    )
+    unreachable = {**observation.unreachable, **held}
+    own, latest = _execute(ports, plan, statuses, unreachable, revision=revision, config=config)
     record(
         ports,
         PassRecord(
@@ -117,10 +128,11 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
             observed=observation.observed,
             problems=problems,
             known_files=known_files,
+            held=frozenset(held),
         ),
     )
     executions = tuple(own[job.resource] for job in plan.jobs if job.resource in own)
-    result = PassResult(revision, plan, executions, tuple(problems))
+    result = PassResult(revision, plan, executions, tuple(problems), corrupt=corrupt)
     config.settled.record(result, ports.clock.monotonic())
     return result
 

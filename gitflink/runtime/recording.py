@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from gitflink.core.reporting import Outcome, PassFacts, SourceState, report
 from gitflink.model.errors import GitflinkError
-from gitflink.model.ids import ResourceId
+from gitflink.model.ids import ResourceId, is_valid
 from gitflink.model.observed import Observed
 from gitflink.model.plan import JobPlan, Plan
 from gitflink.model.problems import Problem
@@ -36,6 +36,8 @@ class PassRecord:
     observed: Mapping[ResourceId, Observed] = field(default_factory=dict)
     problems: Sequence[Problem] = ()
     known_files: Mapping[ResourceId, str] = field(default_factory=dict)
+    # Resources whose status document could not be read: never overwritten by this pass.
+    held: frozenset[ResourceId] = frozenset()
 
 
 def record(ports: Ports, facts: PassRecord) -> dict[ResourceId, ResourceStatus | None]:
@@ -46,6 +48,8 @@ def record(ports: Ports, facts: PassRecord) -> dict[ResourceId, ResourceStatus |
     now = ports.clock.now()
     kept: dict[ResourceId, ResourceStatus | None] = {}
     for rid in universe:
+        if rid in facts.held or not is_valid(rid):
+            continue  # a corrupt document stays for a human; an invalid id never becomes a path
         loaded = facts.loaded.get(rid)
         execution = facts.executions.get(rid)
         after = facts.latest.get(rid, loaded)

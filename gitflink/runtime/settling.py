@@ -43,8 +43,11 @@ class Settled:
     def record(self, result: PassResult, now: float) -> None:
         """Remember `result` if it found everything converged: nothing to do, nothing failed."""
         revision = result.revision
-        converged = result.error is None and all(
-            e.ok and e.action is Action.NONE and not e.outcomes for e in result.executions
+        # A corrupt status document is never "converged": each pass looks again until fixed.
+        converged = (
+            result.error is None
+            and not result.corrupt
+            and all(e.ok and e.action is Action.NONE and not e.outcomes for e in result.executions)
         )
         with self._lock:
             self._last = (revision.sha, now, result) if converged and revision else None

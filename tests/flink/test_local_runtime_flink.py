@@ -168,7 +168,9 @@ def test_a_new_runtime_adopts_the_running_cluster(
 def test_more_parallelism_adds_taskmanagers_to_the_same_cluster(
     flink_runtime: LocalRuntime, cluster: SharedCluster
 ) -> None:
-    resource = ResourceId(Kind.FLINK_DEPLOYMENT, "test", f"grow-{cluster.version}")
+    resource = ResourceId(
+        Kind.FLINK_DEPLOYMENT, "test", f"grow-{cluster.version.replace('_', '-')}"
+    )
     spec = deployment_spec(cluster.version, **{"taskmanager.numberOfTaskSlots": 1})
     assert spec.job is not None
     one = spec.model_copy(update={"job": spec.job.model_copy(update={"parallelism": 1})})

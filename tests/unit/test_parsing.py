@@ -150,10 +150,11 @@ def test_syntax_error_reports_the_line_of_the_error() -> None:
 
 def test_bytes_that_are_not_utf8_are_a_problem_of_the_file() -> None:
     (problem,) = parse_files({"bin.yaml": b"\xff\xfe\x00garbage"}).problems
-    assert (problem.file, problem.line, problem.message) == (
+    assert (problem.file, problem.line, problem.column, problem.message) == (
         "bin.yaml",
-        0,
-        "not UTF-8 text (byte 0)",
+        1,
+        1,
+        "not UTF-8 text (byte 0, 0xff)",
     )
 
 

@@ -13,9 +13,9 @@ import git
 
 from gitflink.adapters.git_source.access import GitCredentials, git_env, redact, split_url
 from gitflink.model.errors import SignatureError, SourceError
+from gitflink.model.manifests import IGNORE_FILE, MANIFEST_SUFFIXES
 from gitflink.ports import Revision
 
-MANIFEST_SUFFIXES = (".yaml", ".yml")
 TRACKED = "refs/gitflink/tracked"
 
 
@@ -24,6 +24,8 @@ def _wanted(roots: Sequence[str]) -> list[PurePosixPath]:
 
 
 def _selected(path: str, wanted: list[PurePosixPath]) -> bool:
+    if path == IGNORE_FILE:
+        return True  # the repository's ignore rules apply whatever the roots
     if not path.endswith(MANIFEST_SUFFIXES):
         return False
     p = PurePosixPath(path)
@@ -233,7 +235,7 @@ class GitSource:
             if self._listing is not None and self._listing[0] == key:
                 return dict(self._listing[1])
             wanted = _wanted(roots)
-            pathspecs = [str(w) for w in wanted]
+            pathspecs = [str(w) for w in wanted] + ([IGNORE_FILE] if wanted else [])
             out = self._git("ls-tree", "-r", "-z", "--full-tree", revision.sha, "--", *pathspecs)
             ids: dict[str, str] = {}
             for entry in out.split("\0"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -235,7 +236,12 @@ def write_config(install: FlinkInstall, layout: ClusterLayout, config: Mapping[s
     legacy = install.major_minor < (1, 19)
     path = layout.conf / ("flink-conf.yaml" if legacy else "config.yaml")
     lines = [f"{key}: {_yaml_value(value, legacy)}" for key, value in sorted(config.items())]
-    path.write_text("\n".join(lines) + "\n")
+    # The configuration holds the manifest's real secrets: readable by this user only, like
+    # the status files, from the moment it exists (never world-readable, even briefly).
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write("\n".join(lines) + "\n")
     return path
 
 

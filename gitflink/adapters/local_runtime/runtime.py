@@ -21,7 +21,7 @@ from gitflink.adapters.local_runtime.cluster import ClusterState
 from gitflink.adapters.local_runtime.configuring import ClusterLayout
 from gitflink.adapters.local_runtime.installing import FlinkInstall, file_lock
 from gitflink.model.errors import ClusterError
-from gitflink.model.ids import Kind, ResourceId
+from gitflink.model.ids import Kind, ResourceId, is_valid
 from gitflink.model.resources import FlinkDeploymentSpec, FlinkVersion
 from gitflink.ports import ClusterHandle
 
@@ -54,8 +54,8 @@ class LocalRuntime:
     # -- the port -------------------------------------------------------------------------------
 
     def ensure_cluster(self, resource: ResourceId, spec: FlinkDeploymentSpec) -> ClusterHandle:
+        layout = self._layout(resource)  # first: refuses an invalid id before any work
         install = installing.flink_install(self.cache_dir, spec.flink_version, self.flink_home)
-        layout = self._layout(resource)
         user_config = dict(spec.flink_configuration)
         fingerprint = _fingerprint(install, user_config)
         with self._lock(resource):
@@ -78,11 +78,15 @@ class LocalRuntime:
         return _handle(resource, state)
 
     def find_cluster(self, resource: ResourceId) -> ClusterHandle | None:
+        if not is_valid(resource):
+            return None  # never started, so never there; and no path is built from it
         state = self._adopt(self._layout(resource))
         return _handle(resource, state) if state else None
 
     def delete_cluster(self, resource: ResourceId) -> None:
         """Stop every process by pid; keep savepoints and checkpoints, drop the rest."""
+        if not is_valid(resource):
+            return  # as find_cluster: there is nothing to delete
         layout = self._layout(resource)
         with self._lock(resource):
             state = ClusterState.load(layout.state_file)
@@ -128,11 +132,22 @@ class LocalRuntime:
     # -- internals ------------------------------------------------------------------------------
 
     def _layout(self, resource: ResourceId) -> ClusterLayout:
-        return ClusterLayout(self.data_dir / "clusters" / resource.namespace / resource.name)
+        return ClusterLayout(self._inside(resource, resource.namespace, resource.name))
 
     def _lock(self, resource: ResourceId) -> Any:
-        locks = self.data_dir / "clusters" / ".locks"
-        return file_lock(locks / f"{resource.namespace}.{resource.name}.lock")
+        return file_lock(
+            self._inside(resource, ".locks", f"{resource.namespace}.{resource.name}.lock")
+        )
+
+    def _inside(self, resource: ResourceId, *parts: str) -> Path:
+        """`<data_dir>/clusters/<parts>`, refused for an id that fails validation: a crafted
+        namespace must never reach another cluster's directory or leave the data dir."""
+        root = self.data_dir / "clusters"
+        path = root.joinpath(*parts)
+        inside = os.path.commonpath([str(root), os.path.normpath(path)]) == str(root)
+        if not is_valid(resource) or not inside:
+            raise ClusterError(f"{resource!r}: not a valid resource id; no cluster path for it")
+        return path
 
     def _alive(self, state: ClusterState) -> bool:
         if not cluster.pid_alive(state.jm_pid, state.marker):

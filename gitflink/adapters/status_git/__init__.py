@@ -5,7 +5,9 @@ Durability: every `save` is first written as a local journal commit (fsynced) be
 a save recording a change in flight (`pending`, the write-ahead entry for a destructive step) is
 also pushed before it returns. Other saves are batched and pushed by `flush()` at the end of the
 pass, so a quiet pass makes one commit. A journal left by a crash is pushed on the next start.
-`load_all` parses a document only when its bytes (its blob) changed since it last parsed it.
+`load_all` parses a document only when its bytes (its blob) changed since it last parsed it; a
+document it cannot parse, or a file under status/ that names no valid resource, is reported in
+its result (`StatusLoad.corrupt`) by path, never raised and never silently dropped.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from gitflink.adapters.status_git import documents
 from gitflink.model.errors import StatusWriteError
 from gitflink.model.ids import ResourceId
 from gitflink.model.status import ResourceStatus
+from gitflink.model.status_load import CorruptStatus, StatusLoad
 
 JOURNAL = "refs/gitflink/journal"
 _REJECTED = ("non-fast-forward", "fetch first", "rejected", "stale info", "cannot lock ref")
@@ -176,26 +179,35 @@ class GitStatusStore:
         with self._lock:
             return self._base is not None or bool(self._pending)
 
-    def load_all(self) -> Mapping[ResourceId, ResourceStatus]:
+    def load_all(self) -> StatusLoad:
         """Unchanged documents give the objects returned before: mutate one only to save it."""
         with self._lock:
             merged = {**self._files, **self._pending}
             statuses = {}
+            corrupt: list[CorruptStatus] = []
             parsed: dict[str, tuple[bytes, ResourceStatus]] = {}
             for path, data in sorted(merged.items()):
+                if data is None:
+                    continue
                 resource = documents.resource_of(path)
-                if resource is None or data is None:
+                if resource is None:
+                    reason = "not the path of a valid resource's status document"
+                    corrupt.append(CorruptStatus(path, reason))
                     continue
                 known = self._parsed.get(path)
                 if known is not None and known[0] == data:
                     status = known[1]
                 else:
-                    status = documents.load(data)
                     self.parses += 1
+                    try:
+                        status = documents.load(data)
+                    except documents.Unreadable as error:
+                        corrupt.append(CorruptStatus(path, str(error), resource))
+                        continue
                 parsed[path] = (data, status)
                 statuses[resource] = status
             self._parsed = parsed
-            return statuses
+            return StatusLoad(statuses, corrupt)
 
     def load(self, resource: ResourceId) -> ResourceStatus | None:
         path = documents.path_of(resource)

@@ -10,26 +10,37 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pydantic import ValidationError
 from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from gitflink.model.errors import StatusWriteError
 from gitflink.model.fingerprints import scrub
-from gitflink.model.ids import Kind, ResourceId
+from gitflink.model.ids import Kind, ResourceId, is_valid
+from gitflink.model.secrets import hide_in_text
 from gitflink.model.status import ResourceStatus
 
 ROOT = "status"
 
 
 def path_of(resource: ResourceId) -> str:
+    """Raises StatusWriteError for an id that fails validation: it never becomes a path."""
+    if not is_valid(resource):
+        raise StatusWriteError(f"{resource!r}: not a valid resource id; no status is stored")
     return f"{ROOT}/{resource.namespace}/{resource.kind.value.lower()}/{resource.name}.yaml"
 
 
 def resource_of(path: str) -> ResourceId | None:
+    """The resource whose document sits at `path`; None for any other path (a stray file)."""
     parts = path.split("/")
     if len(parts) != 4 or parts[0] != ROOT or not parts[3].endswith(".yaml"):
         return None
     kinds = {kind.value.lower(): kind for kind in Kind}
     kind = kinds.get(parts[2])
-    return None if kind is None else ResourceId(kind, parts[1], parts[3].removesuffix(".yaml"))
+    if kind is None:
+        return None
+    resource = ResourceId(kind, parts[1], parts[3].removesuffix(".yaml"))
+    return resource if is_valid(resource) else None
 
 
 def dump(status: ResourceStatus) -> bytes:
@@ -42,11 +53,35 @@ def dump(status: ResourceStatus) -> bytes:
     return stream.getvalue().encode()
 
 
+class Unreadable(StatusWriteError):
+    """A document that is not a status: broken YAML, not a mapping, or fields out of schema."""
+
+
 def load(data: bytes) -> ResourceStatus:
     """The status in `data`. Secrets stay fingerprints; the planner compares them through
-    model.fingerprints.unredact."""
-    document = YAML(typ="safe", pure=True).load(data.decode()) or {}
-    return ResourceStatus.model_validate(document)
+    model.fingerprints.unredact. Raises Unreadable with a one-line reason (never the content)."""
+    try:
+        document = YAML(typ="safe", pure=True).load(data.decode()) or {}
+    except UnicodeDecodeError as error:
+        raise Unreadable(f"not UTF-8 text (byte {error.start})") from None
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"line {mark.line + 1}: " if mark else ""
+        raise Unreadable(f"{where}YAML syntax error: {error.problem or error.context}") from None
+    except RecursionError:
+        raise Unreadable("YAML nested too deeply") from None
+    except (YAMLError, ValueError, TypeError) as error:  # a bad !!timestamp is a ValueError
+        raise Unreadable(f"YAML error: {type(error).__name__}") from None
+    if not isinstance(document, dict):
+        raise Unreadable("not a YAML mapping")
+    try:
+        return ResourceStatus.model_validate(document)
+    except RecursionError:
+        raise Unreadable("nested too deeply") from None
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "status"
+        raise Unreadable(f"invalid status: {where}: {first['msg']}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +136,15 @@ def commit_message(changes: Sequence[Change]) -> str:
             counts[c.action] = counts.get(c.action, 0) + 1
         summary = ", ".join(f"{action} {n}" for action, n in sorted(counts.items()))
         subject = f"gitflink: {len(changes)} resources ({summary}){at}"
-    body = [f"{c.resource}: {c.action}. {c.message}".rstrip(". ") for c in changes]
+    # A message may quote an error that quotes a value (a JDBC URL with its password).
+    body = [
+        hide_in_text(f"{c.resource}: {c.action}. {c.message}".rstrip(". "), _hidden)
+        for c in changes
+    ]
     trailers = [f"Gitflink-Revision: {r}" for r in revisions]
     trailers += [f"Gitflink-Savepoint: {s}" for s in savepoints]
     return "\n".join([subject, "", *body, "", *trailers]) + "\n"
+
+
+def _hidden(_: str) -> str:
+    return "******"
