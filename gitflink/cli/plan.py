@@ -17,7 +17,8 @@ from gitflink.adapters.git_source import LocalRepository
 from gitflink.adapters.status_file import FileStatusStore
 from gitflink.cli.validate import add_exclude_argument
 from gitflink.core import ignoring, plan_rendering, planning, planning_baseline, recorded
-from gitflink.core.parsing import DEFAULT_LIMITS, Limits, ParseResult, parse_files
+from gitflink.core.limits import DEFAULT_LIMITS, Limits
+from gitflink.core.parsing import ParseResult, parse_files
 from gitflink.core.validation import validate
 from gitflink.model.errors import GitflinkError
 from gitflink.model.ids import ResourceId
