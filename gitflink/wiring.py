@@ -16,7 +16,7 @@ from gitflink.adapters.local_runtime.runtime import LocalRuntime
 from gitflink.adapters.status_file import FileStatusStore
 from gitflink.adapters.status_git import GitStatusStore
 from gitflink.adapters.system_clock import SystemClock
-from gitflink.core.parsing import Limits
+from gitflink.core.limits import Limits
 from gitflink.core.planning.removal import PruneGuard
 from gitflink.ports import FlinkApi, GitSource, Ports, Revision, StatusStore
 from gitflink.runtime.reading import ManifestReader

@@ -16,7 +16,8 @@ from gitflink import wiring
 from gitflink.cli import options, output
 from gitflink.cli.validate import add_exclude_argument
 from gitflink.core import ignoring, plan_rendering, planning
-from gitflink.core.parsing import DEFAULT_LIMITS, Limits, ParseResult, parse_files
+from gitflink.core.limits import DEFAULT_LIMITS, Limits
+from gitflink.core.parsing import ParseResult, parse_files
 from gitflink.core.planning import baseline as planning_baseline
 from gitflink.core.planning import recorded
 from gitflink.core.planning.removal import PruneGuard

@@ -15,7 +15,8 @@ from typing import Any, TextIO
 from gitflink import wiring
 from gitflink.cli import options, output
 from gitflink.core import ignoring
-from gitflink.core.parsing import DEFAULT_LIMITS, Limits, ParseResult, parse_files, too_large
+from gitflink.core.limits import DEFAULT_LIMITS, Limits, too_large
+from gitflink.core.parsing import ParseResult, parse_files
 from gitflink.core.plan_rendering import problem_json
 from gitflink.core.validation import validate
 from gitflink.core.validators import ENTRY_POINT_GROUP

@@ -16,8 +16,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from gitflink.core import suggesting
+from gitflink.core.limits import DEFAULT_LIMITS, Limits, too_large
 from gitflink.core.yaml_loading import (
-    MAX_NODES,
     BrokenDocument,
     Document,
     Position,
@@ -99,18 +99,6 @@ class ParseResult:
         return tuple(p for p in self.problems if p.is_error and p.resource is None)
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """What one manifest may cost to read (settings: max_manifest_bytes, max_manifest_nodes).
-    1.5 MiB is the Kubernetes API server's limit for one object; no Flink manifest nears it."""
-
-    max_file_bytes: int = 1_572_864
-    max_nodes: int = MAX_NODES
-
-
-DEFAULT_LIMITS = Limits()
-
-
 def parse_files(files: Mapping[str, bytes], limits: Limits = DEFAULT_LIMITS) -> ParseResult:
     """Parse every file; all problems at once; one broken document never hides the others."""
     desired: list[Desired] = []
@@ -128,14 +116,6 @@ def parse_files(files: Mapping[str, bytes], limits: Limits = DEFAULT_LIMITS) -> 
             problems.append(Problem(path, 0, 0, "", f"could not be read: {type(exc).__name__}"))
     problems.sort(key=lambda p: (p.file, p.line, p.column))
     return ParseResult(tuple(desired), tuple(problems), tuple(not_managed))
-
-
-def too_large(path: str, size: int, limits: Limits) -> Problem:
-    message = (
-        f"file is {size} bytes, over the limit of {limits.max_file_bytes} "
-        "(max_manifest_bytes); not read"
-    )
-    return Problem(path, 1, 1, "", message)
 
 
 def _parse_file(

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from gitflink.core import ignoring, parsing, validation
+from gitflink.core.limits import DEFAULT_LIMITS, Limits
 from gitflink.core.validators import Validator
 from gitflink.model.errors import PathNotFound
 from gitflink.model.ids import ResourceId
@@ -33,9 +34,7 @@ class ManifestReader:
     """Keep one across passes (the agent and `sync` hold it in their PassConfig). Not meant to be
     shared by passes running at the same time; a lock keeps it consistent if it is."""
 
-    def __init__(
-        self, *, limits: parsing.Limits = parsing.DEFAULT_LIMITS, excludes: Sequence[str] = ()
-    ) -> None:
+    def __init__(self, *, limits: Limits = DEFAULT_LIMITS, excludes: Sequence[str] = ()) -> None:
         self.limits, self.excludes = limits, tuple(excludes)
         self._files: dict[tuple[str, str], parsing.ParseResult] = {}
         self._last: tuple[tuple[object, ...], Manifests] | None = None

@@ -44,18 +44,24 @@ def files_under(root: Path) -> set[Path]:
     return {p for p in root.rglob("*") if p.is_file()}
 
 
+TRAVERSING = {
+    "bad.yaml": manifest("../../..", "cluster"),
+    "worse.yaml": manifest("default", "../../../../owned"),
+}
+
+
+def deep_data_dir(tmp_path: Path) -> Path:
+    """Deep enough that `../../..` from the status or clusters folder stays under tmp_path."""
+    data = tmp_path / "deep" / "er" / "data"
+    data.mkdir(parents=True)
+    return data
+
+
 def test_pass_over_a_traversing_namespace_writes_nothing_outside_the_data_dir(
     tmp_path: Path,
 ) -> None:
-    data = tmp_path / "deep" / "er" / "data"
-    data.mkdir(parents=True)
-    world = fake_world(
-        {
-            "bad.yaml": manifest("../../..", "cluster"),
-            "worse.yaml": manifest("default", "../../../../owned"),
-            "good.yaml": manifest("default", "orders"),
-        }
-    )
+    data = deep_data_dir(tmp_path)
+    world = fake_world({**TRAVERSING, "good.yaml": manifest("default", "orders")})
     store = FileStatusStore(data)
     ports = Ports(world.source, world.runtime, world.runtime.api, store, world.clock)
     result = run_pass(ports)
@@ -98,14 +104,8 @@ def test_local_runtime_never_builds_a_cluster_path_from_an_invalid_id(
 def test_pass_on_the_local_runtime_over_hostile_ids_writes_nothing_outside_the_data_dir(
     tmp_path: Path,
 ) -> None:
-    data = tmp_path / "deep" / "er" / "data"
-    data.mkdir(parents=True)
-    world = fake_world(
-        {
-            "bad.yaml": manifest("../../..", "cluster"),
-            "worse.yaml": manifest("default", "../../../../owned"),
-        }
-    )
+    data = deep_data_dir(tmp_path)
+    world = fake_world(TRAVERSING)
     runtime = LocalRuntime(data, tmp_path / "cache")
     store = FileStatusStore(data)
     ports = Ports(world.source, runtime, world.runtime.api, store, world.clock)

@@ -10,7 +10,8 @@ import pytest
 from support.fakes import FakeGitSource
 
 from gitflink.cli import main
-from gitflink.core.parsing import Limits, parse_files
+from gitflink.core.limits import Limits
+from gitflink.core.parsing import parse_files
 from gitflink.runtime.reading import ManifestReader
 from gitflink.settings import Settings
 
