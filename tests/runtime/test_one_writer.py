@@ -5,21 +5,11 @@ snapshot of another resource has since changed)."""
 from __future__ import annotations
 
 from support.fakes import FakeWorld, fake_world
-from support.passes import ORDERS, SESSION, SESSION_FILES, VIEWS, app
+from support.passes import ORDERS, SESSION, SESSION_FILES, SNAPSHOT, SNAPSHOT_MANIFEST, VIEWS, app
 from support.passes import pass_ok as _pass
 
-from gitflink.model.ids import Kind, ResourceId
+from gitflink.model.ids import ResourceId
 from gitflink.runtime.context import job_id_for
-
-SNAPSHOT = ResourceId(Kind.FLINK_STATE_SNAPSHOT, "streaming", "orders-sp")
-SNAPSHOT_MANIFEST = b"""
-apiVersion: flink.apache.org/v1beta1
-kind: FlinkStateSnapshot
-metadata: {name: orders-sp, namespace: streaming}
-spec:
-  jobReference: {kind: FlinkDeployment, name: orders}
-  savepoint: {}
-"""
 
 
 def _record_job_state(world: FakeWorld, resource: ResourceId, state: str) -> None:

@@ -4,22 +4,12 @@ snapshot's status and in the job's lineage, the job itself is not restarted or r
 from __future__ import annotations
 
 from support.fakes import fake_world
-from support.passes import ORDERS, app
+from support.passes import ORDERS, SNAPSHOT, app
+from support.passes import SNAPSHOT_MANIFEST as MANIFEST
 from support.passes import pass_ok as _pass
 
-from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.status import LifecycleState
 from gitflink.runtime.context import job_id_for
-
-SNAPSHOT = ResourceId(Kind.FLINK_STATE_SNAPSHOT, "streaming", "orders-sp")
-MANIFEST = b"""
-apiVersion: flink.apache.org/v1beta1
-kind: FlinkStateSnapshot
-metadata: {name: orders-sp, namespace: streaming}
-spec:
-  jobReference: {kind: FlinkDeployment, name: orders}
-  savepoint: {}
-"""
 
 
 def test_snapshot_resource_records_its_savepoint_and_leaves_the_job_running() -> None:

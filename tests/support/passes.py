@@ -55,3 +55,14 @@ def pass_ok(world: FakeWorld) -> None:
     assert result.error is None
     for execution in result.executions:
         assert execution.ok, (execution.resource, execution.error)
+
+
+SNAPSHOT = ResourceId(Kind.FLINK_STATE_SNAPSHOT, "streaming", "orders-sp")
+SNAPSHOT_MANIFEST = b"""
+apiVersion: flink.apache.org/v1beta1
+kind: FlinkStateSnapshot
+metadata: {name: orders-sp, namespace: streaming}
+spec:
+  jobReference: {kind: FlinkDeployment, name: orders}
+  savepoint: {}
+"""
