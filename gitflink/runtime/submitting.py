@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import contextlib
 
-from gitflink.model.errors import FlinkApiError, FlinkHttpError, RestoreFailed
+from gitflink.model.errors import FlinkApiError, FlinkHttpError, GitflinkError, Next, RestoreFailed
 from gitflink.model.flink import RunRequest
+from gitflink.model.ids import Kind
 from gitflink.model.plan import RestoreSource, SubmitJob
+from gitflink.ports import FlinkApi
 from gitflink.runtime.context import StateAtRisk, StepContext, job_id_for, restored_from
 from gitflink.runtime.flinkjobs import TERMINAL, job_state, restore_failure, wait_running
 
@@ -25,6 +27,7 @@ def submit_job(ctx: StepContext, step: SubmitJob) -> str:
     api = ctx.api()
     existing = _submitted_before(ctx, step)
     if existing is None or existing in TERMINAL:
+        _refuse_a_second_job(ctx, api)
         job.generation += 1
         job.job_id = job_id_for(ctx.resource, job.generation)
         # A resource deleted and created again restarts at generation 1, but a session cluster
@@ -57,6 +60,37 @@ def submit_job(ctx: StepContext, step: SubmitJob) -> str:
     job.upgrade_savepoint_path = None  # consumed: the restore is verified
     source = f", restored from {restore}" if restore else " with empty state"
     return f"{verb} job {job_id} (generation {job.generation}){source}"
+
+
+class AnotherJobRuns(GitflinkError):
+    """A job of this resource that this status did not start still runs: one resource has one
+    job, so nothing is submitted until a person decides which one is right."""
+
+    next = Next.STALL
+
+
+def _refuse_a_second_job(ctx: StepContext, api: FlinkApi) -> None:
+    """Never start a job while another of the same resource runs in its cluster: any job of an
+    application cluster, or a session job's earlier generations (another status store on the
+    same clusters, a job started by hand)."""
+    job = ctx.status.job_status
+    if ctx.resource.kind is Kind.FLINK_DEPLOYMENT:
+        mine: set[str] | None = None  # the cluster is the resource's own: every job is its
+    else:
+        last = max(job.generation, 0) + 16  # ids a resource created again may have skipped to
+        mine = {job_id_for(ctx.resource, g) for g in range(1, last + 1)}
+    running = [
+        summary.job_id
+        for summary in api.list_jobs()
+        if summary.state not in TERMINAL and (mine is None or summary.job_id in mine)
+    ]
+    if running:
+        raise AnotherJobRuns(
+            f"job {running[0]} of {ctx.resource.short} runs in its cluster but is not the one "
+            "this status records (another gitflink status store, or a job started by hand?): "
+            "refusing to start a second one. Stop it with a savepoint (and point "
+            "job.initialSavepointPath at it), or use the status store that started it"
+        )
 
 
 def _submitted_before(ctx: StepContext, step: SubmitJob) -> str | None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from support.fakes import fake_world
+from support.fakes import FakeStatusStore, fake_world
 from support.passes import CLICKS, ORDERS, SESSION, SESSION_FILES, VIEWS, app
 from support.passes import pass_ok as _pass
 
 from gitflink.adapters.status_file import FileStatusStore
+from gitflink.model.errors import Next
 from gitflink.model.status import LifecycleState
 from gitflink.ports import Ports
 from gitflink.runtime.context import job_id_for
@@ -138,3 +139,17 @@ def test_removing_every_manifest_is_refused_and_the_jobs_keep_running() -> None:
     assert all("mass prune refused" in str(e.error) for e in result.executions)
     assert len(world.runtime.api_for(ORDERS).running_jobs()) == 1
     assert len(world.runtime.api_for(SESSION).running_jobs()) == 1
+
+
+def test_a_second_status_store_never_starts_a_second_job_of_a_running_resource() -> None:
+    """What switching from `sync` (file store) to `agent` (status branch) on one data dir did:
+    the new store knew no job, so it started another one next to the running one."""
+    world = fake_world({"streaming/orders.yaml": app("orders")})
+    _pass(world)
+    [running] = world.runtime.api_for(ORDERS).running_jobs()
+    other = Ports(world.source, world.runtime, world.runtime.api, FakeStatusStore(), world.clock)
+    result = run_pass(other)
+    assert not result.ok
+    [execution] = result.executions
+    assert execution.next is Next.STALL and "refusing to start a second one" in str(execution.error)
+    assert [j.job_id for j in world.runtime.api_for(ORDERS).running_jobs()] == [running.job_id]
