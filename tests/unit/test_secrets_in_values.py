@@ -114,13 +114,13 @@ def test_status_file_and_status_branch_never_hold_the_secret_and_nothing_is_upgr
     manifest = with_config(**{"kafka.url": f"SASL_SSL://u:{PW}@b:9093"}).replace(
         b'["--rate", "10"]', f'["--jdbc", "jdbc:mysql://u:{PW}@db/x"]'.encode()
     )
-    world = fake_world({"streaming/orders.yaml": manifest})
     remote = tmp_path / "remote.git"
     run_git(tmp_path, "init", "-q", "--bare", str(remote))
     for store in (
         FileStatusStore(tmp_path / "data"),
         GitStatusStore(remote.as_uri(), cache_dir=tmp_path / "cache", sleep=lambda _: None),
     ):
+        world = fake_world({"streaming/orders.yaml": manifest})  # one status store per world
         ports = Ports(world.source, world.runtime, world.runtime.api, store, world.clock)
         assert run_pass(ports).ok
         again = run_pass(ports)
