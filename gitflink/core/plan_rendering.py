@@ -19,6 +19,7 @@ from gitflink.model.plan import (
     Plan,
     Restore,
     Step,
+    SubmitJob,
     describe,
 )
 from gitflink.model.problems import Problem
@@ -52,6 +53,10 @@ def _value(value: Any, limit: int = MAX_VALUE) -> str:
 def _state(job: JobPlan) -> str:
     if job.state_loss:
         return "lost"
+    if job.diff is DiffClass.NEW:
+        # A new job has no state to keep: it starts empty, or from the savepoint it names.
+        restores = any(isinstance(s, SubmitJob) and s.restore for s in job.steps)
+        return "restored" if restores else "new"
     return "kept" if job.upgrade_mode is not None else "-"
 
 

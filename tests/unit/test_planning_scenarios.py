@@ -562,3 +562,39 @@ def test_removing_the_last_single_resource_is_refused_as_an_empty_repository() -
     plan = planning.plan_changes([], {only.id: _observed(only, Seen())})
     [job] = plan.jobs
     assert job.action is Action.BLOCKED and "no Flink manifests are left" in (job.blocked or "")
+
+
+def test_a_new_deploy_is_rendered_as_new_state_not_kept() -> None:
+    from gitflink.core.plan_rendering import render_text
+
+    fresh = planning.plan_changes([_Record(app())], {})
+    restored = planning.plan_changes([_Record(app(initialSavepointPath=SAVEPOINT))], {})
+    assert "state=new" in render_text(fresh) and "state=kept" not in render_text(fresh)
+    assert "state=restored" in render_text(restored)
+
+
+def test_the_session_cluster_note_names_only_the_jobs_it_carries_through_a_savepoint() -> None:
+    from gitflink.model.resources import FlinkSessionJob
+
+    def job(name: str, mode: str) -> FlinkSessionJob:
+        return FlinkSessionJob.model_validate(
+            {
+                "apiVersion": "flink.apache.org/v1beta1",
+                "kind": "FlinkSessionJob",
+                "metadata": {"name": name},
+                "spec": {
+                    "deploymentName": "orders",
+                    "job": {"jarURI": "local:///e.jar", "parallelism": 1, "upgradeMode": mode},
+                },
+            }
+        )
+
+    kept, empty = job("kept", "savepoint"), job("empty", "stateless")
+    before, after = session(), session(image="flink:1.20.1")
+    observed = {before.id: _observed(before, Seen(job=None))}
+    observed |= {j.id: _observed(j, Seen()) for j in (kept, empty)}
+    plan = planning.plan_changes([_Record(after), _Record(kept), _Record(empty)], observed)
+    cluster = plan.for_resource(after.id)
+    assert cluster is not None
+    assert "session jobs stopped with a savepoint and resubmitted: default/kept" in cluster.notes
+    assert any("empty state: default/empty" in risk for risk in cluster.risks)

@@ -59,10 +59,10 @@ def plan_cluster(ctx: Facts, jobs: Sequence[Facts]) -> tuple[JobPlan, dict[Resou
         # last-state too: HA metadata and checkpoints go with the cluster, a savepoint stays.
         stops.append(StopJob(job.resource, UpgradeMode.SAVEPOINT if stateful else job.mode))
         submits.append(job.submit(taken() if stateful else None))
-    names = ", ".join(job.resource.short for job in carried)
     stateless = [job.resource.short for job in carried if job.mode is UpgradeMode.STATELESS]
-    if carried:
-        notes.append(f"session jobs stopped with a savepoint and resubmitted: {names}")
+    kept = [job.resource.short for job in carried if job.mode is not UpgradeMode.STATELESS]
+    if kept:
+        notes.append(f"session jobs stopped with a savepoint and resubmitted: {', '.join(kept)}")
     if stateless:
         risks.append(f"stateless session jobs restart with empty state: {', '.join(stateless)}")
     restart_only = all(
