@@ -169,3 +169,13 @@ def validators(enabled: bool = True) -> LoadedValidators:
 
 def prune_guard(settings: Settings, *, allow: bool = False) -> PruneGuard:
     return PruneGuard(settings.max_prune_share, allowed=allow or settings.allow_mass_prune)
+
+
+def source_id(settings: Settings) -> str:
+    """What a sync or agent is a source of: repository, branch and paths (Flux's inventory
+    key). A local repository is named by its absolute path."""
+    repo = settings.repo or "."
+    if not is_remote(repo):
+        repo = str(Path(repo).resolve())
+    paths = ",".join(sorted(p.strip("/") for p in settings.paths)) or "/"
+    return f"{repo}#{settings.branch or 'HEAD'}:{paths}"

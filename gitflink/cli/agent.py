@@ -85,6 +85,7 @@ class _Reconciling:
             plugin_errors=loaded.errors,
             settled=Settled(drift_interval=settings.drift_interval_seconds),
             reader=wiring.manifest_reader(settings),
+            source_id=wiring.source_id(settings),
         )
         self.store: GitStatusStore | None = None
         self.ports: Ports | None = None

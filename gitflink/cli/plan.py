@@ -19,7 +19,7 @@ from gitflink.core import ignoring, plan_rendering, planning
 from gitflink.core.limits import DEFAULT_LIMITS, Limits
 from gitflink.core.parsing import ParseResult, parse_files
 from gitflink.core.planning import baseline as planning_baseline
-from gitflink.core.planning import recorded
+from gitflink.core.planning import recorded, removal
 from gitflink.core.planning.removal import PruneGuard
 from gitflink.core.validation import validate
 from gitflink.model.errors import GitflinkError
@@ -181,12 +181,14 @@ def plan_deployed(
     parsed = parse_files(reading.tree(repo, head_rev, paths), reading.limits)
     problems = [*parsed.problems, *validate(parsed.desired, broken=parsed.broken)]
     problems.sort(key=lambda p: (p.file, p.line, p.column))
+    declared = {record.resource.id: record.file for record in parsed.desired}
     return planning.plan_changes(
         parsed.desired,
         recorded.observed_from_status(statuses),
         prune=prune,
         prune_guard=prune_guard,
         problems=problems,
+        known_files=removal.known_files(declared, problems, statuses),
         baseline=Baseline.DEPLOYED,
         head=head_rev.sha,
         notes=["job states are as last recorded in status; Flink itself was not asked"],

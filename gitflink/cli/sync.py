@@ -81,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
         workers=args.jobs,
         reader=reader,
         prune_guard=guard,
+        source_id=wiring.source_id(settings),
     )
     if args.output == "table":
         print_result(result, ports, sys.stdout)
@@ -99,9 +100,11 @@ def sync(
     workers: int = 4,
     reader: ManifestReader | None = None,
     prune_guard: PruneGuard | None = None,
+    source_id: str | None = None,
 ) -> PassResult:
     """One pass with live progress on stderr (rich on a terminal, plain lines otherwise). Pass
-    the same `reader` to several calls so unchanged files are not parsed again."""
+    the same `reader` to several calls so unchanged files are not parsed again. `source_id`:
+    the source this is, which prunes only what it manages (`wiring.source_id`)."""
     loaded = wiring.validators()
     display = progress_output.for_stream(sys.stderr)
     config = PassConfig(
@@ -113,6 +116,7 @@ def sync(
         validators=loaded.validators,
         plugin_errors=loaded.errors,
         reader=reader or ManifestReader(),
+        source_id=source_id,
     )
     live = display if isinstance(display, progress_output.LiveProgress) else None
     with live or contextlib.nullcontext():

@@ -144,5 +144,8 @@ class ResourceStatus(StatusModel):
     conditions: list[Condition] = Field(default_factory=list)
     observed_revision: str | None = None
     applied_revision: str | None = None
+    # The source that manages the resource (repository + branch + paths, like Flux's inventory):
+    # another source never prunes or changes it.
+    source: str | None = None
     last_plan: list[StepOutcome] = Field(default_factory=list)
     history: list[HistoryEntry] = Field(default_factory=list)  # newest first, HISTORY_LIMIT

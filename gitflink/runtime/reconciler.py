@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 
 from gitflink.core import planning
+from gitflink.core.planning import removal
 from gitflink.core.planning.removal import PruneGuard
 from gitflink.core.planning.topology import phase
 from gitflink.core.reporting import SourceState
@@ -35,7 +36,7 @@ from gitflink.runtime.context import Timeouts
 from gitflink.runtime.executor import Carried, Execution, execute
 from gitflink.runtime.observing import observe
 from gitflink.runtime.progress import Progress, SilentProgress
-from gitflink.runtime.reading import ManifestReader, Manifests
+from gitflink.runtime.reading import ManifestReader
 from gitflink.runtime.recording import PassRecord, record
 from gitflink.runtime.settling import Settled
 
@@ -47,6 +48,9 @@ class PassConfig:
     roots: Sequence[str] = ()  # repository folders holding manifests; () = the whole tree
     prune: bool = True  # delete what was removed from Git (else: report it as orphaned)
     prune_guard: PruneGuard = field(default_factory=PruneGuard)  # no mass prune by mistake
+    # Which source this is (repository, branch, paths): it prunes only what it manages and
+    # leaves resources of other sources alone. None: every recorded resource is its own.
+    source_id: str | None = None
     max_workers: int = 4  # resources executed at the same time
     progress: Progress = field(default_factory=SilentProgress)
     timeouts: Timeouts = field(default_factory=Timeouts)
@@ -91,7 +95,8 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
     except SourceError as error:
         # Nothing is planned, so nothing running is touched; statuses say why.
         source = SourceState(ok=False, message=str(error), reason=error.next.value)
-        record(ports, PassRecord(loaded=dict(ports.status.load_all()), source=source))
+        recorded = dict(ports.status.load_all())
+        record(ports, PassRecord(loaded=recorded, source=source, owner=config.source_id))
         return PassResult(revision=None, error=str(error), source_error=error)
     problems = (*manifests.problems, *_plugin_problems(config.plugin_errors))
     loaded = ports.status.load_all()
@@ -104,7 +109,7 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         log.error("%s", document)
     resources = [d.resource for d in manifests.parsed.desired]
     observation = observe(ports, resources, statuses)
-    known_files = _known_files(manifests, statuses)
+    known_files = removal.known_files(manifests.known_files, manifests.problems, statuses)
     plan = planning.plan_changes(
         manifests.parsed.desired,
         observation.observed,
@@ -113,6 +118,7 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         head=revision.sha,
         known_files=known_files,
         prune_guard=config.prune_guard,
+        source=config.source_id,
     )
     unreachable = {**observation.unreachable, **held}
     own, latest = _execute(ports, plan, statuses, unreachable, revision=revision, config=config)
@@ -129,6 +135,7 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
             problems=problems,
             known_files=known_files,
             held=frozenset(held),
+            owner=config.source_id,
         ),
     )
     executions = tuple(own[job.resource] for job in plan.jobs if job.resource in own)
@@ -139,20 +146,6 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
 
 def _plugin_problems(errors: Sequence[str]) -> list[Problem]:
     return [Problem(f"plugin {error}", 0, 0, "", "could not load") for error in errors]
-
-
-def _known_files(
-    manifests: Manifests, statuses: Mapping[ResourceId, ResourceStatus]
-) -> dict[ResourceId, str]:
-    """Where each resource was declared, so that a file Git cannot parse holds back the
-    deletion of what it declared. A deployed resource whose file is unknown (first pass after a
-    restart) may be in any broken file: it is held too, never deleted on a guess."""
-    known = dict(manifests.known_files)
-    broken = sorted({p.file for p in manifests.problems if p.is_error and p.resource is None})
-    if broken:
-        for rid in statuses:
-            known.setdefault(rid, broken[0])
-    return known
 
 
 def _execute(

@@ -38,6 +38,7 @@ class PassRecord:
     known_files: Mapping[ResourceId, str] = field(default_factory=dict)
     # Resources whose status document could not be read: never overwritten by this pass.
     held: frozenset[ResourceId] = frozenset()
+    owner: str | None = None  # the source of this pass; statuses another source manages stay
 
 
 def record(ports: Ports, facts: PassRecord) -> dict[ResourceId, ResourceStatus | None]:
@@ -51,6 +52,16 @@ def record(ports: Ports, facts: PassRecord) -> dict[ResourceId, ResourceStatus |
         if rid in facts.held or not is_valid(rid):
             continue  # a corrupt document stays for a human; an invalid id never becomes a path
         loaded = facts.loaded.get(rid)
+        if (
+            facts.owner is not None
+            and loaded is not None
+            and loaded.source
+            not in (
+                None,
+                facts.owner,
+            )
+        ):
+            continue  # another source manages it: its status is that source's to write
         execution = facts.executions.get(rid)
         after = facts.latest.get(rid, loaded)
         new = report(
@@ -62,6 +73,7 @@ def record(ports: Ports, facts: PassRecord) -> dict[ResourceId, ResourceStatus |
                 outcome=_outcome(execution),
                 observed=facts.observed.get(rid),
                 problems=tuple(problems.get(rid, ())),
+                owner=facts.owner,
             ),
             now,
         )

@@ -179,3 +179,22 @@ def test_plan_reads_what_is_deployed_from_the_status_branch(
     (change,) = result["changes"]
     assert change["action"] == "upgrade"
     assert [(f["from"], f["to"]) for f in change["fields"]] == [(["--v1"], ["--v3"])]
+
+
+def test_plan_against_status_holds_back_what_a_broken_file_may_declare(tmp_path: Path) -> None:
+    """As sync does: a file that no longer parses may be where a deployed resource lives, so the
+    plan never shows it deleted."""
+    repo, data = tmp_path / "repo", tmp_path / "data"
+    repo.mkdir()
+    run_git(repo, "init", "-q")
+    clicks = deployment("clicks", upgradeMode="savepoint")
+    commit(repo, [clicks], "clicks")  # a healthy file, so this is no mass prune
+    (repo / "orders.yaml").write_text("apiVersion: flink.apache.org/v1beta1\nkind: [unclosed\n")
+    run_git(repo, "add", "-A")
+    run_git(repo, "commit", "-q", "-m", "broken")
+    deployed(data, SAVEPOINT, state="RUNNING")
+    deployed(data, clicks, state="RUNNING")
+    code, text = run("plan", "--repo", str(repo), "--data-dir", str(data), "-o", "json")
+    result = json.loads(text)
+    assert code == 1  # the broken file is an error
+    assert [c for c in result["changes"] if c["action"] == "delete"] == []

@@ -153,3 +153,28 @@ def test_a_second_status_store_never_starts_a_second_job_of_a_running_resource()
     [execution] = result.executions
     assert execution.next is Next.STALL and "refusing to start a second one" in str(execution.error)
     assert [j.job_id for j in world.runtime.api_for(ORDERS).running_jobs()] == [running.job_id]
+
+
+def test_a_source_prunes_only_what_it_manages_and_leaves_another_sources_resources() -> None:
+    """Two repositories synced into one data dir, and a narrower --path: each deletes only
+    what it applied itself; a resource the other source manages is a conflict, untouched."""
+    world = fake_world(
+        {"streaming/orders.yaml": app("orders"), "streaming/clicks.yaml": app("clicks")}
+    )
+    whole = PassConfig(source_id="repo-a#main:/")
+    assert run_pass(world.ports, whole).ok
+    saves = len(world.store.saves)
+    narrow = PassConfig(source_id="repo-a#main:streaming/orders", roots=("streaming",))
+    world.source.commit({"streaming/orders.yaml": app("orders")})
+    result = run_pass(world.ports, narrow)
+    assert not result.ok
+    [conflict] = result.executions
+    assert conflict.resource == ORDERS and "managed by another source" in str(conflict.error)
+    assert world.runtime.find_cluster(CLICKS) is not None  # never pruned by the other source
+    assert len(world.runtime.api_for(ORDERS).running_jobs()) == 1
+    assert len(world.store.saves) == saves  # nor is the other source's status written
+    status = world.store.load(ORDERS)
+    assert status is not None and status.source == "repo-a#main:/"
+    world.source.commit({"streaming/orders.yaml": app("orders")})
+    assert run_pass(world.ports, whole).ok  # its own source deletes clicks as usual
+    assert world.runtime.find_cluster(CLICKS) is None

@@ -53,11 +53,14 @@ def plan_changes(
     known_files: Mapping[ResourceId, str] | None = None,
     notes: Iterable[str] = (),
     prune_guard: removal.PruneGuard | None = None,
+    source: str | None = None,
 ) -> Plan:
     """One JobPlan per resource, in the order the executor should run them.
 
     A resource with an error problem gets no plan and keeps its last applied spec; a file with
-    an unattributed error holds back the deletion of every resource last seen in it.
+    an unattributed error holds back the deletion of every resource last seen in it. With a
+    `source`, only what that source manages is pruned, and a resource another source manages
+    is a conflict, never changed.
     """
     problems = tuple(problems)
     held = {p.resource for p in problems if p.is_error and p.resource is not None}
@@ -69,12 +72,17 @@ def plan_changes(
             wanted.setdefault(record.resource.id, record)
         files.setdefault(record.resource.id, record.file)
     plan_notes = list(notes)
+    plans: dict[ResourceId, JobPlan] = {}
+    for rid, record in sorted(wanted.items()):
+        owner = _owner(observed.get(rid))
+        if source is not None and owner is not None and owner != source:
+            plans[rid] = removal.conflict(record.resource, record.file, owner)
+    wanted = {rid: record for rid, record in wanted.items() if rid not in plans}
     every = {
         rid: _facts(record, observed.get(rid) or Observed(), wanted)
         for rid, record in sorted(wanted.items())
         if not isinstance(record.resource, FlinkStateSnapshot)
     }
-    plans: dict[ResourceId, JobPlan] = {}
     carried: dict[ResourceId, JobPlan] = {}
     for rid, facts in every.items():
         if isinstance(facts, JobPlan):
@@ -91,15 +99,20 @@ def plan_changes(
     for rid, record in wanted.items():
         if isinstance(record.resource, FlinkStateSnapshot):
             plans[rid] = removal.plan_snapshot(record.resource, record.file, observed.get(rid))
+    mine = {
+        rid: seen
+        for rid, seen in observed.items()
+        if source is None or _owner(seen) in (None, source)
+    }
     removed: list[JobPlan] = []
-    for rid, seen in sorted(observed.items()):
-        if rid in wanted or not seen.deployed:
+    for rid, seen in sorted(mine.items()):
+        if rid in wanted or rid in plans or not seen.deployed:
             continue
         if rid in held or files.get(rid) in broken_files:
             plan_notes.append(f"{rid}: not planned while its manifest has errors")
             continue
         removed.append(removal.plan_removed(rid, seen, prune=prune, file=files.get(rid)))
-    deployed = sum(1 for seen in observed.values() if seen.deployed)
+    deployed = sum(1 for seen in mine.values() if seen.deployed)
     for job in removal.guard(removed, deployed, len(wanted), prune_guard or removal.PruneGuard()):
         plans[job.resource] = job
     return Plan(
@@ -110,6 +123,11 @@ def plan_changes(
         head=head,
         notes=tuple(plan_notes),
     )
+
+
+def _owner(observed: Observed | None) -> str | None:
+    status = observed.status if observed is not None else None
+    return status.source if status is not None else None
 
 
 def _runs_on(facts: Facts, cluster: ResourceId) -> bool:

@@ -3,6 +3,7 @@ and FlinkStateSnapshots."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -22,7 +23,8 @@ from gitflink.model.plan import (
     TakeCheckpoint,
     TakeSavepoint,
 )
-from gitflink.model.resources import FlinkStateSnapshot, UpgradeMode
+from gitflink.model.problems import Problem
+from gitflink.model.resources import AnyResource, FlinkStateSnapshot, UpgradeMode
 
 
 def plan_removed(
@@ -162,3 +164,36 @@ def plan_snapshot(
     step: Step = TakeSavepoint(target) if spec.savepoint is not None else TakeCheckpoint(target)
     action = Action.SAVEPOINT if spec.savepoint is not None else Action.CHECKPOINT
     return JobPlan(resource, action, DiffClass.NEW, file=file, desired=snapshot, steps=(step,))
+
+
+def conflict(resource: AnyResource, file: str | None, owner: str) -> JobPlan:
+    """A resource another source manages: reported, never changed (Argo CD's shared resource
+    warning, Flux's inventory)."""
+    reason = (
+        f"conflict: {resource.id.short} is managed by another source ({owner}); it is left as "
+        "it is. Remove it from one of the two, or sync the source that manages it"
+    )
+    return JobPlan(
+        resource.id,
+        Action.BLOCKED,
+        DiffClass.NONE,
+        file=file,
+        desired=resource,
+        blocked=reason,
+        risks=(reason,),
+    )
+
+
+def known_files(
+    declared: Mapping[ResourceId, str], problems: Iterable[Problem], recorded: Iterable[ResourceId]
+) -> dict[ResourceId, str]:
+    """Where each resource was declared, so that a file Git cannot parse holds back the
+    deletion of what it declared. A recorded resource whose file is unknown (first pass after a
+    restart, or `gitflink plan` against a status store) may be in any broken file: it is held
+    too, never deleted on a guess."""
+    known = dict(declared)
+    broken = sorted({p.file for p in problems if p.is_error and p.resource is None})
+    if broken:
+        for rid in recorded:
+            known.setdefault(rid, broken[0])
+    return known

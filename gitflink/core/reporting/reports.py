@@ -71,6 +71,7 @@ class PassFacts:
     outcome: Outcome | None = None
     observed: Observed | None = None
     problems: tuple[Problem, ...] = ()
+    owner: str | None = None  # the source this pass reads: recorded as the manager when applied
 
 
 class _Draft:
@@ -108,6 +109,8 @@ def report(facts: PassFacts, now: datetime) -> ResourceStatus | None:
         _failed(draft, outcome, facts.revision, now)
     elif plan is not None and outcome is not None and outcome.ran:
         _applied(draft, plan, outcome.outcomes, facts.revision, now)
+        if facts.owner is not None and draft.status.source != facts.owner:
+            draft.edit().source = facts.owner
     else:
         _valid_again(draft, facts.revision, now)
         _observed(draft, facts.observed, now)
