@@ -29,6 +29,7 @@ from gitflink.adapters.git_source import GitSource
 from gitflink.adapters.status_file import FileStatusStore
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.ports import Ports
+from gitflink.runtime.observing import observe
 from gitflink.runtime.reconciler import PassConfig, PassResult, run_pass
 from gitflink.runtime.settling import Settled
 from gitflink.settings import Settings
@@ -228,7 +229,7 @@ def run() -> bool:
         print(_line("(a2) drift check, Git unchanged", drift, "ms", "no-op pass", noop))
         print(
             f"    every {agent.config.settled.drift_interval:.0f} s: statuses + observing "
-            f"{SPECS} resources (plan reused) {drift - fetch_only:.1f} ms after the fetch"
+            f"{SPECS} resources (planned afresh) {drift - fetch_only:.1f} ms after the fetch"
         )
         statuses = dict(agent.store.load_all())
         revision = agent.source.fetch()  # unchanged: the reader answers from its last read
@@ -236,13 +237,13 @@ def run() -> bool:
         resources = [d.resource for d in manifests.parsed.desired]
         load_ms = _median_ms(agent.store.load_all)
         observe_ms = _median_ms(
-            lambda: agent.config.observer.observe(agent.ports, resources, statuses)
+            lambda: observe(agent.ports, resources, statuses)
         )
         print(
             f"    of the rest: loading {len(statuses)} statuses (a stat each) {load_ms:.1f} ms, "
             f"observing {len(resources)} clusters {observe_ms:.1f} ms, the remaining "
-            f"{drift - fetch_only - load_ms - observe_ms:.1f} ms: source conditions, the plan "
-            "check, 1,000 NONE executions, the garbage collector"
+            f"{drift - fetch_only - load_ms - observe_ms:.1f} ms: planning, 1,000 NONE executions, "
+            "the one status writer's reports, the garbage collector"
         )
         print(
             f"    per drift check: {status_parses / 15:.0f} status files parsed, Flink REST reads "

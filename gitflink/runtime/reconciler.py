@@ -30,7 +30,7 @@ from gitflink.model.ids import ResourceId
 from gitflink.model.plan import JobPlan, Plan
 from gitflink.model.problems import Problem
 from gitflink.model.status import ResourceStatus
-from gitflink.model.status_load import CorruptStatus, corrupt_of
+from gitflink.model.status_load import corrupt_of
 from gitflink.ports import Ports, Revision
 from gitflink.runtime.context import Timeouts
 from gitflink.runtime.executor import Carried, Execution, execute
@@ -38,8 +38,10 @@ from gitflink.runtime.observing import observe
 from gitflink.runtime.progress import Progress, SilentProgress
 from gitflink.runtime.reading import ManifestReader
 from gitflink.runtime.recording import PassRecord, record
+from gitflink.runtime.results import PassResult
 from gitflink.runtime.settling import Settled
 
+__all__ = ["PassConfig", "PassResult", "run_pass"]
 log = logging.getLogger(__name__)
 
 
@@ -61,23 +63,6 @@ class PassConfig:
     reader: ManifestReader = field(default_factory=ManifestReader)
     # Git unchanged since a converged pass: stop after fetching until the drift check is due.
     settled: Settled = field(default_factory=Settled)
-
-
-@dataclass(frozen=True)
-class PassResult:
-    revision: Revision | None
-    plan: Plan | None = None
-    executions: tuple[Execution, ...] = ()
-    problems: tuple[Problem, ...] = ()
-    error: str | None = None  # the pass could not start (Git unreadable)
-    source_error: SourceError | None = None  # the same, as the exception
-    observed: bool = True  # False: Git unchanged and converged, stopped after fetching
-    corrupt: tuple[CorruptStatus, ...] = ()  # status documents the store could not read
-
-    @property
-    def ok(self) -> bool:
-        errors = any(p.is_error for p in self.problems) or bool(self.corrupt)
-        return self.error is None and not errors and all(e.ok for e in self.executions)
 
 
 def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:

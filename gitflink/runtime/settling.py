@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
 
 from gitflink.model.plan import Action
 from gitflink.ports import Revision
-
-if TYPE_CHECKING:
-    from gitflink.runtime.reconciler import PassResult
+from gitflink.runtime.results import PassResult
 
 
 @dataclass
