@@ -69,7 +69,7 @@ def test_saved_status_is_one_yaml_document_per_resource_on_the_status_branch(
     assert "lifecycleState: STABLE" in text
     assert f"appliedRevision: {SHA}" in text
     message = run_git(remote, "log", "-1", "--format=%B", BRANCH)
-    assert message.splitlines()[0] == f"gitflink: default/orders upgrade @ {SHA[:7]}"
+    assert message.splitlines()[0] == f"gitflink: default/orders upgraded @ {SHA[:7]}"
     assert f"Gitflink-Revision: {SHA}" in message
     assert "Gitflink-Savepoint: file:///sp/1" in message
     trailers = run_git(remote, "log", "-1", "--format=%(trailers:key=Gitflink-Savepoint)", BRANCH)
@@ -94,7 +94,7 @@ def test_saves_of_a_pass_become_one_commit_and_unchanged_saves_none(
     s.flush()
     s.save(rid("a"), stable(), "ok")
     s.flush()
-    assert log(remote) == [f"gitflink: default/a upgrade, default/b upgrade @ {SHA[:7]}"]
+    assert log(remote) == [f"gitflink: default/a upgraded, default/b upgraded @ {SHA[:7]}"]
 
 
 def test_write_ahead_entry_is_on_the_remote_before_save_returns(
@@ -105,7 +105,7 @@ def test_write_ahead_entry_is_on_the_remote_before_save_returns(
     wal.lifecycle_state = LifecycleState.UPGRADING
     wal.pending = PendingChange(action="upgrade", revision=SHA, target_spec={"job": {}})
     s.save(rid("orders"), wal, "stopping with savepoint")
-    assert log(remote) == [f"gitflink: default/orders upgrade @ {SHA[:7]}"]
+    assert log(remote) == [f"gitflink: default/orders upgraded @ {SHA[:7]}"]
     text = run_git(remote, "show", f"{BRANCH}:status/default/flinkdeployment/orders.yaml")
     assert "pending:" in text
 
@@ -143,7 +143,7 @@ def test_delete_removes_the_document(remote: Path, tmp_path: Path) -> None:
     s.save(rid("orders"), stable(), "deployed")
     s.delete(rid("orders"), "removed from Git")
     assert s.load(rid("orders")) is None
-    assert log(remote)[0] == "gitflink: default/orders delete"
+    assert log(remote)[0] == "gitflink: default/orders deleted"
 
 
 def test_a_push_rejected_by_a_newer_tip_is_reapplied_on_top(remote: Path, tmp_path: Path) -> None:
@@ -202,3 +202,29 @@ def test_status_documents_validate_against_the_published_schema(
     schema_path = Path(__file__).parents[2] / "schemas" / "status.json"
     schema = json.loads(schema_path.read_text())
     jsonschema.validate(YAML(typ="safe").load(text), schema)
+
+
+def test_one_upgrade_reads_as_its_write_ahead_points_and_its_outcome(
+    remote: Path, tmp_path: Path
+) -> None:
+    from support.fakes import fake_world
+    from support.passes import app
+
+    from gitflink.ports import Ports
+    from gitflink.runtime.reconciler import run_pass
+
+    world = fake_world({"streaming/orders.yaml": app("orders")})
+    status_store = store(remote, tmp_path)
+    ports = Ports(world.source, world.runtime, world.runtime.api, status_store, world.clock)
+    assert run_pass(ports).ok
+    status_store.flush()  # as the agent does after each pass
+    upgrade = world.source.commit({"streaming/orders.yaml": app("orders", rate=20)})
+    assert run_pass(ports).ok
+    status_store.flush()
+    at = f" @ {upgrade.sha[:7]}"
+    assert log(remote)[:4] == [
+        f"gitflink: streaming/orders upgraded{at}",
+        f"gitflink: streaming/orders upgrade: job submitted{at}",
+        f"gitflink: streaming/orders upgrade: savepoint recorded{at}",
+        f"gitflink: streaming/orders upgrade started{at}",
+    ]

@@ -77,7 +77,7 @@ def test_pushed_invalid_manifest_becomes_a_status_commit_and_sigterm_exits_clean
         assert reply.status_code == 202
         wait_until(lambda: "savepiont" in status_file(remote))
         subject = run_git(remote.bare, "log", "-1", "--format=%s", "gitflink/status")
-        assert subject == f"gitflink: default/bad error @ {sha[:7]}"
+        assert subject == f"gitflink: default/bad invalid @ {sha[:7]}"
         body = run_git(remote.bare, "log", "-1", "--format=%B", "gitflink/status")
         assert f"Gitflink-Revision: {sha}" in body
     finally:

@@ -120,7 +120,7 @@ def test_agent_with_an_unreachable_remote_keeps_retrying_and_logs_json_per_resou
         remote.push()
         wait_until(lambda: "savepiont" in status_file(remote), timeout=30)  # pushed after the pass
         subject = run_git(remote.bare, "log", "-1", "--format=%s", "gitflink/status")
-        assert subject == f"gitflink: default/bad error @ {sha[:7]}"
+        assert subject == f"gitflink: default/bad invalid @ {sha[:7]}"
     finally:
         agent.send_signal(signal.SIGTERM)
         agent.wait(timeout=30)

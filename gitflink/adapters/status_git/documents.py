@@ -100,14 +100,18 @@ def describe(
     resource: ResourceId, before: ResourceStatus | None, after: ResourceStatus | None, message: str
 ) -> Change:
     if after is None:
-        return Change(resource, "delete", None, None, message, applied=True)
+        return Change(resource, "deleted", None, None, message, applied=True)
     applied = before is None or before.applied_revision != after.applied_revision
     if applied and after.history:
-        action = after.history[0].action
+        done = after.history[0].action
+        action = _DONE.get(done, f"{done} done")
     elif after.pending is not None:
-        action = after.pending.action
+        action = _stage(after)
     elif after.error:
-        action = "error"
+        ready = next((c for c in after.conditions if c.type == "Ready"), None)
+        action = {"invalid": "invalid", "stalled": "stalled"}.get(
+            ready.reason if ready else "", "failed"
+        )
     else:
         action = after.lifecycle_state.value.lower()
     revision = (
@@ -122,6 +126,33 @@ def describe(
     return Change(
         resource, action, revision, savepoint, message, applied=applied and bool(after.history)
     )
+
+
+# The subject says the outcome: what happened, not only what was tried.
+_DONE = {
+    "deploy": "deployed",
+    "upgrade": "upgraded",
+    "scale": "scaled",
+    "redeploy": "redeployed",
+    "suspend": "suspended",
+    "resume": "resumed",
+    "restart": "restarted",
+    "delete": "deleted",
+    "savepoint": "savepoint taken",
+    "checkpoint": "checkpoint taken",
+    "none": "applied",
+}
+
+
+def _stage(status: ResourceStatus) -> str:
+    """Which write-ahead point a save in the middle of a change is."""
+    pending = status.pending
+    assert pending is not None
+    if pending.submitted_job_id is not None:
+        return f"{pending.action}: job submitted"
+    if pending.stop_snapshot is not None:
+        return f"{pending.action}: {pending.stop_snapshot.kind.value} recorded"
+    return f"{pending.action} started"
 
 
 def commit_message(changes: Sequence[Change]) -> str:
