@@ -1,0 +1,109 @@
+"""The fault proxy in front of the real API server injects exactly the faults it is given (per
+verb and path, for so many requests), forwards everything else, and logs what it did."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import kubernetes.client as k8s
+import pytest
+import urllib3
+from k8s_fixtures import control_plane, fault_proxy, kube_api, kube_config, namespace
+from k8s_testbed.controlplane import ControlPlane
+from k8s_testbed.fault_proxy import Fault, FaultProxy
+from kubernetes import watch
+from kubernetes.client.rest import ApiException
+
+pytestmark = pytest.mark.k8s
+__all__ = ["control_plane", "fault_proxy", "kube_api", "kube_config", "namespace"]
+
+
+@pytest.fixture
+def proxied(control_plane: ControlPlane, fault_proxy: FaultProxy) -> Iterator[k8s.CoreV1Api]:
+    config = control_plane.configuration()
+    config.host = fault_proxy.url
+    with k8s.ApiClient(config) as api:
+        yield k8s.CoreV1Api(api)
+
+
+def config_map(name: str) -> k8s.V1ConfigMap:
+    return k8s.V1ConfigMap(metadata=k8s.V1ObjectMeta(name=name), data={"k": "v"})
+
+
+def test_a_409_on_put_fails_once_then_the_retry_reaches_the_server(
+    proxied: k8s.CoreV1Api, fault_proxy: FaultProxy, namespace: str
+) -> None:
+    created = proxied.create_namespaced_config_map(namespace, config_map("a"))
+    fault_proxy.inject(Fault("PUT", r"/configmaps/a$", status=409))
+    created.data = {"k": "changed"}
+    with pytest.raises(ApiException) as conflict:
+        proxied.replace_namespaced_config_map("a", namespace, created)
+    assert (conflict.value.status, conflict.value.reason) == (409, "Conflict")
+    assert proxied.replace_namespaced_config_map("a", namespace, created).data == {"k": "changed"}
+    assert fault_proxy.actions("PUT") == ["answer 409", "forward"]
+
+
+def test_a_429_carries_retry_after_and_other_verbs_and_paths_pass(
+    proxied: k8s.CoreV1Api, fault_proxy: FaultProxy, namespace: str
+) -> None:
+    fault_proxy.inject(Fault("GET", r"/configmaps$", status=429, retry_after=3, times=None))
+    with pytest.raises(ApiException) as throttled:
+        proxied.list_namespaced_config_map(namespace)
+    assert throttled.value.status == 429
+    assert throttled.value.headers["Retry-After"] == "3"
+    proxied.create_namespaced_config_map(namespace, config_map("b"))  # POST: not matched
+    assert proxied.list_namespaced_secret(namespace).items is not None  # another path
+    assert fault_proxy.actions(path="/configmaps") == ["answer 429 Retry-After 3", "forward"]
+
+
+def test_a_503_on_create_never_reaches_the_server(
+    proxied: k8s.CoreV1Api, fault_proxy: FaultProxy, kube_api: k8s.ApiClient, namespace: str
+) -> None:
+    fault_proxy.inject(Fault("POST", r"/configmaps$", status=503))
+    with pytest.raises(ApiException) as unavailable:
+        proxied.create_namespaced_config_map(namespace, config_map("c"))
+    assert unavailable.value.status == 503
+    with pytest.raises(ApiException) as missing:
+        k8s.CoreV1Api(kube_api).read_namespaced_config_map("c", namespace)
+    assert missing.value.status == 404
+
+
+def test_latency_delays_the_request_which_still_succeeds(
+    proxied: k8s.CoreV1Api, fault_proxy: FaultProxy, namespace: str
+) -> None:
+    fault_proxy.inject(Fault("GET", r"/configmaps$", delay=1.0))
+    started = time.monotonic()
+    assert proxied.list_namespaced_config_map(namespace).items == []
+    assert time.monotonic() - started >= 1.0
+    assert fault_proxy.actions("GET", "/configmaps") == ["delay 1.0s"]
+
+
+def test_a_dropped_watch_stream_ends_after_the_given_events(
+    proxied: k8s.CoreV1Api, fault_proxy: FaultProxy, kube_api: k8s.ApiClient, namespace: str
+) -> None:
+    direct = k8s.CoreV1Api(kube_api)
+    version = direct.list_namespaced_config_map(namespace).metadata.resource_version
+    for name in ("w1", "w2", "w3"):
+        direct.create_namespaced_config_map(namespace, config_map(name))
+    fault_proxy.inject(Fault("WATCH", r"/configmaps$", drop_after_events=1))
+    seen: list[str] = []
+    with pytest.raises(urllib3.exceptions.ProtocolError):
+        for event in watch.Watch().stream(
+            proxied.list_namespaced_config_map,
+            namespace,
+            resource_version=version,
+            timeout_seconds=10,
+        ):
+            seen.append(event["object"].metadata.name)
+    assert seen == ["w1"]
+    # Unfaulted, the same watch delivers every event.
+    names = []
+    for event in watch.Watch().stream(
+        proxied.list_namespaced_config_map, namespace, resource_version=version, timeout_seconds=2
+    ):
+        names.append(event["object"].metadata.name)
+        if len(names) == 3:
+            break
+    assert names == ["w1", "w2", "w3"]
+    assert fault_proxy.actions("WATCH") == ["drop watch after 1 events", "forward"]
