@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import ssl
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,8 +93,8 @@ class ControlPlane:
 
     def configuration(self, user: User | None = None) -> k8s.Configuration:
         config = k8s.Configuration(host=self.url)
-        config.api_key = {"authorization": (user or self.admin).token}
-        config.api_key_prefix = {"authorization": "Bearer"}
+        # The whole header value under "authorization": every client version since 33 sends it.
+        config.api_key = {"authorization": f"Bearer {(user or self.admin).token}"}
         config.ssl_ca_cert = str(self.ca_cert)
         config.verify_ssl = True
         return config
@@ -140,7 +141,8 @@ class ControlPlane:
             "--bind-address=127.0.0.1", "--secure-port=0",
             "--service-account-private-key-file", str(pki.sa_key),
             "--root-ca-file", str(pki.ca_cert), "--service-cluster-ip-range", SERVICE_CIDR,
-            "--concurrent-gc-syncs=5", "-v=1",
+            # Each controller acts as its own service account, under the bootstrap RBAC roles.
+            "--use-service-account-credentials=true", "-v=1",
         ])  # fmt: skip
         self._wait_controllers()
         self.startup_seconds = round(time.monotonic() - started, 1)
@@ -175,6 +177,8 @@ class ControlPlane:
             "--service-account-signing-key-file", str(pki.sa_key),
             "--service-cluster-ip-range", SERVICE_CIDR,
             "--audit-policy-file", str(policy), "--audit-log-path", str(self.audit_log),
+            # The endpoint reconciler refuses a loopback address for the kubernetes Service.
+            "--endpoint-reconciler-type=none",
             "--cert-dir", str(self.root / "certs"), "--profiling=false", "-v=1",
         ]  # fmt: skip
 
@@ -193,11 +197,12 @@ class ControlPlane:
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + READY_TIMEOUT
         headers = {"Authorization": f"Bearer {self.admin.token}"}
+        tls = ssl.create_default_context(cafile=str(self.ca_cert))
         while time.monotonic() < deadline:
             self._check_alive()
             try:
                 response = httpx.get(
-                    f"{self.url}/readyz", headers=headers, verify=str(self.ca_cert), timeout=2
+                    f"{self.url}/readyz", headers=headers, verify=tls, timeout=2
                 )
                 if response.status_code == 200:
                     return
