@@ -44,17 +44,20 @@ def test_a_409_on_put_fails_once_then_the_retry_reaches_the_server(
     assert fault_proxy.actions("PUT") == ["answer 409", "forward"]
 
 
-def test_a_429_carries_retry_after_and_other_verbs_and_paths_pass(
+def test_a_429_carries_retry_after_which_the_client_honours_and_other_requests_pass(
     proxied: k8s.CoreV1Api, fault_proxy: FaultProxy, namespace: str
 ) -> None:
-    fault_proxy.inject(Fault("GET", r"/configmaps$", status=429, retry_after=3, times=None))
+    fault_proxy.inject(Fault("GET", r"/configmaps$", status=429, retry_after=1, times=None))
+    started = time.monotonic()
     with pytest.raises(ApiException) as throttled:
         proxied.list_namespaced_config_map(namespace)
+    # urllib3 retries a GET three times, sleeping Retry-After each time, then gives up.
+    assert time.monotonic() - started >= 3.0
     assert throttled.value.status == 429
-    assert throttled.value.headers["Retry-After"] == "3"
+    assert throttled.value.headers["Retry-After"] == "1"
     proxied.create_namespaced_config_map(namespace, config_map("b"))  # POST: not matched
-    assert proxied.list_namespaced_secret(namespace).items is not None  # another path
-    assert fault_proxy.actions(path="/configmaps") == ["answer 429 Retry-After 3", "forward"]
+    assert proxied.list_namespaced_secret(namespace).items == []  # another path
+    assert fault_proxy.actions(path="/configmaps") == ["answer 429 Retry-After 1"] * 4 + ["forward"]
 
 
 def test_a_503_on_create_never_reaches_the_server(
@@ -72,14 +75,15 @@ def test_a_503_on_create_never_reaches_the_server(
 def test_latency_delays_the_request_which_still_succeeds(
     proxied: k8s.CoreV1Api, fault_proxy: FaultProxy, namespace: str
 ) -> None:
-    fault_proxy.inject(Fault("GET", r"/configmaps$", delay=1.0))
+    proxied.create_namespaced_config_map(namespace, config_map("slow"))
+    fault_proxy.inject(Fault("GET", r"/configmaps/slow$", delay=1.0))
     started = time.monotonic()
-    assert proxied.list_namespaced_config_map(namespace).items == []
+    assert proxied.read_namespaced_config_map("slow", namespace).data == {"k": "v"}
     assert time.monotonic() - started >= 1.0
     assert fault_proxy.actions("GET", "/configmaps") == ["delay 1.0s"]
 
 
-def test_a_dropped_watch_stream_ends_after_the_given_events(
+def test_a_dropped_watch_fails_the_stream_and_resumes_from_the_last_resource_version(
     proxied: k8s.CoreV1Api, fault_proxy: FaultProxy, kube_api: k8s.ApiClient, namespace: str
 ) -> None:
     direct = k8s.CoreV1Api(kube_api)
@@ -87,7 +91,7 @@ def test_a_dropped_watch_stream_ends_after_the_given_events(
     for name in ("w1", "w2", "w3"):
         direct.create_namespaced_config_map(namespace, config_map(name))
     fault_proxy.inject(Fault("WATCH", r"/configmaps$", drop_after_events=1))
-    seen: list[str] = []
+    seen: list[k8s.V1ConfigMap] = []
     with pytest.raises(urllib3.exceptions.ProtocolError):
         for event in watch.Watch().stream(
             proxied.list_namespaced_config_map,
@@ -95,15 +99,17 @@ def test_a_dropped_watch_stream_ends_after_the_given_events(
             resource_version=version,
             timeout_seconds=10,
         ):
-            seen.append(event["object"].metadata.name)
-    assert seen == ["w1"]
-    # Unfaulted, the same watch delivers every event.
-    names = []
+            seen.append(event["object"])
+    assert [cm.metadata.name for cm in seen] == ["w1"]
+    resumed = []
     for event in watch.Watch().stream(
-        proxied.list_namespaced_config_map, namespace, resource_version=version, timeout_seconds=2
+        proxied.list_namespaced_config_map,
+        namespace,
+        resource_version=seen[-1].metadata.resource_version,
+        timeout_seconds=10,
     ):
-        names.append(event["object"].metadata.name)
-        if len(names) == 3:
+        resumed.append(event["object"].metadata.name)
+        if len(resumed) == 2:
             break
-    assert names == ["w1", "w2", "w3"]
+    assert resumed == ["w2", "w3"]
     assert fault_proxy.actions("WATCH") == ["drop watch after 1 events", "forward"]

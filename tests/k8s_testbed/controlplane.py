@@ -201,9 +201,7 @@ class ControlPlane:
         while time.monotonic() < deadline:
             self._check_alive()
             try:
-                response = httpx.get(
-                    f"{self.url}/readyz", headers=headers, verify=tls, timeout=2
-                )
+                response = httpx.get(f"{self.url}/readyz", headers=headers, verify=tls, timeout=2)
                 if response.status_code == 200:
                     return
             except httpx.HTTPError:

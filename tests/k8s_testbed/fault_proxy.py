@@ -160,7 +160,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         parts = urlsplit(self.path)
         watch = (
-            parse_qs(parts.query).get("watch", ["false"])[0] in {"true", "1"}
+            parse_qs(parts.query).get("watch", ["false"])[0].lower() in {"true", "1"}
             or "/watch/" in parts.path
         )
         verb = "WATCH" if self.command == "GET" and watch else self.command
