@@ -17,10 +17,10 @@ from pathlib import Path
 
 import httpx
 import kubernetes.client as k8s
-from k8s_testbed.build import binaries
-from k8s_testbed.pki import Pki, make_pki
 
 from gitflink.adapters.local_runtime.cluster import free_port, pid_alive, start_process, stop_pids
+from k8s_testbed.build import binaries
+from k8s_testbed.pki import Pki, make_pki
 
 READY_TIMEOUT = 90.0
 SERVICE_CIDR = "10.96.0.0/16"

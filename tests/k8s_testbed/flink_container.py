@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from k8s_testbed.pod_fs import PodConfigError, expand, rewrite_paths
 
 from gitflink.adapters.local_runtime import configuring
 from gitflink.adapters.local_runtime.building import build_example_jars
 from gitflink.adapters.local_runtime.configuring import ClusterLayout
 from gitflink.adapters.local_runtime.installing import FlinkInstall, flink_install
 from gitflink.model.resources import FlinkVersion
+from k8s_testbed.pod_fs import PodConfigError, expand, rewrite_paths
 
 # Entrypoint argument -> (role for memory and java opts, main class).
 MAIN_CLASSES = {
@@ -166,6 +166,7 @@ def flink_process(
     pod_ip: str,
     resolve_host: Callable[[str], str],
     cache_dir: Path,
+    blob_port: int,
 ) -> FlinkProcess:
     """The JVM command of one container; raises PodConfigError when it cannot run here."""
     install = flink_install(cache_dir, flink_version(container.image))
@@ -197,7 +198,9 @@ def flink_process(
         slots=int(user.get("taskmanager.numberOfTaskSlots", 1)),
     )
     config.update({key: pod_ip for key in ADDRESS_KEYS})
-    config["blob.server.port"] = user.get("blob.server.port", 6124)
+    config["blob.server.port"] = blob_port  # reachable as localhost too: see loopback.py
+    # Each pod has its own IP, so the image's fixed ports do not clash (native mode needs one).
+    config["taskmanager.rpc.port"] = user.get("taskmanager.rpc.port", 6122)
     rpc_address = str(user.get("jobmanager.rpc.address", "localhost"))
     config["jobmanager.rpc.address"] = pod_ip if role == "jobmanager" else resolve_host(rpc_address)
     for key, value in user.items():

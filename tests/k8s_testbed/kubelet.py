@@ -18,10 +18,12 @@ import uuid
 from pathlib import Path
 
 import kubernetes.client as k8s
+from kubernetes.client.rest import ApiException
+
 from k8s_testbed.flink_container import flink_process
+from k8s_testbed.loopback import LocalhostForward
 from k8s_testbed.pod_fs import PodConfigError, container_env, materialize_volumes, mount
 from k8s_testbed.pod_status import ContainerRun, PodRun, due, now, probe
-from kubernetes.client.rest import ApiException
 
 log = logging.getLogger(__name__)
 SYNC_INTERVAL = 0.5
@@ -210,7 +212,7 @@ class ProcessKubelet:
             process = flink_process(
                 container=container, env=env, rootfs=rootfs, mounts=mounts, workdir=workdir,
                 pod_ip=run.ip, resolve_host=lambda host: self.resolve(host, run),
-                cache_dir=self.cache_dir,
+                cache_dir=self.cache_dir, blob_port=self._localhost(run, container.name).port,
             )  # fmt: skip
         except (PodConfigError, LookupError, ApiException) as error:
             state.waiting = ("CreateContainerConfigError", str(error))
@@ -247,6 +249,11 @@ class ProcessKubelet:
             env["KUBERNETES_CERTS_CA_FILE"] = str(self.ca_file)
         return env
 
+    def _localhost(self, run: PodRun, container: str) -> LocalhostForward:
+        if container not in run.forwards:
+            run.forwards[container] = LocalhostForward(run.ip)
+        return run.forwards[container]
+
     # -- names ----------------------------------------------------------------------------------
 
     def resolve(self, host: str, run: PodRun) -> str:
@@ -274,6 +281,8 @@ class ProcessKubelet:
         return str(ips[0])
 
     def _stop_containers(self, run: PodRun, grace: float) -> None:
+        for forward in run.forwards.values():
+            forward.close()
         running = [
             c.process
             for c in run.containers.values()

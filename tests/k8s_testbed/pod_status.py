@@ -89,6 +89,7 @@ class PodRun:
     start_time: str = field(default_factory=now)
     transitions: dict[str, tuple[str, str]] = field(default_factory=dict)
     reported: dict[str, Any] | None = None
+    forwards: dict[str, Any] = field(default_factory=dict)  # container -> LocalhostForward
 
     def phase(self) -> str:
         runs = list(self.containers.values())
