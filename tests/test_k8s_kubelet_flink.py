@@ -14,6 +14,7 @@ from flink_fixtures import wait_for
 from k8s_fixtures import control_plane, kube_api, kube_config, namespace, process_kubelet
 from k8s_testbed.kubelet import ProcessKubelet
 
+from gitflink.adapters.local_runtime.building import EXAMPLE_MAIN
 from gitflink.adapters.local_runtime.cluster import pid_alive
 
 pytestmark = [pytest.mark.k8s, pytest.mark.flink]
@@ -188,3 +189,35 @@ def test_a_crashed_container_is_restarted_per_the_restart_policy(
     )
     status = failed.status.container_statuses[0]
     assert (status.restart_count, status.state.terminated.exit_code) == (0, 137)
+
+
+def test_a_standalone_job_pod_runs_its_job_from_the_image_path(
+    kube_api: k8s.ApiClient, namespace: str, process_kubelet: ProcessKubelet
+) -> None:
+    core = k8s.CoreV1Api(kube_api)
+    jar = "local:///opt/flink/examples/streaming/gitflink-testjob.jar"
+    jobmanager = k8s.V1Container(
+        name="jobmanager",
+        image="flink:1.20",
+        # --jars takes several values: the job class option ends them.
+        args=["standalone-job", "--jars", jar, "--job-classname", EXAMPLE_MAIN, "--rate", "5"],
+    )
+    taskmanager = k8s.V1Container(name="taskmanager", image="flink:1.20", args=["taskmanager"])
+    pod = k8s.V1Pod(
+        metadata=k8s.V1ObjectMeta(name="app"),
+        spec=k8s.V1PodSpec(containers=[jobmanager, taskmanager], restart_policy="OnFailure"),
+    )
+    core.create_namespaced_pod(namespace, pod)
+    ip = wait_for(
+        lambda: core.read_namespaced_pod("app", namespace).status.pod_ip, what="the pod's IP"
+    )
+
+    def running_jobs() -> list[dict[str, object]] | None:
+        try:
+            jobs = httpx.get(f"http://{ip}:8081/jobs/overview", timeout=2).json()["jobs"]
+        except (httpx.HTTPError, KeyError):
+            return None
+        return [j for j in jobs if j["state"] == "RUNNING"] or None
+
+    jobs = wait_for(running_jobs, timeout=120, what="the application's job to run")
+    assert [j["name"] for j in jobs] == ["gitflink-counter-job"]
