@@ -104,3 +104,27 @@ def test_a_deployment_gets_a_replicaset_and_pods_and_deleting_it_cascades(
         ),
         what="the garbage collector to delete the ReplicaSet and its pods",
     )
+
+
+def test_a_service_gets_a_cluster_ip_and_an_endpointslice_from_the_controller(
+    kube_api: k8s.ApiClient, namespace: str
+) -> None:
+    core, discovery = k8s.CoreV1Api(kube_api), k8s.DiscoveryV1Api(kube_api)
+    service = core.create_namespaced_service(
+        namespace,
+        k8s.V1Service(
+            metadata=k8s.V1ObjectMeta(name="rest"),
+            spec=k8s.V1ServiceSpec(selector={"app": "x"}, ports=[k8s.V1ServicePort(port=8081)]),
+        ),
+    )
+    assert service.spec.cluster_ip.startswith("10.96.")
+
+    def slices() -> list[k8s.V1EndpointSlice]:
+        found: list[k8s.V1EndpointSlice] = discovery.list_namespaced_endpoint_slice(
+            namespace, label_selector="kubernetes.io/service-name=rest"
+        ).items
+        return found
+
+    (endpoint_slice,) = wait_for(slices, timeout=20, what="the EndpointSlice controller")
+    assert endpoint_slice.metadata.owner_references[0].uid == service.metadata.uid
+    assert endpoint_slice.address_type == "IPv4"

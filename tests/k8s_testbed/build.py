@@ -1,8 +1,5 @@
-"""Build the test bed's kube-apiserver, kube-controller-manager and etcd once into a cache.
-
-`python tests/k8s_testbed/build.py` (or `make testbed`) builds; `binaries()` builds when needed
-and returns the paths. The cache key is the pinned release plus a hash of go.mod and go.sum.
-"""
+"""Build kube-apiserver, kube-controller-manager and etcd once into ~/.cache/gitflink/testbed/
+(keyed by release and a hash of the Go module); `make testbed` or `binaries()` build as needed."""
 
 from __future__ import annotations
 

@@ -1,16 +1,12 @@
-"""A real Kubernetes control plane for tests: etcd, kube-apiserver and kube-controller-manager
-as local processes on 127.0.0.1, all data in one directory, every process stopped by pid.
-
-The API server serves TLS with the test bed's own CA, authenticates static tokens (an admin in
-system:masters, an unprivileged user, the controller manager), authorizes with RBAC and writes
-an audit log.
-"""
+"""A real Kubernetes control plane for tests: etcd, kube-apiserver (TLS, static tokens, RBAC,
+audit log) and kube-controller-manager on 127.0.0.1, data in one dir, stopped by pid."""
 
 from __future__ import annotations
 
 import json
 import secrets
 import ssl
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +14,12 @@ from pathlib import Path
 import httpx
 import kubernetes.client as k8s
 
-from gitflink.adapters.local_runtime.cluster import free_port, pid_alive, start_process, stop_pids
+from gitflink.adapters.local_runtime.cluster import free_port
 from k8s_testbed.build import binaries
 from k8s_testbed.pki import Pki, make_pki
 
 READY_TIMEOUT = 90.0
+STOP_TIMEOUT = 15.0
 SERVICE_CIDR = "10.96.0.0/16"
 SA_ISSUER = "https://kubernetes.default.svc.cluster.local"
 # What the tests and Flink's native mode need; the rest would only cost CPU on 2 cores.
@@ -71,7 +68,7 @@ class ControlPlane:
     controller_manager: User = field(
         default_factory=lambda: User("system:kube-controller-manager", secrets.token_hex(16))
     )
-    pids: dict[str, int] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     port: int = 0
     startup_seconds: float = 0.0
 
@@ -150,9 +147,14 @@ class ControlPlane:
     def stop(self) -> None:
         # The controllers first, the store last, so nothing logs errors about a vanished etcd.
         for name in ("kube-controller-manager", "kube-apiserver", "etcd"):
-            pid = self.pids.pop(name, None)
-            if pid is not None:
-                stop_pids([pid], str(self.root))
+            process = self.processes.pop(name, None)
+            if process is not None and process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=STOP_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=10)
 
     def _apiserver_args(self, program: Path, pki: Pki, etcd_url: str) -> list[str]:
         tokens = self.root / "tokens.csv"
@@ -183,16 +185,22 @@ class ControlPlane:
         ]  # fmt: skip
 
     def _run(self, name: str, command: list[str]) -> None:
-        # Every command line names a path under root: stop_pids checks it before signalling.
-        self.pids[name] = start_process(
-            command, {"PATH": "/usr/bin:/bin"}, self.root / f"{name}.log", self.root
-        )
+        # Our own children, each in a session of its own: stopped by pid through Popen, which
+        # also knows when one has exited (no /proc guessing, no pid reuse).
+        with (self.root / f"{name}.log").open("ab") as log:
+            self.processes[name] = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                cwd=self.root, env={"PATH": "/usr/bin:/bin"}, start_new_session=True,
+            )  # fmt: skip
 
     def _check_alive(self) -> None:
-        for name, pid in self.pids.items():
-            if not pid_alive(pid, str(self.root)):
+        for name, process in self.processes.items():
+            if process.poll() is not None:
                 tail = (self.root / f"{name}.log").read_text(errors="replace")[-3000:]
-                raise RuntimeError(f"{name} (pid {pid}) exited during start-up:\n{tail}")
+                raise RuntimeError(
+                    f"{name} (pid {process.pid}) exited with {process.returncode} during "
+                    f"start-up:\n{tail}"
+                )
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + READY_TIMEOUT

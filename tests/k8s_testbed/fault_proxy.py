@@ -1,9 +1,5 @@
-"""A fault-injecting HTTP proxy in front of the test bed's API server, for reliability tests.
-
-Rules match a verb (an HTTP method, or WATCH for watch requests) and a path regex; they answer
-409, 429 with Retry-After, 503 (any status), add latency, or cut a watch stream after N events.
-Everything else is forwarded over TLS. `log` records what the proxy did to each request.
-"""
+"""A fault-injecting HTTP proxy in front of the test bed's API server: per verb and path it
+answers 409/429 (Retry-After)/503, adds latency or cuts watch streams, and logs what it did."""
 
 from __future__ import annotations
 

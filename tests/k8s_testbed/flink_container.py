@@ -1,8 +1,6 @@
-"""What the Flink image would run for a container, as a local JVM command: the entrypoint's
-arguments pick the Flink main class, the image tag picks the Flink install (the local runtime's
-cache), and the configuration is the mounted conf plus FLINK_PROPERTIES plus -D arguments, with
-addresses and directories owned by the pod's "network" (its loopback IP) and its own dir.
-"""
+"""A Flink container as a local JVM command: the entrypoint arguments pick the main class, the
+image tag the Flink install, and the config is the image's (conf, FLINK_PROPERTIES, -D) with
+addresses and directories owned by the pod."""
 
 from __future__ import annotations
 

@@ -1,10 +1,6 @@
-"""The process kubelet: a node agent for the test bed that runs pods' Flink containers as local
-Flink processes. It exists only for tests; gitflink never runs it.
-
-It registers a Node, binds pending pods (of one namespace) to it, gives each pod a loopback IP
-of its own, runs, probes, restarts (per restartPolicy) and reports every container, and stops a
-pod's processes by pid when the pod is deleted.
-"""
+"""The process kubelet, for tests only: registers a Node, binds a namespace's pending pods, runs
+their Flink containers as local processes on a loopback IP per pod, reports, probes, restarts
+them per restartPolicy and stops them by pid when a pod is deleted."""
 
 from __future__ import annotations
 
@@ -257,7 +253,11 @@ class ProcessKubelet:
     # -- names ----------------------------------------------------------------------------------
 
     def resolve(self, host: str, run: PodRun) -> str:
-        """A host name as cluster DNS would answer it: a Service -> one of its pods' IPs."""
+        """A host name as cluster DNS answers it: a Service -> the IP of a ready pod behind it.
+
+        From the Service's selector, not its EndpointSlices: the API server refuses loopback
+        addresses in those, so the controller cannot list these pods there.
+        """
         if host in {"", "localhost", "127.0.0.1", "0.0.0.0", run.name}:
             return run.ip
         if host[0].isdigit():
@@ -266,19 +266,18 @@ class ProcessKubelet:
         namespace = parts[1] if len(parts) > 1 else run.namespace
         service = self.core.read_namespaced_service(parts[0], namespace)
         selector = ",".join(f"{k}={v}" for k, v in (service.spec.selector or {}).items())
-        pods = (
-            self.core.list_namespaced_pod(namespace, label_selector=selector).items
-            if selector
-            else []
-        )
-        ips = sorted(
+        pods = self.core.list_namespaced_pod(namespace, label_selector=selector).items
+        ready = sorted(
             p.status.pod_ip
             for p in pods
-            if p.status and p.status.pod_ip and p.metadata.deletion_timestamp is None
+            if selector
+            and p.status.pod_ip
+            and p.metadata.deletion_timestamp is None
+            and any(c.type == "Ready" and c.status == "True" for c in p.status.conditions or [])
         )
-        if not ips:
-            raise LookupError(f"service {namespace}/{parts[0]} has no pod with an IP yet")
-        return str(ips[0])
+        if not ready:
+            raise LookupError(f"service {namespace}/{parts[0]} has no ready pod yet")
+        return str(ready[0])
 
     def _stop_containers(self, run: PodRun, grace: float) -> None:
         for forward in run.forwards.values():

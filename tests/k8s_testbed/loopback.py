@@ -1,9 +1,5 @@
-"""`localhost` inside a pod, for one port: 127.0.0.1:<port> forwarded to <pod IP>:<port>.
-
-Pods here share the host's loopback, so a process bound to its pod IP is not reachable as
-localhost. A JobManager submitting a jar from its REST handler dials its own blob server at
-localhost, so the process kubelet gives each JobManager a blob port of its own and this forward.
-"""
+"""`localhost` inside a pod for one port: 127.0.0.1:<port> forwarded to <pod IP>:<port>, since
+pods here share the host's loopback (a JobManager's REST handler dials its blob server there)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""Keys and certificates of one test-bed cluster, made with the openssl command line.
-
-A CA, a serving certificate for 127.0.0.1/localhost signed by it, and the service-account key
-pair that kube-apiserver verifies tokens with and kube-controller-manager signs them with.
-"""
+"""The test bed's keys and certificates, made with openssl: a CA, a serving certificate for
+127.0.0.1, and the service-account key pair."""
 
 from __future__ import annotations
 

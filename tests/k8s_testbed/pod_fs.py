@@ -1,8 +1,5 @@
-"""A pod's volumes as files and its containers' environment, as a kubelet would lay them out.
-
-Volumes live in `<pod dir>/volumes/<name>/`; each container sees its mounts as symlinks under its
-own `rootfs/`. Container paths in arguments, environment and configuration are rewritten to it.
-"""
+"""A pod's volumes as files (`<pod dir>/volumes/<name>/`, symlinked into each container's
+rootfs), its containers' environment, and container paths rewritten into the rootfs."""
 
 from __future__ import annotations
 
