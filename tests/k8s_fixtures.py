@@ -21,9 +21,13 @@ from gitflink.settings import Settings
 
 
 def _report(config: pytest.Config, line: str) -> None:
+    """A line on the terminal even while pytest captures the fixture's output."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(line)
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write("\n")
+            reporter.write_line(line)
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +39,7 @@ def control_plane(
         plane.start()
         _report(
             request.config,
-            f"\nk8s test bed: etcd, kube-apiserver, kube-controller-manager ready at {plane.url} "
+            f"k8s test bed: etcd, kube-apiserver, kube-controller-manager ready at {plane.url} "
             f"in {plane.startup_seconds} s",
         )
         yield plane

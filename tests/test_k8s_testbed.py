@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import kubernetes.client as k8s
@@ -22,10 +23,23 @@ REPO = Path(__file__).resolve().parent.parent
 CONFORMANCE = REPO.parent / "shared" / "k8s-conformance" / "check_apiserver.py"
 
 
-def test_the_shared_conformance_script_passes_all_36_checks(control_plane: ControlPlane) -> None:
+@pytest.fixture(scope="module")
+def apiserver_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+    """The bed without kube-controller-manager, for the conformance script: its deploy_replace
+    reads and then replaces a Deployment, which the Deployment controller's status writes in
+    between turn into a 409 now and then (seen once in a full run under load)."""
+    plane = ControlPlane(tmp_path_factory.mktemp("k8s-apiserver-only"), with_controllers=False)
+    try:
+        plane.start()
+        yield plane
+    finally:
+        plane.stop()
+
+
+def test_the_shared_conformance_script_passes_all_36_checks(apiserver_only: ControlPlane) -> None:
     assert CONFORMANCE.is_file(), f"the conformance script is expected at {CONFORMANCE}"
     result = subprocess.run(
-        [sys.executable, str(CONFORMANCE), control_plane.url, control_plane.admin.token],
+        [sys.executable, str(CONFORMANCE), apiserver_only.url, apiserver_only.admin.token],
         capture_output=True,
         text=True,
         timeout=300,
@@ -35,15 +49,6 @@ def test_the_shared_conformance_script_passes_all_36_checks(control_plane: Contr
     failures = [line for line in lines if line.startswith("FAIL")]
     assert result.returncode == 0, "\n".join(failures) or result.stderr[-2000:]
     assert lines[-1] == "36 passed, 0 failed"
-    # It leaves its Flink CRDs behind; other tests install their own.
-    with k8s.ApiClient(control_plane.configuration()) as api:
-        ext = k8s.ApiextensionsV1Api(api)
-        for plural in ("flinkdeployments", "flinksessionjobs"):
-            try:
-                ext.delete_custom_resource_definition(f"{plural}.flink.apache.org")
-            except ApiException as error:
-                if error.status != 404:
-                    raise
 
 
 def test_rbac_refuses_the_unprivileged_user_and_the_audit_log_names_them(

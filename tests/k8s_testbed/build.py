@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TextIO
 
 KUBERNETES_VERSION = "1.37.2"
 ETCD_VERSION = "3.7.0"
@@ -64,7 +65,7 @@ def _go() -> str:
     return go
 
 
-def build(log=sys.stderr) -> Path:  # type: ignore[no-untyped-def]
+def build(log: TextIO = sys.stderr) -> Path:
     """Build into the cache unless a complete build for this module is there; return its dir."""
     target = install_dir()
     if _is_complete(target):

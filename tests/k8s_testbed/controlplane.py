@@ -71,6 +71,7 @@ class ControlPlane:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     port: int = 0
     startup_seconds: float = 0.0
+    with_controllers: bool = True  # False: etcd and kube-apiserver only
 
     @property
     def url(self) -> str:
@@ -131,9 +132,14 @@ class ControlPlane:
         ])  # fmt: skip
         self._run("kube-apiserver", self._apiserver_args(programs["kube-apiserver"], pki, etcd_url))
         self._wait_ready()
+        if self.with_controllers:
+            self._start_controllers(programs["kube-controller-manager"], pki)
+        self.startup_seconds = round(time.monotonic() - started, 1)
+
+    def _start_controllers(self, program: Path, pki: Pki) -> None:
         kubeconfig = self.kubeconfig(self.controller_manager, self.root / "kcm.kubeconfig")
         self._run("kube-controller-manager", [
-            str(programs["kube-controller-manager"]), "--kubeconfig", str(kubeconfig),
+            str(program), "--kubeconfig", str(kubeconfig),
             "--controllers", ",".join(CONTROLLERS), "--leader-elect=false",
             "--bind-address=127.0.0.1", "--secure-port=0",
             "--service-account-private-key-file", str(pki.sa_key),
@@ -142,7 +148,6 @@ class ControlPlane:
             "--use-service-account-credentials=true", "-v=1",
         ])  # fmt: skip
         self._wait_controllers()
-        self.startup_seconds = round(time.monotonic() - started, 1)
 
     def stop(self) -> None:
         # The controllers first, the store last, so nothing logs errors about a vanished etcd.

@@ -87,7 +87,7 @@ class ProcessKubelet:
     def pids(self) -> list[int]:
         return [
             c.process.pid
-            for p in self.pods.values()
+            for p in list(self.pods.values())
             for c in p.containers.values()
             if c.process and c.running
         ]

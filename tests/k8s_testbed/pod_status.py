@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 
+from k8s_testbed.loopback import LocalhostForward
+
 
 def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -89,7 +91,7 @@ class PodRun:
     start_time: str = field(default_factory=now)
     transitions: dict[str, tuple[str, str]] = field(default_factory=dict)
     reported: dict[str, Any] | None = None
-    forwards: dict[str, Any] = field(default_factory=dict)  # container -> LocalhostForward
+    forwards: dict[str, LocalhostForward] = field(default_factory=dict)  # by container
 
     def phase(self) -> str:
         runs = list(self.containers.values())
