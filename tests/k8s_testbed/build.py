@@ -24,6 +24,7 @@ PROGRAMS = {
 }
 # Two cores are shared with other work: build two packages at a time, at a lower priority.
 BUILD_PARALLELISM = "2"
+GO_INSTALL_DIR = "/usr/local/go/bin"
 
 
 class GoMissingError(RuntimeError):
@@ -52,9 +53,11 @@ def _is_complete(target: Path) -> bool:
     )
 
 
-def _go() -> str:
-    go = shutil.which("go") or (
-        "/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").is_file() else None
+def find_go(search_path: str | None = None) -> str:
+    """The go command on PATH, or where Go's installer puts it (not always on PATH)."""
+    path = os.environ.get("PATH", "") if search_path is None else search_path
+    go = shutil.which(
+        "go", path=f"{path}{os.pathsep}{GO_INSTALL_DIR}" if search_path is None else path
     )
     if go is None:
         raise GoMissingError(
@@ -70,7 +73,7 @@ def build(log: TextIO = sys.stderr) -> Path:
     target = install_dir()
     if _is_complete(target):
         return target
-    go = _go()
+    go = find_go()
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target.parent / ".build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # a second run waits for the first build, then reuses it
