@@ -28,7 +28,8 @@ def proxied(control_plane: ControlPlane, fault_proxy: FaultProxy) -> Iterator[k8
 
 
 def config_map(name: str) -> k8s.V1ConfigMap:
-    return k8s.V1ConfigMap(metadata=k8s.V1ObjectMeta(name=name), data={"k": "v"})
+    meta = k8s.V1ObjectMeta(name=name, labels={"made-by": "test"})
+    return k8s.V1ConfigMap(metadata=meta, data={"k": "v"})
 
 
 def test_a_409_on_put_fails_once_then_the_retry_reaches_the_server(
@@ -97,6 +98,7 @@ def test_a_dropped_watch_fails_the_stream_and_resumes_from_the_last_resource_ver
             proxied.list_namespaced_config_map,
             namespace,
             resource_version=version,
+            label_selector="made-by=test",  # not kube-root-ca.crt, published at any moment
             timeout_seconds=10,
         ):
             seen.append(event["object"])
@@ -106,6 +108,7 @@ def test_a_dropped_watch_fails_the_stream_and_resumes_from_the_last_resource_ver
         proxied.list_namespaced_config_map,
         namespace,
         resource_version=seen[-1].metadata.resource_version,
+        label_selector="made-by=test",
         timeout_seconds=10,
     ):
         resumed.append(event["object"].metadata.name)
