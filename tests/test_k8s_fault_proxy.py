@@ -9,14 +9,12 @@ from collections.abc import Iterator
 import kubernetes.client as k8s
 import pytest
 import urllib3
-from k8s_fixtures import control_plane, fault_proxy, kube_api, kube_config, namespace
 from k8s_testbed.controlplane import ControlPlane
 from k8s_testbed.fault_proxy import Fault, FaultProxy
 from kubernetes import watch
 from kubernetes.client.rest import ApiException
 
 pytestmark = pytest.mark.k8s
-__all__ = ["control_plane", "fault_proxy", "kube_api", "kube_config", "namespace"]
 
 
 @pytest.fixture

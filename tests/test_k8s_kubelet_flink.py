@@ -11,14 +11,12 @@ import httpx
 import kubernetes.client as k8s
 import pytest
 from flink_fixtures import wait_for
-from k8s_fixtures import control_plane, kube_api, kube_config, namespace, process_kubelet
 from k8s_testbed.kubelet import ProcessKubelet
 
 from gitflink.adapters.local_runtime.building import EXAMPLE_MAIN
 from gitflink.adapters.local_runtime.cluster import pid_alive
 
 pytestmark = [pytest.mark.k8s, pytest.mark.flink]
-__all__ = ["control_plane", "kube_api", "kube_config", "namespace", "process_kubelet"]
 
 FLINK_CONFIG = """\
 taskmanager.numberOfTaskSlots: 3

@@ -7,11 +7,9 @@ import httpx
 import kubernetes.client as k8s
 import pytest
 from flink_fixtures import wait_for
-from k8s_fixtures import control_plane, kube_api, kube_config, namespace, process_kubelet
 from k8s_testbed.kubelet import ProcessKubelet
 
 pytestmark = [pytest.mark.k8s, pytest.mark.flink]
-__all__ = ["control_plane", "kube_api", "kube_config", "namespace", "process_kubelet"]
 
 PROPERTIES = "jobmanager.rpc.address: flink-jobmanager\ntaskmanager.numberOfTaskSlots: 2\n"
 

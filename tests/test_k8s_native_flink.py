@@ -10,7 +10,6 @@ from pathlib import Path
 import kubernetes.client as k8s
 import pytest
 from flink_fixtures import wait_for
-from k8s_fixtures import control_plane, kube_api, kube_config, namespace, process_kubelet
 from k8s_testbed.controlplane import ControlPlane
 from k8s_testbed.kubelet import ProcessKubelet
 
@@ -24,7 +23,6 @@ from gitflink.model.resources import FlinkVersion
 from gitflink.settings import Settings
 
 pytestmark = [pytest.mark.k8s, pytest.mark.flink]
-__all__ = ["control_plane", "kube_api", "kube_config", "namespace", "process_kubelet"]
 
 SESSION_CLI = "org.apache.flink.kubernetes.cli.KubernetesSessionCli"
 

@@ -12,12 +12,10 @@ from pathlib import Path
 import kubernetes.client as k8s
 import pytest
 from flink_fixtures import wait_for
-from k8s_fixtures import control_plane, kube_api, kube_config, namespace
 from k8s_testbed.controlplane import ControlPlane
 from kubernetes.client.rest import ApiException
 
 pytestmark = pytest.mark.k8s
-__all__ = ["control_plane", "kube_api", "kube_config", "namespace"]
 
 REPO = Path(__file__).resolve().parent.parent
 CONFORMANCE = REPO.parent / "shared" / "k8s-conformance" / "check_apiserver.py"
