@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv ssh-server demo test test-fast check bench format clean
+.PHONY: venv ssh-server testbed demo test test-fast check bench format clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,15 +29,20 @@ ssh-server:
 		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 			openssh-server >/dev/null; }
 
+# The Kubernetes test bed's kube-apiserver, kube-controller-manager and etcd, built from Go
+# modules once into ~/.cache/gitflink/testbed/ (minutes on 2 cores the first time, then reused).
+testbed: venv
+	$(PY) tests/k8s_testbed/build.py
+
 demo: venv
 	$(VENV)/bin/gitflink demo $(DEMO_ARGS)
 
-test: venv ssh-server
+test: venv ssh-server testbed
 	$(PY) -m pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
-# The quick loop while developing: no real Flink processes.
+# The quick loop while developing: no real Flink processes, no Kubernetes test bed.
 test-fast: venv ssh-server
-	$(PY) -m pytest -m "not flink" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not flink and not k8s" $(PYTEST_ARGS)
 
 check: venv
 	$(VENV)/bin/ruff format --check gitflink tests benchmarks

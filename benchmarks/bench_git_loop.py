@@ -236,9 +236,7 @@ def run() -> bool:
         manifests = agent.config.reader.read(agent.source, revision, agent.config.roots)
         resources = [d.resource for d in manifests.parsed.desired]
         load_ms = _median_ms(agent.store.load_all)
-        observe_ms = _median_ms(
-            lambda: observe(agent.ports, resources, statuses)
-        )
+        observe_ms = _median_ms(lambda: observe(agent.ports, resources, statuses))
         print(
             f"    of the rest: loading {len(statuses)} statuses (a stat each) {load_ms:.1f} ms, "
             f"observing {len(resources)} clusters {observe_ms:.1f} ms, the remaining "

@@ -1,20 +1,43 @@
 """Test rooms mirror the code: unit (pure core and model), runtime (a pass on the fakes),
 adapters (each adapter against the real thing it wraps), cli (commands as a user runs them),
-flink (real Flink JVMs). Shared fakes and builders live in the `support` package."""
+flink (real Flink JVMs), k8s (the Kubernetes test bed: a real API server built from Go modules).
+Shared fakes and builders live in the `support` package; the test bed in `k8s_testbed`.
+
+The test bed's fixtures are registered here, once, so that its session-scoped control plane
+starts once per session, not once per importing module."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from k8s_fixtures import (
+    control_plane,
+    fault_proxy,
+    kube_api,
+    kube_config,
+    namespace,
+    process_kubelet,
+)
 
-ROOMS = ("unit", "runtime", "adapters", "cli", "flink")
+__all__ = [
+    "control_plane",
+    "fault_proxy",
+    "kube_api",
+    "kube_config",
+    "namespace",
+    "process_kubelet",
+]
+ROOMS = ("unit", "runtime", "adapters", "cli", "flink", "k8s")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test in tests/flink/ runs real Flink: marked so `make test-fast` leaves it out."""
+    """Every test in tests/flink/ runs real Flink, every one in tests/k8s/ the test bed: marked
+    so `make test-fast` leaves them out."""
     root = Path(__file__).parent
     for item in items:
         room = Path(item.path).relative_to(root).parts[0]
         if room == "flink":
             item.add_marker(pytest.mark.flink)
+        elif room == "k8s":
+            item.add_marker(pytest.mark.k8s)
