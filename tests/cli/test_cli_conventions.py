@@ -114,7 +114,12 @@ def test_paths_are_named_the_same_way_by_validate_plan_and_sync(
 ) -> None:
     remote = Remote(tmp_path)
     base = remote.commit({"README.md": "manifests come next\n"})
-    remote.commit({"apps/a.yaml": spec("a"), "other/b.yaml": spec("b")})
+
+    # Suspended: sync records them without starting any Flink process.
+    def suspended(name: str) -> str:
+        return spec(name) + "    state: suspended\n    upgradeMode: stateless\n"
+
+    remote.commit({"apps/a.yaml": suspended("a"), "other/b.yaml": suspended("b")})
     work = str(remote.work)
     data = ["--data-dir", str(tmp_path / "data")]
     for flavour in (["apps"], ["--path", "apps"]):
