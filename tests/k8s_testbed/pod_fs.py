@@ -94,27 +94,15 @@ def materialize_volumes(
         target.mkdir(parents=True, exist_ok=True)
         if volume.config_map is not None:
             src = volume.config_map
-            data = _config_map(core, namespace, src.name, bool(src.optional))
-            _write(
-                target,
-                _select(data, src.items, f"configmap {src.name}", bool(src.optional)),
-                src.default_mode,
-            )
+            files = _config_map_files(core, namespace, src.name, src)
+            _write(target, files, src.default_mode)
         elif volume.secret is not None:
             src = volume.secret
-            data = _secret(core, namespace, src.secret_name, bool(src.optional))
-            _write(
-                target,
-                _select(data, src.items, f"secret {src.secret_name}", bool(src.optional)),
-                src.default_mode,
-            )
+            _write(target, _secret_files(core, namespace, src.secret_name, src), src.default_mode)
         elif volume.projected is not None:
             _projected(core, pod, volume.projected, target, pod_ip)
         elif volume.downward_api is not None:
-            files = {
-                i.path: field_value(pod, i.field_ref.field_path, pod_ip).encode()
-                for i in volume.downward_api.items or []
-            }
+            files = _downward_files(pod, volume.downward_api, pod_ip)
             _write(target, files, volume.downward_api.default_mode)
         elif volume.empty_dir is None:
             kind = next(k for k, v in volume.to_dict().items() if k != "name" and v is not None)
@@ -125,6 +113,26 @@ def materialize_volumes(
     return paths
 
 
+def _config_map_files(
+    core: k8s.CoreV1Api, namespace: str, name: str, src: Any
+) -> Mapping[str, bytes]:
+    """The files a ConfigMap volume or projection shows (its `items`, or every key)."""
+    data = _config_map(core, namespace, name, bool(src.optional))
+    return _select(data, src.items, f"configmap {name}", bool(src.optional))
+
+
+def _secret_files(core: k8s.CoreV1Api, namespace: str, name: str, src: Any) -> Mapping[str, bytes]:
+    data = _secret(core, namespace, name, bool(src.optional))
+    return _select(data, src.items, f"secret {name}", bool(src.optional))
+
+
+def _downward_files(pod: k8s.V1Pod, downward: Any, pod_ip: str) -> dict[str, bytes]:
+    return {
+        i.path: field_value(pod, i.field_ref.field_path, pod_ip).encode()
+        for i in downward.items or []
+    }
+
+
 def _projected(
     core: k8s.CoreV1Api, pod: k8s.V1Pod, projected: Any, target: Path, pod_ip: str
 ) -> None:
@@ -132,25 +140,13 @@ def _projected(
     for source in projected.sources or []:
         if source.config_map is not None:
             src = source.config_map
-            data = _config_map(core, namespace, src.name, bool(src.optional))
-            _write(
-                target,
-                _select(data, src.items, f"configmap {src.name}", bool(src.optional)),
-                projected.default_mode,
-            )
+            files = _config_map_files(core, namespace, src.name, src)
+            _write(target, files, projected.default_mode)
         elif source.secret is not None:
             src = source.secret
-            data = _secret(core, namespace, src.name, bool(src.optional))
-            _write(
-                target,
-                _select(data, src.items, f"secret {src.name}", bool(src.optional)),
-                projected.default_mode,
-            )
+            _write(target, _secret_files(core, namespace, src.name, src), projected.default_mode)
         elif source.downward_api is not None:
-            files = {
-                i.path: field_value(pod, i.field_ref.field_path, pod_ip).encode()
-                for i in source.downward_api.items or []
-            }
+            files = _downward_files(pod, source.downward_api, pod_ip)
             _write(target, files, projected.default_mode)
         elif source.service_account_token is not None:
             token = source.service_account_token
