@@ -67,10 +67,11 @@ def test_taskmanagers_find_the_jobmanager_through_its_service(
             overview = httpx.get(f"http://{ip}:8081/overview", timeout=2).json()
         except httpx.HTTPError:
             return None
-        return overview if overview.get("taskmanagers") == 2 else None
+        # A TaskManager registers first and reports its slots a moment later: wait for both.
+        counts = (overview.get("taskmanagers"), overview.get("slots-total"))
+        return overview if counts == (2, 4) else None
 
-    overview = wait_for(registered, timeout=120, what="both TaskManagers to register")
-    assert overview["slots-total"] == 4
+    wait_for(registered, timeout=120, what="both TaskManagers to register with two slots each")
     taskmanagers = httpx.get(f"http://{ip}:8081/taskmanagers", timeout=2).json()["taskmanagers"]
     tm_ips = {
         p.status.pod_ip
