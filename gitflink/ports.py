@@ -23,7 +23,7 @@ from gitflink.model.flink import (
 )
 from gitflink.model.ids import ResourceId
 from gitflink.model.resources import FlinkDeploymentSpec
-from gitflink.model.status import ResourceStatus
+from gitflink.model.status import ResourceStatus, Snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +66,8 @@ class ClusterHandle:
     pids: tuple[int, ...] = ()
     savepoint_dir: str | None = None
     checkpoint_dir: str | None = None
+    # Running, but short of what was started (TaskManagers lost): `ensure_cluster` restores it.
+    degraded: str | None = None
 
 
 class FlinkRuntime(Protocol):
@@ -82,6 +84,11 @@ class FlinkRuntime(Protocol):
         ...
 
     def list_clusters(self) -> Sequence[ClusterHandle]: ...
+
+    def latest_checkpoint(self, resource: ResourceId, job_id: str) -> Snapshot | None:
+        """The newest completed checkpoint of `job_id` in the cluster's checkpoint storage,
+        found without asking Flink (the cluster may be gone); None when none is retained."""
+        ...
 
     def resolve_jar(self, jar_uri: str) -> Path:
         """A local file for `jar_uri` (local://, file://, a path), ready to upload."""

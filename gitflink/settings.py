@@ -87,6 +87,14 @@ class Settings:
     # is refused unless allowed (docs/guardrails.md).
     allow_mass_prune: bool = False
     max_prune_share: float = 0.5
+    # Recovery (docs/recovery.md): converge what was changed outside Git (else only report it),
+    # restart jobs Flink gave up on (kubernetes.operator.job.restart.failed's default), back off
+    # between restarts, and count a recovered job stable after it ran for a window.
+    self_heal: bool = True
+    restart_failed: bool = False
+    restart_backoff_seconds: float = 10.0
+    restart_backoff_max_seconds: float = 300.0
+    stability_window_seconds: float = 60.0
     log_level: str = "INFO"
     log_format: str = "console"  # or "json": one object a line, for log collectors
     log_requests: bool = False  # every Flink REST call (httpx at INFO); -vv
@@ -124,6 +132,11 @@ class Settings:
             listen=env.get("GITFLINK_LISTEN") or "0.0.0.0:8080",
             allow_mass_prune=_flag(env, "GITFLINK_ALLOW_MASS_PRUNE"),
             max_prune_share=_share(env, "GITFLINK_MAX_PRUNE_SHARE", 0.5),
+            self_heal=_flag(env, "GITFLINK_SELF_HEAL", default=True),
+            restart_failed=_flag(env, "GITFLINK_RESTART_FAILED"),
+            restart_backoff_seconds=_seconds(env, "GITFLINK_RESTART_BACKOFF", 10.0),
+            restart_backoff_max_seconds=_seconds(env, "GITFLINK_RESTART_BACKOFF_MAX", 300.0),
+            stability_window_seconds=_seconds(env, "GITFLINK_STABILITY_WINDOW", 60.0),
             log_level=_choice(env, "GITFLINK_LOG_LEVEL", LOG_LEVELS, "INFO", str.upper),
             log_format=_choice(env, "GITFLINK_LOG_FORMAT", LOG_FORMATS, "console", str.lower),
             max_manifest_bytes=_count(env, "GITFLINK_MAX_MANIFEST_BYTES", 1_572_864),
@@ -134,11 +147,26 @@ class Settings:
 _TRUE, _FALSE = frozenset({"1", "true", "yes"}), frozenset({"", "0", "false", "no"})
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
+def _flag(env: Mapping[str, str], name: str, *, default: bool = False) -> bool:
     value = (env.get(name) or "").strip().lower()
+    if not value:
+        return default
     if value not in _TRUE | _FALSE:
         raise SettingsError(f"{name}={env[name]!r}: expected true or false")
     return value in _TRUE
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise SettingsError(f"{name}={raw!r}: expected a number of seconds, 0 or more")
+    return value
 
 
 def _share(env: Mapping[str, str], name: str, default: float) -> float:

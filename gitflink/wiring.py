@@ -17,6 +17,7 @@ from gitflink.adapters.status_file import FileStatusStore
 from gitflink.adapters.status_git import GitStatusStore
 from gitflink.adapters.system_clock import SystemClock
 from gitflink.core.limits import Limits
+from gitflink.core.planning import Healing
 from gitflink.core.planning.removal import PruneGuard
 from gitflink.ports import FlinkApi, GitSource, Ports, Revision, StatusStore
 from gitflink.runtime.reading import ManifestReader
@@ -169,6 +170,16 @@ def validators(enabled: bool = True) -> LoadedValidators:
 
 def prune_guard(settings: Settings, *, allow: bool = False) -> PruneGuard:
     return PruneGuard(settings.max_prune_share, allowed=allow or settings.allow_mass_prune)
+
+
+def healing(settings: Settings) -> Healing:
+    """How a pass converges what runs differently from Git (docs/recovery.md)."""
+    return Healing(
+        self_heal=settings.self_heal,
+        restart_failed=settings.restart_failed,
+        backoff_first=settings.restart_backoff_seconds,
+        backoff_cap=settings.restart_backoff_max_seconds,
+    )
 
 
 def source_id(settings: Settings) -> str:

@@ -66,6 +66,7 @@ def register(subparsers: Any) -> None:
         help="HOST:PORT for webhook, /healthz, /metrics (GITFLINK_LISTEN; 0.0.0.0:8080)",
     )
     options.add_verify(parser)
+    options.add_self_heal(parser)
     add_exclude_argument(parser)
     parser.set_defaults(handler=run)
 
@@ -86,6 +87,8 @@ class _Reconciling:
             settled=Settled(drift_interval=settings.drift_interval_seconds),
             reader=wiring.manifest_reader(settings),
             source_id=wiring.source_id(settings),
+            healing=wiring.healing(settings),
+            stable_after=settings.stability_window_seconds,
         )
         self.store: GitStatusStore | None = None
         self.ports: Ports | None = None

@@ -100,6 +100,15 @@ def add_verify(parser: argparse.ArgumentParser) -> None:
     ).complete = shtab.DIRECTORY  # type: ignore[attr-defined]
 
 
+def add_self_heal(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-self-heal",
+        action="store_true",
+        help="only report jobs cancelled or rescaled outside Git, as drift, instead of "
+        "bringing them back to what Git says (GITFLINK_SELF_HEAL=false)",
+    )
+
+
 def add_output(parser: argparse.ArgumentParser, human: tuple[str, ...]) -> None:
     """`-o`: the command's own human formats (the first is the default), then json and yaml."""
     parser.add_argument(
@@ -138,6 +147,8 @@ def settings_from(args: argparse.Namespace, base: Settings | None = None) -> Set
         changes["verify_keyring"] = Path(args.verify_signatures)
     if getattr(args, "exclude", None):
         changes["excludes"] = tuple(args.exclude)
+    if getattr(args, "no_self_heal", False):
+        changes["self_heal"] = False
     level = getattr(args, "log_level", None)
     if getattr(args, "quiet", False):
         level = "WARNING"

@@ -8,8 +8,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from gitflink import wiring
@@ -18,18 +19,20 @@ from gitflink.cli.validate import add_exclude_argument
 from gitflink.core import ignoring, plan_rendering, planning
 from gitflink.core.limits import DEFAULT_LIMITS, Limits
 from gitflink.core.parsing import ParseResult, parse_files
+from gitflink.core.planning import Healing, recorded, removal
 from gitflink.core.planning import baseline as planning_baseline
-from gitflink.core.planning import recorded, removal
 from gitflink.core.planning.removal import PruneGuard
 from gitflink.core.validation import validate
 from gitflink.model.errors import GitflinkError
 from gitflink.model.ids import ResourceId
 from gitflink.model.manifests import IGNORE_FILE
+from gitflink.model.observed import Observed
 from gitflink.model.plan import Baseline, DiffClass, Downtime, JobPlan, Plan
-from gitflink.model.resources import FlinkSessionJob
+from gitflink.model.resources import AnyResource, FlinkSessionJob
 from gitflink.model.status import ResourceStatus
 from gitflink.model.status_load import corrupt_of
 from gitflink.ports import Revision, StatusStore
+from gitflink.runtime import observing
 from gitflink.settings import Settings
 from gitflink.wiring import Revisions
 
@@ -84,6 +87,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--status-branch", help="with --status-repo (default: gitflink/status)")
     options.add_cache_dir(parser)
+    options.add_self_heal(parser)
     add_exclude_argument(parser)
     parser.set_defaults(handler=run)
 
@@ -103,8 +107,17 @@ def run(args: argparse.Namespace) -> int:
                 output.error("plan", str(document))
             if corrupt_of(statuses):
                 return EXIT_PROBLEMS
+            live = None if args.status_repo else _observer(settings)
             plan = plan_deployed(
-                repo, args.head, statuses, paths, prune=prune, prune_guard=guard, reading=reading
+                repo,
+                args.head,
+                statuses,
+                paths,
+                prune=prune,
+                prune_guard=guard,
+                reading=reading,
+                observer=live,
+                healing=wiring.healing(settings),
             )
         else:
             plan = plan_revisions(
@@ -164,6 +177,30 @@ def _status_store(args: argparse.Namespace, settings: Settings) -> StatusStore |
     return files
 
 
+Observer = Callable[
+    [Sequence[AnyResource], Mapping[ResourceId, ResourceStatus]], Mapping[ResourceId, Observed]
+]
+
+
+def _observer(settings: Settings) -> Observer | None:
+    """What runs now under the data dir, asked of the clusters and Flink as a pass asks; a
+    cluster that does not answer is planned from its recorded status. None when the data dir
+    never ran a cluster (a copy of status files): planned from what they record."""
+    if not wiring.local_runtime(settings).cluster_records():
+        return None
+    ports = wiring.local_ports(settings)
+
+    def observe(
+        desired: Sequence[AnyResource], statuses: Mapping[ResourceId, ResourceStatus]
+    ) -> Mapping[ResourceId, Observed]:
+        seen = observing.observe(ports, desired, statuses)
+        found = recorded.observed_from_status(statuses)
+        found.update(seen.observed)
+        return found
+
+    return observe
+
+
 def plan_deployed(
     repo: Revisions,
     head: str,
@@ -173,25 +210,35 @@ def plan_deployed(
     prune: bool = True,
     prune_guard: PruneGuard | None = None,
     reading: Reading | None = None,
+    observer: Observer | None = None,
+    healing: Healing | None = None,
 ) -> Plan:
-    """Plan --head against what the status store says is deployed. Every file at --head is
-    read: any resource may differ from what runs, whatever the last commit touched."""
+    """Plan --head against what is deployed: what `observer` sees running (the local
+    runtime), else what the status store last recorded. Every file at --head is read: any
+    resource may differ from what runs, whatever the last commit touched."""
     reading = reading or Reading()
     head_rev = repo.resolve(head)
     parsed = parse_files(reading.tree(repo, head_rev, paths), reading.limits)
     problems = [*parsed.problems, *validate(parsed.desired, broken=parsed.broken)]
     problems.sort(key=lambda p: (p.file, p.line, p.column))
     declared = {record.resource.id: record.file for record in parsed.desired}
+    if observer is not None:
+        observed = observer([record.resource for record in parsed.desired], statuses)
+        note = "observed now: the clusters under the data dir and their Flink REST APIs"
+    else:
+        observed = recorded.observed_from_status(statuses)
+        note = "job states are as last recorded in status; Flink itself was not asked"
     return planning.plan_changes(
         parsed.desired,
-        recorded.observed_from_status(statuses),
+        observed,
         prune=prune,
         prune_guard=prune_guard,
         problems=problems,
         known_files=removal.known_files(declared, problems, statuses),
         baseline=Baseline.DEPLOYED,
         head=head_rev.sha,
-        notes=["job states are as last recorded in status; Flink itself was not asked"],
+        notes=[note],
+        healing=replace(healing or Healing(), now=datetime.now(UTC)),
     )
 
 

@@ -14,6 +14,7 @@ from gitflink import wiring
 from gitflink.cli import options, output
 from gitflink.cli.validate import add_exclude_argument
 from gitflink.core.plan_rendering import problem_json
+from gitflink.core.planning import Healing
 from gitflink.core.planning.removal import PruneGuard
 from gitflink.model.errors import GitflinkError
 from gitflink.model.ids import Kind
@@ -47,6 +48,7 @@ def register(subparsers: Any) -> None:
     options.add_data_dir(parser, "clusters and status")
     options.add_cache_dir(parser)
     options.add_verify(parser)
+    options.add_self_heal(parser)
     parser.add_argument(
         "--no-prune",
         action="store_true",
@@ -82,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
         reader=reader,
         prune_guard=guard,
         source_id=wiring.source_id(settings),
+        healing=wiring.healing(settings),
+        stable_after=settings.stability_window_seconds,
     )
     if args.output == "table":
         print_result(result, ports, sys.stdout)
@@ -101,6 +105,8 @@ def sync(
     reader: ManifestReader | None = None,
     prune_guard: PruneGuard | None = None,
     source_id: str | None = None,
+    healing: Healing | None = None,
+    stable_after: float = 60.0,
 ) -> PassResult:
     """One pass with live progress on stderr (rich on a terminal, plain lines otherwise). Pass
     the same `reader` to several calls so unchanged files are not parsed again. `source_id`:
@@ -117,6 +123,8 @@ def sync(
         plugin_errors=loaded.errors,
         reader=reader or ManifestReader(),
         source_id=source_id,
+        healing=healing or Healing(),
+        stable_after=stable_after,
     )
     live = display if isinstance(display, progress_output.LiveProgress) else None
     with live or contextlib.nullcontext():
@@ -131,9 +139,20 @@ def _clusters(ports: Ports) -> list[tuple[str, str]]:
     )
 
 
-def _message(execution: Execution) -> str:
+def _verdict(result: PassResult, execution: Execution) -> str:
+    """ok only when the steps worked and the job runs as Git says (observed, not assumed)."""
+    if not execution.ok:
+        return "FAILED"
+    health = result.unhealthy.get(execution.resource)
+    return health.verdict if health is not None else "ok"
+
+
+def _message(execution: Execution, result: PassResult | None = None) -> str:
     if execution.error:
         return f"{execution.error} ({execution.next})" if execution.next else execution.error
+    health = result.unhealthy.get(execution.resource) if result is not None else None
+    if health is not None and not execution.outcomes:
+        return health.reason
     return execution.outcomes[-1].detail if execution.outcomes else "nothing to do"
 
 
@@ -154,8 +173,8 @@ def print_result(result: PassResult, ports: Ports, out: TextIO) -> None:
             "resource": e.resource.short,
             "kind": e.resource.kind.value,
             "action": e.action.value,
-            "result": "ok" if e.ok else "FAILED",
-            "message": _message(e),
+            "result": _verdict(result, e),
+            "message": _message(e, result),
         }
         for e in result.executions
     ]
@@ -179,8 +198,9 @@ def result_document(result: PassResult, ports: Ports) -> dict[str, Any]:
                 "namespace": e.resource.namespace,
                 "name": e.resource.name,
                 "action": e.action.value,
-                "ok": e.ok,
-                "message": _message(e),
+                "ok": e.ok and e.resource not in result.unhealthy,
+                "result": _verdict(result, e),
+                "message": _message(e, result),
                 "error": e.error,
                 "next": str(e.next) if e.next else None,
                 "steps": [o.model_dump(mode="json", exclude_none=True) for o in e.outcomes],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gitflink.model.status import ResourceStatus
+from gitflink.model.status import ResourceStatus, Snapshot
 
 # Flink job states a job does not leave by itself.
 TERMINAL = frozenset({"FINISHED", "CANCELED", "FAILED", "SUSPENDED"})
@@ -20,6 +20,7 @@ class LiveJob:
     parallelism: int | None = None
     latest_checkpoint: str | None = None
     restored_from: str | None = None
+    failure: str | None = None  # a FAILED job's root exception, first lines, secrets hidden
 
     @property
     def is_running(self) -> bool:
@@ -38,6 +39,13 @@ class Observed:
     cluster_running: bool = False
     job: LiveJob | None = None
     flink_version: str | None = None  # as reported by the cluster's /overview, e.g. "1.20.5"
+    # The cluster runs but short of what it was started with ("1 of 2 TaskManagers running").
+    cluster_degraded: str | None = None
+    # The newest completed checkpoint the cluster's storage retains for the recorded job, read
+    # when Flink can no longer report it (the cluster or the job is gone).
+    retained_checkpoint: Snapshot | None = None
+    # Jobs that run in the resource's own (application) cluster but are not the recorded one.
+    stray_jobs: tuple[str, ...] = ()
 
     @property
     def deployed(self) -> bool:

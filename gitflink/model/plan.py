@@ -25,6 +25,7 @@ class Action(StrEnum):
     SUSPEND = "suspend"
     RESUME = "resume"
     RESTART = "restart"
+    RECOVER = "recover"  # what runs is not what Git says (lost cluster, failed job, drift)
     DELETE = "delete"
     SAVEPOINT = "savepoint"
     CHECKPOINT = "checkpoint"
@@ -136,6 +137,14 @@ class Rescale:
     parallelism: int
 
 
+@dataclass(frozen=True, slots=True)
+class AwaitJob:
+    """Wait until the recorded job runs with all its tasks again (Flink restarts it by itself
+    once its TaskManagers are back)."""
+
+    target: ResourceId
+
+
 Step = (
     RecordSpec
     | StartCluster
@@ -145,6 +154,7 @@ Step = (
     | TakeSavepoint
     | TakeCheckpoint
     | Rescale
+    | AwaitJob
 )
 
 
@@ -182,6 +192,8 @@ def describe(step: Step) -> str:
             return f"take a checkpoint of {step.target.short}"
         case Rescale():
             return f"rescale {step.target.short} in place to parallelism {step.parallelism}"
+        case AwaitJob():
+            return f"wait for job {step.target.short} to run again with all its tasks"
     raise AssertionError(step)  # pragma: no cover - exhaustive above
 
 
@@ -213,6 +225,9 @@ class JobPlan:
     applies: dict[str, Any] | None = None
     # A session job whose steps run in its cluster's plan (stopped and resubmitted with it).
     carried_by: ResourceId | None = None
+    # What runs differs from what Git says (a lost cluster, a failed or cancelled job...): the
+    # difference in words. A RECOVER plan converges it; any other action only reports it.
+    drift: str | None = None
 
 
 class Baseline(StrEnum):

@@ -128,6 +128,16 @@ class PendingChange(StatusModel):
     generation: int | None = None
 
 
+class Recovery(StatusModel):
+    """Recoveries of a resource that did not run as Git says (a lost cluster, a failed job, a
+    change made outside Git): counted, so restarts back off, and cleared once the job has run
+    for the stability window."""
+
+    attempts: int = 0
+    last_attempt_at: datetime | None = None
+    reason: str | None = None
+
+
 class HistoryEntry(StatusModel):
     revision: str | None
     action: str
@@ -140,6 +150,7 @@ class ResourceStatus(StatusModel):
     job_status: JobStatus = Field(default_factory=JobStatus)
     reconciliation: ReconciliationStatus = Field(default_factory=ReconciliationStatus)
     pending: PendingChange | None = None
+    recovery: Recovery | None = None
     error: str | None = None
     conditions: list[Condition] = Field(default_factory=list)
     observed_revision: str | None = None

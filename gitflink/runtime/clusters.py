@@ -1,9 +1,9 @@
-"""StartCluster, StopCluster and Rescale: the cluster around a job, and its size."""
+"""StartCluster, StopCluster, Rescale and AwaitJob: the cluster around a job, and its size."""
 
 from __future__ import annotations
 
 from gitflink.model.errors import FlinkApiError, GitflinkError
-from gitflink.model.plan import Rescale, StartCluster, StopCluster
+from gitflink.model.plan import AwaitJob, Rescale, StartCluster, StopCluster
 from gitflink.model.resources import FlinkDeployment
 from gitflink.runtime.context import StepContext
 from gitflink.runtime.flinkjobs import wait_running
@@ -46,3 +46,14 @@ def rescale(ctx: StepContext, step: Rescale) -> str:
     wait_running(ctx, api, job_id, step.parallelism)
     ctx.status.job_status.update_time = ctx.ports.clock.now()
     return f"rescaled job {job_id} in place to parallelism {step.parallelism}"
+
+
+def await_job(ctx: StepContext, step: AwaitJob) -> str:
+    """Flink restarts a job by itself once lost TaskManagers are back: wait, never resubmit."""
+    job_id = ctx.status.job_status.job_id
+    if job_id is None:
+        raise FlinkApiError(f"{step.target.short}: no job recorded to wait for")
+    wait_running(ctx, ctx.api(), job_id, None)
+    ctx.status.job_status.state = "RUNNING"
+    ctx.status.job_status.update_time = ctx.ports.clock.now()
+    return f"job {job_id} runs again with all its tasks"

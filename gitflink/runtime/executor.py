@@ -19,6 +19,7 @@ from gitflink.model.fingerprints import unredact
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.plan import (
     Action,
+    AwaitJob,
     JobPlan,
     RecordSpec,
     Rescale,
@@ -92,6 +93,8 @@ def run_step(ctx: StepContext, step: Step) -> str:
             return snapshots.take_checkpoint(ctx, step)
         case Rescale():
             return clusters.rescale(ctx, step)
+        case AwaitJob():
+            return clusters.await_job(ctx, step)
         case _:
             assert_never(step)
 

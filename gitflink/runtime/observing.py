@@ -11,15 +11,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from gitflink.core import redaction
 from gitflink.core.planning.topology import cluster_of
 from gitflink.model.errors import FlinkApiError, FlinkHttpError
 from gitflink.model.fingerprints import unredact
 from gitflink.model.flink import JobSummary
 from gitflink.model.ids import ResourceId
-from gitflink.model.observed import LiveJob, Observed
-from gitflink.model.resources import AnyResource, FlinkDeployment, FlinkSessionJob
-from gitflink.model.status import ResourceStatus
+from gitflink.model.observed import TERMINAL, LiveJob, Observed
+from gitflink.model.resources import AnyResource, FlinkDeployment, FlinkSessionJob, UpgradeMode
+from gitflink.model.secrets import is_sensitive
+from gitflink.model.status import ResourceStatus, Snapshot
 from gitflink.ports import ClusterHandle, FlinkApi, Ports
+
+FAILURE_LINES = 4  # of a failed job's root exception, kept in status
 
 
 @dataclass(frozen=True)
@@ -48,8 +52,9 @@ def observe(
     for cluster, group in by_cluster.items():
         handle = ports.runtime.find_cluster(cluster) if cluster else None
         if handle is None:
-            for rid, _, status in group:
-                result.observed[rid] = Observed(status=status)
+            for rid, res, status in group:
+                retained = _retained(ports, cluster, res, status)
+                result.observed[rid] = Observed(status=status, retained_checkpoint=retained)
             continue
         try:
             _cluster(ports, handle, group, result)
@@ -71,15 +76,37 @@ def _cluster(ports: Ports, handle: ClusterHandle, group: list[_Row], result: Obs
     version = handle.flink_version
     if deep and version is None:
         version = api.overview().flink_version
-    for rid, _, status in group:
+    recorded = {st.job_status.job_id for _, _, st in group if st is not None}
+    recorded |= {st.pending.submitted_job_id for _, _, st in group if st and st.pending}
+    for rid, res, status in group:
         job_id = status.job_status.job_id if status else None
         if deep:
-            job = _live_job(api, job_id) if job_id else None
+            job = _live_job(api, job_id, _secrets(res)) if job_id else None
             result.detailed.add(rid)
         else:
             summary = listed.get(job_id) if job_id else None
             job = _summary_job(summary) if summary else None
-        result.observed[rid] = Observed(status, True, job, version)
+        retained = None
+        if job is None and job_id is not None:
+            retained = _retained(ports, handle.resource, res, status)
+        stray: tuple[str, ...] = ()
+        if rid == handle.resource and isinstance(res, FlinkDeployment) and res.spec.job:
+            stray = tuple(
+                sorted(
+                    summary.job_id
+                    for summary in listed.values()
+                    if summary.state not in TERMINAL and summary.job_id not in recorded
+                )
+            )
+        result.observed[rid] = Observed(
+            status,
+            True,
+            job,
+            version,
+            cluster_degraded=handle.degraded,
+            retained_checkpoint=retained,
+            stray_jobs=stray,
+        )
 
 
 def _needs_details(
@@ -90,8 +117,9 @@ def _needs_details(
     """Whether planning may read more than the job's state: checkpoints, the restored path,
     parallelism, the Flink version. An unchanged resource whose job runs with all its tasks
     plans NONE without them."""
-    if status is None or status.pending is not None:
-        return True  # new, or a change in flight (its resumption reads the restored path)
+    if status is None or status.pending is not None or status.recovery is not None:
+        return True  # new, a change in flight (its resumption reads the restored path), or
+        # a recovery whose job may fail again
     if not isinstance(desired, FlinkDeployment | FlinkSessionJob):
         return True  # removed from Git: its deletion may take a savepoint
     job_id = status.job_status.job_id
@@ -109,7 +137,41 @@ def _summary_job(summary: JobSummary) -> LiveJob:
     return LiveJob(summary.job_id, summary.state, all_vertices_running=summary.all_tasks_running)
 
 
-def _live_job(api: FlinkApi, job_id: str) -> LiveJob | None:
+def _retained(
+    ports: Ports,
+    cluster: ResourceId | None,
+    desired: AnyResource | None,
+    status: ResourceStatus | None,
+) -> Snapshot | None:
+    """The newest checkpoint storage still holds for the recorded job of a stateful resource
+    that Flink can no longer report (its cluster, or the job, is gone)."""
+    job_id = status.job_status.job_id if status else None
+    if cluster is None or job_id is None:
+        return None
+    if isinstance(desired, FlinkDeployment | FlinkSessionJob):
+        job = desired.spec.job
+        if job is None or job.upgrade_mode is UpgradeMode.STATELESS:
+            return None
+    return ports.runtime.latest_checkpoint(cluster, job_id)
+
+
+def _secrets(desired: AnyResource | None) -> tuple[str, ...]:
+    """Secret values a failure message could quote: the resource's sensitive settings."""
+    if not isinstance(desired, FlinkDeployment | FlinkSessionJob):
+        return ()
+    config = desired.spec.flink_configuration
+    return tuple(str(v) for k, v in config.items() if is_sensitive(k) and v not in (None, ""))
+
+
+def _failure(api: FlinkApi, job_id: str, secrets: tuple[str, ...]) -> str:
+    cause = api.job_exceptions(job_id).root_cause or "Flink reported no exception"
+    text = "\n".join(cause.strip().splitlines()[:FAILURE_LINES])
+    for secret in secrets:
+        text = text.replace(secret, redaction.HIDDEN)
+    return str(redaction.redact(text))
+
+
+def _live_job(api: FlinkApi, job_id: str, secrets: tuple[str, ...] = ()) -> LiveJob | None:
     try:
         details = api.job_details(job_id)
     except FlinkHttpError as error:
@@ -123,6 +185,7 @@ def _live_job(api: FlinkApi, job_id: str) -> LiveJob | None:
         # the stop that finished it.
         latest = stats.latest_savepoint
     parallelism = max((v.parallelism for v in details.vertices), default=None)
+    failure = _failure(api, job_id, secrets) if details.state == "FAILED" else None
     return LiveJob(
         job_id=job_id,
         state=details.state,
@@ -130,4 +193,5 @@ def _live_job(api: FlinkApi, job_id: str) -> LiveJob | None:
         parallelism=parallelism,
         latest_checkpoint=latest,
         restored_from=stats.restored,
+        failure=failure,
     )

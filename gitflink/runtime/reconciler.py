@@ -16,11 +16,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from itertools import groupby
 
 from gitflink.core import planning
-from gitflink.core.planning import removal
+from gitflink.core.planning import Healing, removal
 from gitflink.core.planning.removal import PruneGuard
 from gitflink.core.planning.topology import phase
 from gitflink.core.reporting import SourceState
@@ -38,7 +39,7 @@ from gitflink.runtime.observing import observe
 from gitflink.runtime.progress import Progress, SilentProgress
 from gitflink.runtime.reading import ManifestReader
 from gitflink.runtime.recording import PassRecord, record
-from gitflink.runtime.results import PassResult
+from gitflink.runtime.results import PassResult, unhealthy
 from gitflink.runtime.settling import Settled
 
 __all__ = ["PassConfig", "PassResult", "run_pass"]
@@ -63,6 +64,10 @@ class PassConfig:
     reader: ManifestReader = field(default_factory=ManifestReader)
     # Git unchanged since a converged pass: stop after fetching until the drift check is due.
     settled: Settled = field(default_factory=Settled)
+    # What runs differently from Git: how it is converged (docs/recovery.md); `now` is set
+    # per pass. A recovered job counts as stable after running for `stable_after` seconds.
+    healing: Healing = field(default_factory=Healing)
+    stable_after: float = 60.0
 
 
 def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
@@ -104,10 +109,11 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         known_files=known_files,
         prune_guard=config.prune_guard,
         source=config.source_id,
+        healing=replace(config.healing, now=ports.clock.now()),
     )
     unreachable = {**observation.unreachable, **held}
     own, latest = _execute(ports, plan, statuses, unreachable, revision=revision, config=config)
-    record(
+    kept = record(
         ports,
         PassRecord(
             loaded=statuses,
@@ -121,10 +127,18 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
             known_files=known_files,
             held=frozenset(held),
             owner=config.source_id,
+            stable_after=timedelta(seconds=config.stable_after),
         ),
     )
     executions = tuple(own[job.resource] for job in plan.jobs if job.resource in own)
-    result = PassResult(revision, plan, executions, tuple(problems), corrupt=corrupt)
+    result = PassResult(
+        revision,
+        plan,
+        executions,
+        tuple(problems),
+        corrupt=corrupt,
+        unhealthy=unhealthy(kept),
+    )
     config.settled.record(result, ports.clock.monotonic())
     return result
 

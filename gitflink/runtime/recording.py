@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from gitflink.core.reporting import Outcome, PassFacts, SourceState, report
 from gitflink.model.errors import GitflinkError
@@ -39,6 +40,7 @@ class PassRecord:
     # Resources whose status document could not be read: never overwritten by this pass.
     held: frozenset[ResourceId] = frozenset()
     owner: str | None = None  # the source of this pass; statuses another source manages stay
+    stable_after: timedelta = timedelta(0)  # how long a job runs before it counts as stable
 
 
 def record(ports: Ports, facts: PassRecord) -> dict[ResourceId, ResourceStatus | None]:
@@ -74,6 +76,7 @@ def record(ports: Ports, facts: PassRecord) -> dict[ResourceId, ResourceStatus |
                 observed=facts.observed.get(rid),
                 problems=tuple(problems.get(rid, ())),
                 owner=facts.owner,
+                stable_after=facts.stable_after,
             ),
             now,
         )

@@ -44,6 +44,7 @@ class Settled:
         converged = (
             result.error is None
             and not result.corrupt
+            and not result.unhealthy  # a failed or recovering job is looked at every pass
             and all(e.ok and e.action is Action.NONE and not e.outcomes for e in result.executions)
         )
         with self._lock:

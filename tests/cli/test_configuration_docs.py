@@ -60,6 +60,11 @@ def test_each_documented_variable_changes_the_settings() -> None:
         "GITFLINK_MAX_PRUNE_SHARE": "0.9",
         "GITFLINK_MAX_MANIFEST_BYTES": "1000",
         "GITFLINK_MAX_MANIFEST_NODES": "1000",
+        "GITFLINK_SELF_HEAL": "false",
+        "GITFLINK_RESTART_FAILED": "true",
+        "GITFLINK_RESTART_BACKOFF": "1",
+        "GITFLINK_RESTART_BACKOFF_MAX": "60",
+        "GITFLINK_STABILITY_WINDOW": "5",
     }
     for name in sorted(documented() - {"HOME"}):
         if name.endswith("_FILE"):
@@ -81,6 +86,9 @@ def test_a_file_variable_is_read_for_its_secret(tmp_path: Path) -> None:
         ("GITFLINK_ALLOW_MASS_PRUNE", "perhaps"),
         ("GITFLINK_MAX_PRUNE_SHARE", "half"),
         ("GITFLINK_MAX_PRUNE_SHARE", "1.5"),
+        ("GITFLINK_SELF_HEAL", "sometimes"),
+        ("GITFLINK_RESTART_BACKOFF", "soon"),
+        ("GITFLINK_STABILITY_WINDOW", "-5"),
     ],
 )
 def test_a_guard_variable_with_an_unusable_value_is_refused(name: str, value: str) -> None:

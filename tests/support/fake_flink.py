@@ -42,6 +42,7 @@ class FakeJob:
     checkpoints: list[str] = field(default_factory=list)
     savepoints: list[str] = field(default_factory=list)
     args: tuple[str, ...] = ()
+    failure: str | None = None
 
 
 @dataclass
@@ -153,7 +154,12 @@ class FakeFlinkApi:
         return JobDetails(job.job_id, job.name, job.state, vertices)
 
     def job_exceptions(self, job_id: str) -> JobExceptions:
-        return JobExceptions(root_cause=None)
+        return JobExceptions(root_cause=self._job(job_id).failure)
+
+    def fail_job(self, job_id: str, cause: str) -> None:
+        """The job failed and its restart strategy gave up."""
+        job = self._job(job_id)
+        job.state, job.failure = "FAILED", cause
 
     def checkpoints(self, job_id: str) -> CheckpointStats:
         self._read("checkpoints")

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from gitflink.model.errors import ClusterError, StatusWriteError
 from gitflink.model.ids import ResourceId
 from gitflink.model.resources import FlinkDeploymentSpec
-from gitflink.model.status import ResourceStatus
+from gitflink.model.status import ResourceStatus, Snapshot, SnapshotKind
 from gitflink.ports import ClusterHandle, Ports, Revision
 from support.fake_flink import FakeFlinkApi, FakeJob
 
@@ -99,6 +99,7 @@ class FakeFlinkRuntime:
         # local runtime's and Kubernetes' do.
         self.storage: set[str] = set()
         self.fail_next_start: str | None = None
+        self.degraded: dict[ResourceId, str] = {}  # TaskManagers lost, by cluster
 
     def ensure_cluster(self, resource: ResourceId, spec: FlinkDeploymentSpec) -> ClusterHandle:
         self.journal.add("runtime", "ensure_cluster", str(resource))
@@ -113,10 +114,29 @@ class FakeFlinkRuntime:
             self.apis[url] = FakeFlinkApi(resource.name, self.journal)
             self.apis[url].existing_paths = self.storage
             self.started.append(resource)
+        self.degraded.pop(resource, None)  # lost TaskManagers are started again
         return self.clusters[resource]
 
     def find_cluster(self, resource: ResourceId) -> ClusterHandle | None:
-        return self.clusters.get(resource)
+        handle = self.clusters.get(resource)
+        if handle is not None and resource in self.degraded:
+            return replace(handle, degraded=self.degraded[resource])
+        return handle
+
+    def lose_cluster(self, resource: ResourceId) -> None:
+        """Every process of the cluster killed: Flink forgets its jobs, storage keeps their
+        checkpoints and savepoints."""
+        handle = self.clusters.pop(resource)
+        self.apis.pop(handle.rest_url)
+
+    def latest_checkpoint(self, resource: ResourceId, job_id: str) -> Snapshot | None:
+        marker = f"/checkpoints/{job_id}/chk-"
+        numbered = [
+            (int(path.rsplit(marker, 1)[1]), path) for path in self.storage if marker in path
+        ]
+        if not numbered:
+            return None
+        return Snapshot(path=max(numbered)[1], kind=SnapshotKind.CHECKPOINT, job_id=job_id)
 
     def delete_cluster(self, resource: ResourceId) -> None:
         self.journal.add("runtime", "delete_cluster", str(resource))

@@ -16,13 +16,20 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from gitflink.adapters.local_runtime import building, cluster, configuring, installing
+from gitflink.adapters.local_runtime import (
+    building,
+    checkpoints,
+    cluster,
+    configuring,
+    installing,
+)
 from gitflink.adapters.local_runtime.cluster import ClusterState
 from gitflink.adapters.local_runtime.configuring import ClusterLayout
 from gitflink.adapters.local_runtime.installing import FlinkInstall, file_lock
 from gitflink.model.errors import ClusterError
 from gitflink.model.ids import Kind, ResourceId, is_valid
 from gitflink.model.resources import FlinkDeploymentSpec, FlinkVersion
+from gitflink.model.status import Snapshot
 from gitflink.ports import ClusterHandle
 
 log = logging.getLogger(__name__)
@@ -80,8 +87,22 @@ class LocalRuntime:
     def find_cluster(self, resource: ResourceId) -> ClusterHandle | None:
         if not is_valid(resource):
             return None  # never started, so never there; and no path is built from it
-        state = self._adopt(self._layout(resource))
-        return _handle(resource, state) if state else None
+        layout = self._layout(resource)
+        recorded = ClusterState.load(layout.state_file)
+        state = self._adopt(layout)
+        if state is None or recorded is None:
+            return None
+        handle = _handle(resource, state)
+        if len(state.tm_pids) < len(recorded.tm_pids):
+            lost = f"{len(state.tm_pids)} of {len(recorded.tm_pids)} TaskManagers running"
+            handle = replace(handle, degraded=lost)
+        return handle
+
+    def latest_checkpoint(self, resource: ResourceId, job_id: str) -> Snapshot | None:
+        if not is_valid(resource):
+            return None
+        state = ClusterState.load(self._layout(resource).state_file)
+        return checkpoints.latest(state.checkpoint_dir, job_id) if state else None
 
     def delete_cluster(self, resource: ResourceId) -> None:
         """Stop every process by pid; keep savepoints and checkpoints, drop the rest."""

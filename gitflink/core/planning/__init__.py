@@ -4,6 +4,7 @@
 (steps, risks, notes), never mutate shared state.
 """
 
+from gitflink.core.planning.facts import Healing
 from gitflink.core.planning.planner import DesiredLike, plan_changes
 
-__all__ = ["DesiredLike", "plan_changes"]
+__all__ = ["DesiredLike", "Healing", "plan_changes"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from gitflink.core import diffing
 from gitflink.model.diffkind import DiffKind
@@ -44,6 +45,28 @@ SAVEPOINT_ON_DELETION = "kubernetes.operator.job.savepoint-on-deletion"
 DRAIN_ON_DELETION = "kubernetes.operator.job.drain-on-savepoint-deletion"
 
 
+@dataclass(frozen=True, slots=True)
+class Healing:
+    """The recovery policy. `self_heal`: converge changes made outside Git (else only report
+    them, like Argo CD's selfHeal: false); `restart_failed`: the default of
+    kubernetes.operator.job.restart.failed; restarts of a failed job back off from
+    `backoff_first` seconds, doubling up to `backoff_cap`; `now` None: every backoff is over."""
+
+    self_heal: bool = True
+    restart_failed: bool = False
+    backoff_first: float = 10.0
+    backoff_cap: float = 300.0
+    now: datetime | None = None
+
+    def due(self, attempts: int, last: datetime | None) -> datetime | None:
+        """When the next attempt may start; None when it may start now."""
+        if attempts <= 0 or last is None or self.now is None:
+            return None
+        delay = min(self.backoff_cap, self.backoff_first * 2 ** (attempts - 1))
+        due = last + timedelta(seconds=delay)
+        return due if self.now < due else None
+
+
 @dataclass(frozen=True)
 class Facts:
     """One FlinkDeployment (application or session cluster) or FlinkSessionJob being planned."""
@@ -56,6 +79,7 @@ class Facts:
     changes: tuple[FieldChange, ...] = ()
     # For a session job: the spec of the session cluster it runs on, when known.
     cluster: FlinkDeploymentSpec | None = None
+    healing: Healing = Healing()
 
     @property
     def spec(self) -> JobSpecOwner:
@@ -176,6 +200,7 @@ class Facts:
         notes: Iterable[str] = (),
         applies: dict[str, object] | None = None,
         carried_by: ResourceId | None = None,
+        drift: str | None = None,
     ) -> JobPlan:
         risks = [*risks, *([blocked] if blocked else [])]
         return JobPlan(
@@ -194,4 +219,5 @@ class Facts:
             notes=tuple(dict.fromkeys(notes)),
             applies=applies,
             carried_by=carried_by,
+            drift=drift,
         )

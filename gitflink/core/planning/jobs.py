@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from gitflink.core.planning import interrupted, restoring, scaling
+from gitflink.core.planning import healing, interrupted, restoring, scaling
 from gitflink.core.planning.facts import Facts
 from gitflink.core.planning.restarting import CHECKPOINT_NONCE, restart, triggered_snapshots
 from gitflink.model.diffkind import DiffKind
@@ -83,10 +83,7 @@ def _job_added(facts: Facts) -> JobPlan:
 def _running_to_running(facts: Facts) -> JobPlan:
     kind = facts.kind
     if kind is None:
-        job = facts.observed.job
-        if not facts.live_running and job is not None:
-            return facts.plan(Action.NONE, notes=(f"job is {job.state}, not running",))
-        return facts.plan(Action.NONE)
+        return healing.heal(facts) or facts.plan(Action.NONE)
     if kind is DiffKind.SAVEPOINT_REDEPLOY:
         return _redeploy(facts)
     if kind is DiffKind.UPGRADE:

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from gitflink.core import diffing
 from gitflink.core.planning import jobs, removal, sessions
-from gitflink.core.planning.facts import Facts, JobSpecOwner
+from gitflink.core.planning.facts import Facts, Healing, JobSpecOwner
 from gitflink.core.planning.topology import order, session_cluster
 from gitflink.model.fingerprints import unredact
 from gitflink.model.ids import ResourceId
@@ -54,14 +54,17 @@ def plan_changes(
     notes: Iterable[str] = (),
     prune_guard: removal.PruneGuard | None = None,
     source: str | None = None,
+    healing: Healing | None = None,
 ) -> Plan:
     """One JobPlan per resource, in the order the executor should run them.
 
     A resource with an error problem gets no plan and keeps its last applied spec; a file with
     an unattributed error holds back the deletion of every resource last seen in it. With a
     `source`, only what that source manages is pruned, and a resource another source manages
-    is a conflict, never changed.
+    is a conflict, never changed. `healing`: how what runs differently from Git is converged
+    (the time `now` included, for backoffs).
     """
+    policy = healing or Healing()
     problems = tuple(problems)
     held = {p.resource for p in problems if p.is_error and p.resource is not None}
     broken_files = {p.file for p in problems if p.is_error and p.resource is None}
@@ -79,7 +82,7 @@ def plan_changes(
             plans[rid] = removal.conflict(record.resource, record.file, owner)
     wanted = {rid: record for rid, record in wanted.items() if rid not in plans}
     every = {
-        rid: _facts(record, observed.get(rid) or Observed(), wanted)
+        rid: _facts(record, observed.get(rid) or Observed(), wanted, policy)
         for rid, record in sorted(wanted.items())
         if not isinstance(record.resource, FlinkStateSnapshot)
     }
@@ -137,7 +140,10 @@ def _runs_on(facts: Facts, cluster: ResourceId) -> bool:
 
 
 def _facts(
-    record: DesiredLike, observed: Observed, wanted: Mapping[ResourceId, DesiredLike]
+    record: DesiredLike,
+    observed: Observed,
+    wanted: Mapping[ResourceId, DesiredLike],
+    healing: Healing,
 ) -> Facts | JobPlan:
     resource = record.resource
     assert isinstance(resource, FlinkDeployment | FlinkSessionJob)
@@ -149,7 +155,9 @@ def _facts(
     status = observed.status
     deployed_dict = status.reconciliation.last_applied_spec if status is not None else None
     if deployed_dict is None:
-        return Facts(resource.id, resource, record.file, observed, None, cluster=cluster)
+        return Facts(
+            resource.id, resource, record.file, observed, None, cluster=cluster, healing=healing
+        )
     # Status documents hold fingerprints of secrets; an unchanged secret is no change.
     deployed_dict = unredact(deployed_dict, resource.spec.model_dump(by_alias=True, mode="json"))
     model: type[JobSpecOwner] = (
@@ -169,4 +177,13 @@ def _facts(
             risks=(reason,),
         )
     changes = diffing.diff_specs(deployed, resource.spec)
-    return Facts(resource.id, resource, record.file, observed, deployed, changes, cluster=cluster)
+    return Facts(
+        resource.id,
+        resource,
+        record.file,
+        observed,
+        deployed,
+        changes,
+        cluster=cluster,
+        healing=healing,
+    )

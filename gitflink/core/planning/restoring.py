@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from gitflink.core.planning.facts import Facts
 from gitflink.model.plan import Restore, RestoreSource
 from gitflink.model.resources import UpgradeMode
-from gitflink.model.status import Snapshot
+from gitflink.model.status import Snapshot, SnapshotKind
 
 FLINK_VERSION = "spec.flinkVersion"
 
@@ -117,6 +117,39 @@ def resumed(facts: Facts) -> JobUpgrade:
     return JobUpgrade(mode, restore=at(newest.path)) if newest else unavailable(facts)
 
 
+def recovered(facts: Facts) -> JobUpgrade:
+    """A job that is gone or failed while its spec did not change (a lost cluster, a failed
+    job restarted): the state recorded for the next start, else the newest of the job's latest
+    completed checkpoint and the last recorded savepoint."""
+    mode = facts.mode
+    if mode is UpgradeMode.STATELESS:
+        return JobUpgrade(
+            mode, risks=("upgradeMode is stateless: the job starts with empty state",)
+        )
+    job_status = facts.status.job_status
+    if job_status.upgrade_savepoint_path:
+        return JobUpgrade(mode, restore=at(job_status.upgrade_savepoint_path))
+    live = facts.observed.job.latest_checkpoint if facts.observed.job else None
+    if live:
+        # Flink still knows the job: its latest checkpoint is newer than anything recorded.
+        return JobUpgrade(UpgradeMode.LAST_STATE, restore=at(live))
+    retained = facts.observed.retained_checkpoint
+    current = job_status.last_checkpoint
+    if current is not None and current.job_id not in (None, job_status.job_id):
+        current = None  # an earlier job's checkpoint: older than the savepoint that followed it
+    newest = _newest(job_status.last_savepoint, current, retained)
+    if newest is None:
+        return unavailable(facts)
+    kept = UpgradeMode.LAST_STATE if newest.kind is SnapshotKind.CHECKPOINT else mode
+    risks: tuple[str, ...] = ()
+    if newest is job_status.last_savepoint:
+        risks = (
+            f"restoring from the last savepoint {newest.path}: progress since then is replayed "
+            "from the sources",
+        )
+    return JobUpgrade(kept, restore=at(newest.path), risks=risks)
+
+
 def unavailable(facts: Facts) -> JobUpgrade:
     reason = (
         "manual restore required: the job is not running and no savepoint or checkpoint is "
@@ -129,8 +162,9 @@ def unavailable(facts: Facts) -> JobUpgrade:
 
 def _checkpoint(facts: Facts) -> str | None:
     live = facts.observed.job.latest_checkpoint if facts.observed.job else None
+    retained = facts.observed.retained_checkpoint
     recorded = facts.status.job_status.last_checkpoint
-    return live or (recorded.path if recorded else None)
+    return live or (retained.path if retained else None) or (recorded.path if recorded else None)
 
 
 def _newest(*snapshots: Snapshot | None) -> Snapshot | None:

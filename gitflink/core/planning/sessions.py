@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from gitflink.core.planning import healing
 from gitflink.core.planning.facts import Facts
 from gitflink.core.planning.restoring import taken
 from gitflink.model.diffkind import DiffKind
@@ -33,7 +34,7 @@ def plan_cluster(ctx: Facts, jobs: Sequence[Facts]) -> tuple[JobPlan, dict[Resou
         return ctx.plan(Action.DEPLOY, (StartCluster(ctx.resource),), diff=DiffClass.NEW), {}
     kind = ctx.kind
     if kind is None:
-        return ctx.plan(Action.NONE), {}
+        return healing.cluster(ctx) or ctx.plan(Action.NONE), {}
     if kind is DiffKind.IGNORE:
         return ctx.plan(Action.NONE, (RecordSpec(ctx.resource),)), {}
     carried = sorted(

@@ -9,6 +9,7 @@ from gitflink.model.status import Condition, ConditionStatus, ResourceStatus
 
 READY = "Ready"
 SOURCE = "Source"  # can the desired state be read from Git?
+DRIFT = "Drift"  # does what runs differ from what Git says (a lost cluster, a failed job...)?
 
 
 def condition(status: ResourceStatus, kind: str) -> Condition | None:

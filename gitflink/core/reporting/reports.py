@@ -9,9 +9,10 @@ copied on the first change, so a quiet pass returns the very object it was given
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from gitflink.core.reporting import health
 from gitflink.core.reporting.conditions import (
     READY,
     SOURCE,
@@ -34,7 +35,6 @@ from gitflink.model.status import (
     StepOutcome,
 )
 
-_FAILED = frozenset({"FAILED", "FAILING"})
 INVALID = "invalid"
 SOURCE_PREFIX = "source: "  # marks a status error that came from Git, cleared when Git recovers
 
@@ -72,6 +72,8 @@ class PassFacts:
     observed: Observed | None = None
     problems: tuple[Problem, ...] = ()
     owner: str | None = None  # the source this pass reads: recorded as the manager when applied
+    # How long a job must run before it counts as stable (lifecycle STABLE, recoveries cleared).
+    stable_after: timedelta = timedelta(0)
 
 
 class _Draft:
@@ -101,19 +103,26 @@ def report(facts: PassFacts, now: datetime) -> ResourceStatus | None:
     if not facts.source.ok:
         return draft.status  # nothing was planned: what runs keeps running
     errors = [p for p in facts.problems if p.is_error]
+    recovering = plan is not None and plan.action is Action.RECOVER
     if errors:
         _invalid(draft, errors, facts.revision, now)
     elif plan is not None and plan.blocked:
         _blocked(draft, plan.blocked, facts.revision, now)
     elif outcome is not None and not outcome.ok:
         _failed(draft, outcome, facts.revision, now)
+        if recovering and plan is not None:
+            health.attempted(draft, plan, now)
     elif plan is not None and outcome is not None and outcome.ran:
         _applied(draft, plan, outcome.outcomes, facts.revision, now)
+        if recovering:
+            health.attempted(draft, plan, now)
         if facts.owner is not None and draft.status.source != facts.owner:
             draft.edit().source = facts.owner
     else:
         _valid_again(draft, facts.revision, now)
-        _observed(draft, facts.observed, now)
+        health.observed(draft, facts.observed, plan, now, facts.stable_after)
+    if not errors:
+        health.drift(draft, plan, now)
     return draft.status
 
 
@@ -215,7 +224,8 @@ def _applied(
     )
     status.history = [entry, *status.history][:HISTORY_LIMIT]
     status.last_plan = list(outcomes)
-    set_condition(status, READY, ready(True), reason=plan.action.value, message="applied", now=now)
+    message = f"recovered: {plan.drift}" if plan.drift else "applied"
+    set_condition(status, READY, ready(True), reason=plan.action.value, message=message, now=now)
 
 
 def _tombstone(
@@ -261,24 +271,3 @@ def _target(plan: JobPlan) -> dict[str, Any]:
         return {}
     spec: dict[str, Any] = plan.desired.to_manifest().get("spec", {})
     return spec
-
-
-def _observed(draft: _Draft, observed: Observed | None, now: datetime) -> None:
-    """A job state Flink reports between plans (a job that failed, or recovered on its own):
-    status never claims RUNNING for a job that is not."""
-    status = draft.status
-    live = observed.job if observed is not None else None
-    if status.pending is not None or live is None or live.job_id != status.job_status.job_id:
-        return
-    if live.state == status.job_status.state:
-        return
-    status = draft.edit()
-    status.job_status.state = live.state
-    status.job_status.update_time = now
-    if live.state in _FAILED:
-        status.lifecycle_state = LifecycleState.FAILED
-        message = f"Flink reports job {live.job_id} {live.state}"
-        set_condition(status, READY, ready(False), reason="JobFailed", message=message, now=now)
-    elif live.is_running and status.lifecycle_state is LifecycleState.FAILED:
-        status.lifecycle_state = LifecycleState.STABLE
-        set_condition(status, READY, ready(True), reason="JobRunning", message="", now=now)

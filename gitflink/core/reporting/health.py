@@ -1,0 +1,121 @@
+"""Health is observed, never assumed: `Ready` follows what Flink reports, `Drift` names what runs
+differently from Git, and recoveries are counted until the job has been stable for a window."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from gitflink.core.reporting.conditions import (
+    DRIFT,
+    READY,
+    condition,
+    differs,
+    ready,
+    set_condition,
+)
+from gitflink.model.observed import Observed
+from gitflink.model.plan import Action, JobPlan
+from gitflink.model.status import ConditionStatus, LifecycleState, Recovery, ResourceStatus
+
+_FAILED = frozenset({"FAILED", "FAILING"})
+
+
+class Draft(Protocol):
+    """A status copied on its first edit (reports._Draft)."""
+
+    @property
+    def status(self) -> ResourceStatus: ...
+
+    def edit(self) -> ResourceStatus: ...
+
+
+def drift(draft: Draft, plan: JobPlan | None, now: datetime) -> None:
+    """`Drift` True while what runs differs from Git (the plan names how), False once it no
+    longer does; absent until the first difference, so a healthy history writes nothing."""
+    found = plan.drift if plan is not None else None
+    previous = condition(draft.status, DRIFT)
+    if found is None and (previous is None or previous.status is ConditionStatus.FALSE):
+        return
+    value, reason = (ready(True), "Drifted") if found else (ready(False), "Converged")
+    message = found or ""
+    if differs(draft.status, DRIFT, value, reason, message):
+        set_condition(draft.edit(), DRIFT, value, reason=reason, message=message, now=now)
+
+
+def attempted(draft: Draft, plan: JobPlan, now: datetime) -> None:
+    """A recovery ran (done or not): counted, so the next one backs off."""
+    status = draft.edit()
+    attempts = status.recovery.attempts if status.recovery else 0
+    status.recovery = Recovery(attempts=attempts + 1, last_attempt_at=now, reason=plan.drift)
+    if plan.action is Action.RECOVER and status.lifecycle_state is LifecycleState.STABLE:
+        status.lifecycle_state = LifecycleState.DEPLOYED  # stable again after the window
+
+
+def observed(
+    draft: Draft,
+    seen: Observed | None,
+    plan: JobPlan | None,
+    now: datetime,
+    stable_after: timedelta,
+) -> None:
+    """What Flink reports between changes: the job's state, `Ready` from it, lifecycle STABLE
+    (and the recovery count cleared) once the job has run for `stable_after`."""
+    status = draft.status
+    if status.pending is not None:
+        return
+    if plan is not None and plan.drift and plan.action is Action.NONE:
+        failed = seen is not None and seen.job is not None and seen.job.state in _FAILED
+        _ready(draft, False, "JobFailed" if failed else "Drifted", plan.drift, now)
+        if failed and status.lifecycle_state is not LifecycleState.FAILED:
+            draft.edit().lifecycle_state = LifecycleState.FAILED
+    live = seen.job if seen is not None else None
+    if live is None or live.job_id != status.job_status.job_id:
+        return
+    if live.state != status.job_status.state:
+        edited = draft.edit()
+        edited.job_status.state = live.state
+        edited.job_status.update_time = now
+    if live.state in _FAILED:
+        if draft.status.lifecycle_state is not LifecycleState.FAILED:
+            draft.edit().lifecycle_state = LifecycleState.FAILED
+        message = f"Flink reports job {live.job_id} {live.state}"
+        _ready(
+            draft,
+            False,
+            "JobFailed",
+            f"{message}: {live.failure}" if live.failure else message,
+            now,
+        )
+    elif live.is_running and live.all_vertices_running:
+        _ready(draft, True, "JobRunning", "", now, keep_reason=True)
+        _settle(draft, now, stable_after)
+    elif not live.is_terminal or live.state != "FINISHED":
+        _ready(draft, False, "JobNotRunning", f"job {live.job_id} is {live.state}", now)
+
+
+def _settle(draft: Draft, now: datetime, stable_after: timedelta) -> None:
+    status = draft.status
+    recovery = status.recovery
+    since = recovery.last_attempt_at if recovery else None
+    if since is not None and now - since < stable_after:
+        return
+    if recovery is not None or status.lifecycle_state in (
+        LifecycleState.FAILED,
+        LifecycleState.DEPLOYED,
+    ):
+        edited = draft.edit()
+        edited.recovery = None
+        edited.lifecycle_state = LifecycleState.STABLE
+
+
+def _ready(
+    draft: Draft, ok: bool, reason: str, message: str, now: datetime, *, keep_reason: bool = False
+) -> None:
+    """`keep_reason`: a True Ready stays as it is (its reason says what made it so)."""
+    previous = condition(draft.status, READY)
+    value = ready(ok)
+    if keep_reason and previous is not None and previous.status is value:
+        return
+    if differs(draft.status, READY, value, reason, message):
+        set_condition(draft.edit(), READY, value, reason=reason, message=message, now=now)
