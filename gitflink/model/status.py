@@ -80,6 +80,9 @@ class JobStatus(StatusModel):
     savepoint_history: list[Snapshot] = Field(default_factory=list)
     # Monotonic deployment generation; job ids are derived from (resource, generation).
     generation: int = 0
+    # The job's task count (its vertices' parallelism summed) when gitflink last verified it:
+    # Flink's job listing showing another count means the job was rescaled since.
+    tasks: int | None = None
 
 
 class ReconciliationStatus(StatusModel):

@@ -51,7 +51,7 @@ def wait_running(
     parallelism: int | None,
     *,
     restoring: str | None = None,
-) -> None:
+) -> JobDetails:
     """RUNNING means every vertex RUNNING (Flink says RUNNING while tasks still deploy), at the
     requested parallelism when one is given. A job that fails restoring `restoring` raises
     RestoreFailed (never retried as is)."""
@@ -71,7 +71,11 @@ def wait_running(
         return details
 
     ctx.say(f"waiting for every task of job {job_id[:8]} to run")
-    ctx.wait_for(f"waiting for job {job_id} to run", check, ctx.timeouts.running)
+    details: JobDetails = ctx.wait_for(
+        f"waiting for job {job_id} to run", check, ctx.timeouts.running
+    )
+    ctx.status.job_status.tasks = sum(vertex.parallelism for vertex in details.vertices)
+    return details
 
 
 def wait_operation(

@@ -127,6 +127,9 @@ def _needs_details(
         summary = listed.get(job_id)
         if summary is None or not summary.all_tasks_running:
             return True  # gone, failed, restarting or deploying: report it fully
+        recorded = status.job_status.tasks
+        if None not in (recorded, summary.tasks_total) and recorded != summary.tasks_total:
+            return True  # rescaled since gitflink verified it: read its parallelism
     applied = status.reconciliation.last_applied_spec
     # What the executor records as applied (RecordSpec), secrets as fingerprints.
     target = desired.to_manifest().get("spec", {})

@@ -129,9 +129,11 @@ def recovered(facts: Facts) -> JobUpgrade:
     job_status = facts.status.job_status
     if job_status.upgrade_savepoint_path:
         return JobUpgrade(mode, restore=at(job_status.upgrade_savepoint_path))
-    live = facts.observed.job.latest_checkpoint if facts.observed.job else None
+    job = facts.observed.job
+    live = job.latest_checkpoint or job.restored_from if job is not None else None
     if live:
-        # Flink still knows the job: its latest checkpoint is newer than anything recorded.
+        # Flink still knows the job: its latest checkpoint (or, before its first one, the
+        # state it started from) is newer than anything recorded.
         return JobUpgrade(UpgradeMode.LAST_STATE, restore=at(live))
     retained = facts.observed.retained_checkpoint
     current = job_status.last_checkpoint

@@ -64,33 +64,30 @@ def observed(
     status = draft.status
     if status.pending is not None:
         return
-    if plan is not None and plan.drift and plan.action is Action.NONE:
-        failed = seen is not None and seen.job is not None and seen.job.state in _FAILED
-        _ready(draft, False, "JobFailed" if failed else "Drifted", plan.drift, now)
-        if failed and status.lifecycle_state is not LifecycleState.FAILED:
-            draft.edit().lifecycle_state = LifecycleState.FAILED
     live = seen.job if seen is not None else None
-    if live is None or live.job_id != status.job_status.job_id:
-        return
-    if live.state != status.job_status.state:
+    ours = live is not None and live.job_id == status.job_status.job_id
+    if live is not None and ours and live.state != status.job_status.state:
         edited = draft.edit()
         edited.job_status.state = live.state
         edited.job_status.update_time = now
-    if live.state in _FAILED:
-        if draft.status.lifecycle_state is not LifecycleState.FAILED:
-            draft.edit().lifecycle_state = LifecycleState.FAILED
+    failed = live is not None and ours and live.state in _FAILED
+    if failed and draft.status.lifecycle_state is not LifecycleState.FAILED:
+        draft.edit().lifecycle_state = LifecycleState.FAILED
+    if plan is not None and plan.drift and plan.action is Action.NONE:
+        # Reported, not converged: a failed job kept, a backoff, self-heal off.
+        _ready(draft, False, "JobFailed" if failed else "Drifted", plan.drift, now)
+        return
+    if live is None or not ours:
+        return
+    if failed:
         message = f"Flink reports job {live.job_id} {live.state}"
-        _ready(
-            draft,
-            False,
-            "JobFailed",
-            f"{message}: {live.failure}" if live.failure else message,
-            now,
-        )
+        if live.failure:
+            message = f"{message}: {live.failure}"
+        _ready(draft, False, "JobFailed", message, now)
     elif live.is_running and live.all_vertices_running:
         _ready(draft, True, "JobRunning", "", now, keep_reason=True)
         _settle(draft, now, stable_after)
-    elif not live.is_terminal or live.state != "FINISHED":
+    elif live.state != "FINISHED":
         _ready(draft, False, "JobNotRunning", f"job {live.job_id} is {live.state}", now)
 
 

@@ -5,6 +5,8 @@
  *   maxCount   - the highest per-key count this subtask has seen
  *   startCount - the count the first record after (re)start got: 1 when started empty,
  *                more than 1 when the state was restored from a savepoint or checkpoint.
+ * --fail-after-records N makes each counter subtask throw after N records since it (re)started,
+ * so tests can make a job fail for real (and fail again after every restore: a crash loop).
  */
 package gitflink.testjob;
 
@@ -26,6 +28,7 @@ public class CounterJob {
         long checkpointInterval = 10000;
         String counterUid = "counter";
         long printEvery = 1000;
+        long failAfter = 0;
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--rate": rate = Long.parseLong(args[i + 1]); break;
@@ -33,6 +36,7 @@ public class CounterJob {
                 case "--checkpoint-interval": checkpointInterval = Long.parseLong(args[i + 1]); break;
                 case "--counter-uid": counterUid = args[i + 1]; break;
                 case "--print-every": printEvery = Long.parseLong(args[i + 1]); break;
+                case "--fail-after-records": failAfter = Long.parseLong(args[i + 1]); break;
                 default: throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -46,7 +50,7 @@ public class CounterJob {
         env.fromSequence(0, Long.MAX_VALUE).name("sequence").uid("source")
                 .map(new Throttle(pause)).name("throttle").uid("throttle")
                 .keyBy(new KeyOf(keyCount))
-                .process(new Counter(printEvery)).name("counter").uid(counterUid)
+                .process(new Counter(printEvery, failAfter)).name("counter").uid(counterUid)
                 .print().name("print").uid("print");
         env.execute("gitflink-counter-job");
     }
@@ -84,12 +88,15 @@ public class CounterJob {
     /** Counts records per key in keyed state; state and gauges are set up lazily (1.x and 2.x). */
     public static class Counter extends KeyedProcessFunction<Long, Long, String> {
         private final long printEvery;
+        private final long failAfter;
         private transient ValueState<Long> count;
         private transient volatile long maxCount;
         private transient volatile long startCount;
+        private transient long seen;
 
-        public Counter(long printEvery) {
+        public Counter(long printEvery, long failAfter) {
             this.printEvery = printEvery;
+            this.failAfter = failAfter;
         }
 
         @Override
@@ -99,6 +106,11 @@ public class CounterJob {
                 startCount = -1;
                 getRuntimeContext().getMetricGroup().gauge("maxCount", (Gauge<Long>) () -> maxCount);
                 getRuntimeContext().getMetricGroup().gauge("startCount", (Gauge<Long>) () -> startCount);
+            }
+            seen++;
+            if (failAfter > 0 && seen > failAfter) {
+                throw new IllegalStateException(
+                        "gitflink test job: failing after " + failAfter + " records, as asked");
             }
             Long previous = count.value();
             long next = (previous == null ? 0 : previous) + 1;
