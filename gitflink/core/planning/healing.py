@@ -32,9 +32,8 @@ def heal(facts: Facts) -> JobPlan | None:
         drift = f"TaskManagers lost: {observed.cluster_degraded}"
         if job.is_terminal:
             return _recover(facts, f"{drift}, and the job is {job.state}")
-        steps: tuple[Step, ...] = (StartCluster(facts.resource),)
-        if not job.all_vertices_running:
-            steps += (AwaitJob(facts.resource),)
+        # Flink may not have noticed the loss yet: wait for every task either way.
+        steps: tuple[Step, ...] = (StartCluster(facts.resource), AwaitJob(facts.resource))
         note = "Flink restarts the job itself once slots return: nothing is resubmitted"
         return facts.plan(Action.RECOVER, steps, notes=(note,), drift=drift)
     if job.state == "FAILED":
