@@ -6,16 +6,17 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gitflink import wiring
-from gitflink.adapters.status_file import FileStatusStore
 from gitflink.cli import options, output
+from gitflink.core import reporting
 from gitflink.model.errors import GitflinkError
 from gitflink.model.ids import ResourceId
 from gitflink.model.status import Condition, ConditionStatus, ResourceStatus
-from gitflink.model.status_load import corrupt_of
+from gitflink.model.status_load import StatusLoad, corrupt_of
+from gitflink.runtime import observing
 from gitflink.settings import Settings
 
 EXIT_OK, EXIT_MISSING = 0, 1
@@ -141,12 +142,29 @@ def _load(
         if not store.branch_exists:
             raise LookupError(f"{where} not found: no agent has written status there yet")
         return store.load_all(), where
-    files = FileStatusStore(settings.data_dir)
+    files = wiring.file_status_store(settings)
     where = str(settings.data_dir)
     if not files.root.is_dir():
         hint = "run `gitflink sync` with it, or give --repo for a status branch"
         raise LookupError(f"no status in {where}: {hint}")
-    return files.load_all(), where
+    loaded = files.load_all()
+    if not wiring.local_runtime(settings).cluster_records():
+        return loaded, where
+    return _observed(settings, loaded), where
+
+
+def _observed(settings: Settings, statuses: Mapping[ResourceId, ResourceStatus]) -> StatusLoad:
+    """The embedded runtime's clusters run here: each job's state and Ready as Flink reports
+    them now, not as last recorded. An unreachable cluster keeps what was recorded."""
+    ports = wiring.local_ports(settings)
+    seen = observing.observe(ports, [], statuses)
+    now = ports.clock.now()
+    window = timedelta(seconds=settings.stability_window_seconds)
+    shown = dict(statuses)
+    for rid, observed in seen.observed.items():
+        if observed.status is not None:
+            shown[rid] = reporting.seen_now(observed.status, observed, now, window)
+    return StatusLoad(shown, corrupt_of(statuses))
 
 
 def run(args: argparse.Namespace) -> int:

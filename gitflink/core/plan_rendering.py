@@ -34,7 +34,9 @@ BASELINE_TEXT = {
 
 def changed_jobs(plan: Plan) -> list[JobPlan]:
     return [
-        job for job in plan.jobs if job.diff is not DiffClass.NONE or job.action is not Action.NONE
+        job
+        for job in plan.jobs
+        if job.diff is not DiffClass.NONE or job.action is not Action.NONE or job.drift
     ]
 
 
@@ -81,6 +83,8 @@ def render_text(plan: Plan) -> str:
             f"    {c.path}: {_value(c.before)} -> {_value(c.after)} ({c.kind.name})"
             for c in job.fields
         ]
+        if job.drift:
+            lines.append(f"    drift: {job.drift}")
         lines += [f"    {i}. {describe(step)}" for i, step in enumerate(job.steps, 1)]
         if job.blocked:
             lines.append(f"    BLOCKED: {job.blocked}")
@@ -156,6 +160,8 @@ def _markdown_details(job: JobPlan) -> list[str]:
             for c in job.fields
         ]
         out.append("")
+    if job.drift:
+        out += [f"**Drift:** {_cell(job.drift)}", ""]
     if job.steps:
         out += [f"{i}. {_cell(describe(step))}" for i, step in enumerate(job.steps, 1)]
         out.append("")
@@ -199,6 +205,7 @@ def _job_json(job: JobPlan) -> dict[str, Any]:
         "risks": list(job.risks),
         "notes": list(job.notes),
         "blocked": job.blocked,
+        "drift": job.drift,
     }
 
 

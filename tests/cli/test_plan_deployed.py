@@ -13,6 +13,7 @@ import pytest
 from support.gitrepos import run_git
 from test_plan_cli_scenarios import SAVEPOINT, commit, deployment, edit
 
+from gitflink.adapters.local_runtime.cluster import ClusterState
 from gitflink.adapters.status_file import FileStatusStore
 from gitflink.adapters.status_git import GitStatusStore
 from gitflink.cli import main
@@ -198,3 +199,42 @@ def test_plan_against_status_holds_back_what_a_broken_file_may_declare(tmp_path:
     result = json.loads(text)
     assert code == 1  # the broken file is an error
     assert [c for c in result["changes"] if c["action"] == "delete"] == []
+
+
+def test_plan_against_the_data_dir_observes_a_lost_cluster_and_shows_its_recovery(
+    tmp_path: Path,
+) -> None:
+    """The data dir ran a cluster whose processes are gone (a reboot): the plan asks the
+    runtime instead of trusting the recorded RUNNING, and restores the retained checkpoint."""
+    repo, data = tmp_path / "repo", tmp_path / "data"
+    repo.mkdir()
+    run_git(repo, "init", "-q")
+    commit(repo, [SAVEPOINT], "orders")
+    deployed(data, SAVEPOINT, state="RUNNING")
+    checkpoints = tmp_path / "checkpoints"
+    metadata = checkpoints / ("a" * 32) / "chk-7" / "_metadata"
+    metadata.parent.mkdir(parents=True)
+    metadata.write_bytes(b"done")
+    (checkpoints / ("a" * 32) / "chk-8").mkdir()  # in progress when it died: never completed
+    cluster_dir = data / "clusters" / "streaming" / "orders"
+    cluster_dir.mkdir(parents=True)
+    dead = ClusterState(
+        namespace="streaming",
+        name="orders",
+        root=str(cluster_dir),
+        version="1.20.5",
+        flink_home="/nowhere",
+        rest_port=1,
+        rpc_port=2,
+        slots_per_tm=1,
+        fingerprint="x",
+        jm_pid=2**22 + 1,  # above any pid this machine hands out
+        checkpoint_dir=f"file://{checkpoints}",
+    )
+    dead.save(cluster_dir / "cluster.json")
+    code, text = run("plan", "--repo", str(repo), "--data-dir", str(data), "-o", "json")
+    (change,) = json.loads(text)["changes"]
+    assert code == 0
+    assert change["action"] == "recover"
+    assert "cluster is gone" in change["drift"]
+    assert f"file:{metadata.parent}" in json.dumps(change["steps"])

@@ -4,6 +4,9 @@ restored (docs/recovery.md)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import os
 import signal
 import time
@@ -12,28 +15,28 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.flink_fixtures import TESTED_VERSIONS, wait_for
+from support.flink_fixtures import TESTED_VERSIONS, stop_everything, wait_for
 from support.sync_flink_support import (
     FlinkWorld,
     app_manifest,
     counter_gauge,
     flink_world,
-    local_runtime,
     wait_checkpoint,
     wait_counting,
     yaml_bytes,
 )
 
 from gitflink.adapters.local_runtime import LocalRuntime, cluster
+from gitflink.cli import main
 from gitflink.core.planning import Healing
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.plan import Action, AwaitJob, StartCluster
 from gitflink.model.status import LifecycleState
 from gitflink.runtime.reconciler import PassConfig, PassResult, run_pass
 from gitflink.runtime.settling import Settled
+from gitflink.settings import Settings
 
 pytestmark = [pytest.mark.flink, pytest.mark.slow]
-__all__ = ["local_runtime"]  # a fixture, imported for pytest to find
 # TaskManager loss is noticed in seconds, not the default 50 s heartbeat timeout.
 FAST_HEARTBEAT = {"heartbeat.interval": "1000", "heartbeat.timeout": "5000"}
 
@@ -46,11 +49,14 @@ def manifest(version: str, name: str, **changes: Any) -> bytes:
 
 
 @pytest.fixture
-def world(local_runtime: LocalRuntime, tmp_path: Path) -> Iterator[FlinkWorld]:
-    made = flink_world(local_runtime, tmp_path, {})
-    yield made
-    for handle in local_runtime.list_clusters():
-        local_runtime.delete_cluster(handle.resource)
+def world(tmp_path: Path) -> Iterator[FlinkWorld]:
+    """Clusters and status files in one data dir of the test's own, as `gitflink sync` keeps
+    them; every JVM is stopped by pid afterwards."""
+    runtime = LocalRuntime(tmp_path, Settings.from_env().cache_dir, ready_timeout=120.0)
+    try:
+        yield flink_world(runtime, tmp_path, {})
+    finally:
+        stop_everything(tmp_path)
 
 
 def sync(world: FlinkWorld, **healing: Any) -> PassResult:
@@ -65,6 +71,13 @@ def plan_of(result: PassResult, resource: ResourceId) -> Any:
     found = result.plan.for_resource(resource)
     assert found is not None
     return found
+
+
+def cli(*argv: str) -> tuple[int, Any]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(list(argv))
+    return code, json.loads(out.getvalue() or "null")
 
 
 def kill(pids: tuple[int, ...]) -> None:
@@ -98,7 +111,7 @@ def restored_and_counting(world: FlinkWorld, resource: ResourceId, expected: str
 
 @pytest.mark.parametrize("version", TESTED_VERSIONS)
 def test_a_cluster_whose_processes_are_all_killed_is_restored_from_its_checkpoint(
-    world: FlinkWorld, version: str
+    world: FlinkWorld, version: str, tmp_path: Path
 ) -> None:
     resource, job_id = deploy(world, version, f"lost-{version[1:].replace('_', '')}")
     api = world.api(resource)
@@ -109,6 +122,11 @@ def test_a_cluster_whose_processes_are_all_killed_is_restored_from_its_checkpoin
     kill(handle.pids)
     retained = world.ports.runtime.latest_checkpoint(resource, job_id)
     assert retained is not None
+    # Health is observed: status says the job is not running, plan shows the recovery.
+    shown = cli("status", resource.name, "--data-dir", str(tmp_path), "-o", "json")
+    assert shown[0] == 0
+    ready = next(c for c in shown[1][str(resource)]["conditions"] if c["type"] == "Ready")
+    assert (ready["status"], ready["message"]) == ("False", "the Flink cluster is gone")
     result = sync(world)
     plan = plan_of(result, resource)
     assert plan.action is Action.RECOVER and "cluster is gone" in plan.drift

@@ -3,6 +3,6 @@
 `report` is the one function; the runtime's one status writer applies and saves it.
 """
 
-from gitflink.core.reporting.reports import Outcome, PassFacts, SourceState, report
+from gitflink.core.reporting.reports import Outcome, PassFacts, SourceState, report, seen_now
 
-__all__ = ["Outcome", "PassFacts", "SourceState", "report"]
+__all__ = ["Outcome", "PassFacts", "SourceState", "report", "seen_now"]

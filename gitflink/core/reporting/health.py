@@ -116,3 +116,24 @@ def _ready(
         return
     if differs(draft.status, READY, value, reason, message):
         set_condition(draft.edit(), READY, value, reason=reason, message=message, now=now)
+
+
+def gone(draft: Draft, seen: Observed, now: datetime) -> None:
+    """A job the status records as running that Flink no longer reports (its cluster is gone,
+    or the cluster does not know it): never shown as running."""
+    status = draft.status
+    job_id = status.job_status.job_id
+    if status.pending is not None or job_id is None or seen.job is not None:
+        return
+    if status.lifecycle_state in (LifecycleState.SUSPENDED, LifecycleState.DELETED):
+        return
+    if status.job_status.state in (None, "FINISHED"):
+        return
+    why = (
+        "the Flink cluster is gone"
+        if not seen.cluster_running
+        else f"Flink does not know job {job_id}"
+    )
+    edited = draft.edit()
+    edited.job_status.state = None
+    _ready(draft, False, "JobNotRunning", why, now)

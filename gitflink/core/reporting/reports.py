@@ -271,3 +271,14 @@ def _target(plan: JobPlan) -> dict[str, Any]:
         return {}
     spec: dict[str, Any] = plan.desired.to_manifest().get("spec", {})
     return spec
+
+
+def seen_now(
+    status: ResourceStatus, seen: Observed, now: datetime, stable_after: timedelta
+) -> ResourceStatus:
+    """`status` as observed now, for `gitflink status`: the job's state and `Ready` from what
+    Flink reports, not from what was last recorded. The input is not changed."""
+    draft = _Draft(status)
+    health.gone(draft, seen, now)
+    health.observed(draft, seen, None, now, stable_after)
+    return draft.status
