@@ -32,6 +32,7 @@ from gitflink.model.status import (
 )
 
 ADAPTIVE = {"jobmanager.scheduler": "adaptive"}
+RESTART_FAILED = {"kubernetes.operator.job.restart.failed": "true"}
 SAVEPOINT = "file:///sp/savepoint-1"
 CHECKPOINT = "file:///cp/chk-7"
 
@@ -435,6 +436,49 @@ ROWS = [
         Seen(job="FINISHED", pending={}),
         steps=(STOP_SP, TAKEN),
     ),
+    # What runs differs from Git while the spec did not change (docs/recovery.md).
+    Row(
+        "Recovery: cluster lost, a checkpoint recorded",
+        app(),
+        app(),
+        Seen(job=None, cluster=False, job_status={"last_checkpoint": Snapshot(path=CHECKPOINT)}),
+        action=Action.RECOVER,
+        steps=("StartCluster", f"SubmitJob({CHECKPOINT})"),
+    ),
+    Row(
+        "Recovery: cluster lost, no state anywhere",
+        app(),
+        app(),
+        Seen(job=None, cluster=False),
+        action=Action.BLOCKED,
+    ),
+    Row(
+        "Recovery: stateless job, cluster lost",
+        app(upgradeMode="stateless"),
+        app(upgradeMode="stateless"),
+        Seen(job=None, cluster=False),
+        action=Action.RECOVER,
+        steps=("StartCluster", "SubmitJob(empty)"),
+        state_loss=True,
+    ),
+    Row("Recovery: job FAILED, restart.failed off", app(), app(), Seen(job="FAILED"), Action.NONE),
+    Row(
+        "Recovery: job FAILED, restart.failed on",
+        app(config=RESTART_FAILED),
+        app(config=RESTART_FAILED),
+        Seen(job="FAILED"),
+        action=Action.RECOVER,
+        steps=(f"SubmitJob({CHECKPOINT})",),
+    ),
+    Row(
+        "Recovery: job cancelled outside Git",
+        app(),
+        app(),
+        Seen(job="CANCELED"),
+        action=Action.RECOVER,
+        steps=(f"SubmitJob({CHECKPOINT})",),
+    ),
+    Row("Recovery: job FINISHED (bounded)", app(), app(), Seen(job="FINISHED"), Action.NONE),
 ]
 
 
