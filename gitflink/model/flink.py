@@ -96,6 +96,9 @@ class CheckpointStats:
     latest_completed: str | None = None
     latest_completed_id: int | None = None
     latest_savepoint: str | None = None
+    # How the latest savepoint was taken: SAVEPOINT, or SYNC_SAVEPOINT for a stop-with-savepoint
+    # (which finished the job), as Flink 1.15 and later report it.
+    latest_savepoint_type: str | None = None
     restored: str | None = None
     restored_is_savepoint: bool = False
 

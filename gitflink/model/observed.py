@@ -21,6 +21,7 @@ class LiveJob:
     latest_checkpoint: str | None = None
     restored_from: str | None = None
     failure: str | None = None  # a FAILED job's root exception, first lines, secrets hidden
+    stopped_with_savepoint: bool = False  # FINISHED by a stop-with-savepoint, not by its end
 
     @property
     def is_running(self) -> bool:

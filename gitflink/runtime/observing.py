@@ -183,10 +183,12 @@ def _live_job(api: FlinkApi, job_id: str, secrets: tuple[str, ...] = ()) -> Live
         raise
     stats = api.checkpoints(job_id)
     latest = stats.latest_completed
+    stopped = False
     if details.state == "FINISHED":
         # A finished job discarded its periodic checkpoints; what it left is the savepoint of
         # the stop that finished it.
         latest = stats.latest_savepoint
+        stopped = stats.latest_savepoint_type == "SYNC_SAVEPOINT"
     parallelism = max((v.parallelism for v in details.vertices), default=None)
     failure = _failure(api, job_id, secrets) if details.state == "FAILED" else None
     return LiveJob(
@@ -197,4 +199,5 @@ def _live_job(api: FlinkApi, job_id: str, secrets: tuple[str, ...] = ()) -> Live
         latest_checkpoint=latest,
         restored_from=stats.restored,
         failure=failure,
+        stopped_with_savepoint=stopped,
     )

@@ -206,7 +206,7 @@ def test_a_failed_job_stays_failed_or_restarts_from_its_checkpoint_with_backoff(
 
 
 @pytest.mark.parametrize("version", TESTED_VERSIONS)
-def test_a_job_rescaled_then_cancelled_through_rest_comes_back_to_git(
+def test_a_job_rescaled_cancelled_and_stopped_through_rest_comes_back_to_git(
     world: FlinkWorld, version: str
 ) -> None:
     resource, job_id = deploy(world, version, f"handson-{version[1:].replace('_', '')}")
@@ -230,7 +230,16 @@ def test_a_job_rescaled_then_cancelled_through_rest_comes_back_to_git(
     latest = api.checkpoints(job_id).latest_completed or checkpoint
     result = sync(world)
     assert plan_of(result, resource).action is Action.RECOVER and result.ok, result.executions
-    restored_and_counting(world, resource, latest)
+    third = restored_and_counting(world, resource, latest)
+    # Stopped with a savepoint through REST: FINISHED, but not done; resumed from that savepoint.
+    trigger = api.stop_with_savepoint(third, None)
+    savepoint = wait_for(lambda: api.savepoint_status(third, trigger).location, 60.0, "the stop")
+    wait_for(lambda: api.job_details(third).state == "FINISHED" or None, 30.0, "FINISHED")
+    result = sync(world)
+    plan = plan_of(result, resource)
+    assert plan.action is Action.RECOVER and "stopped with a savepoint" in plan.drift
+    assert result.ok, result.executions
+    restored_and_counting(world, resource, savepoint)
 
 
 def test_the_drift_check_finds_a_lost_cluster_within_one_interval(world: FlinkWorld) -> None:

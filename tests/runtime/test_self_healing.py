@@ -192,6 +192,25 @@ def test_a_job_cancelled_outside_git_is_restarted_from_its_state() -> None:
     assert result.ok and api.jobs[job_of(world)].restored == checkpoint
 
 
+def test_a_job_stopped_with_a_savepoint_outside_git_resumes_from_it() -> None:
+    world, job_id = deployed()
+    api = world.runtime.api_for(ORDERS)
+    api.stop_with_savepoint(job_id, None)
+    savepoint = api.jobs[job_id].savepoints[-1]
+    result = sync(world)
+    plan = only_plan(result)
+    assert plan.action is Action.RECOVER and "stopped with a savepoint" in (plan.drift or "")
+    assert result.ok and api.jobs[job_of(world)].restored == savepoint
+
+
+def test_a_bounded_job_that_finished_stays_finished() -> None:
+    world, job_id = deployed()
+    world.runtime.api_for(ORDERS).jobs[job_id].state = "FINISHED"  # ran to its end
+    result = sync(world)
+    assert only_plan(result).action is Action.NONE and result.ok
+    assert job_of(world) == job_id
+
+
 def test_without_self_heal_a_cancelled_job_is_reported_as_drift_only() -> None:
     world, job_id = deployed()
     api = world.runtime.api_for(ORDERS)

@@ -43,6 +43,7 @@ class FakeJob:
     savepoints: list[str] = field(default_factory=list)
     args: tuple[str, ...] = ()
     failure: str | None = None
+    stopped_with_savepoint: bool = False
 
 
 @dataclass
@@ -169,6 +170,7 @@ class FakeFlinkApi:
             latest_completed=latest,
             latest_completed_id=len(job.checkpoints) or None,
             latest_savepoint=job.savepoints[-1] if job.savepoints else None,
+            latest_savepoint_type="SYNC_SAVEPOINT" if job.stopped_with_savepoint else "SAVEPOINT",
             restored=job.restored,
             restored_is_savepoint=job.restored is not None and "savepoint" in job.restored,
         )
@@ -218,6 +220,7 @@ class FakeFlinkApi:
         trigger_id = self._new_trigger(job_id, trigger_id, "savepoint")
         if self.triggers[trigger_id].failure is None:
             job.state = "FINISHED"
+            job.stopped_with_savepoint = True
         return trigger_id
 
     def _status(self, trigger_id: str) -> AsyncOperation:

@@ -257,6 +257,7 @@ class FlinkRest:
             latest_completed=completed.get("external_path"),
             latest_completed_id=completed.get("id"),
             latest_savepoint=savepoint.get("external_path"),
+            latest_savepoint_type=savepoint.get("checkpoint_type"),
             restored=restored.get("external_path"),
             restored_is_savepoint=bool(restored.get("is_savepoint", False)),
         )

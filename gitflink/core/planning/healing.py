@@ -40,6 +40,9 @@ def heal(facts: Facts) -> JobPlan | None:
         return _failed(facts)
     if job.state == "CANCELED":
         return _outside_git(facts, f"job {job.job_id} was cancelled outside Git", _recover)
+    if job.state == "FINISHED" and job.stopped_with_savepoint:
+        drift = f"job {job.job_id} was stopped with a savepoint outside Git"
+        return _outside_git(facts, drift, _recover)
     if job.state == "FINISHED":
         return facts.plan(Action.NONE, notes=("the job finished; a finished job stays finished",))
     if not job.is_running:
