@@ -257,3 +257,18 @@ def test_a_quiet_healthy_pass_writes_no_status() -> None:
     world.clock.sleep(timedelta(minutes=5).total_seconds())
     assert sync(world).ok
     assert len(world.journal.calls("status")) == saves
+
+
+def test_a_cluster_that_keeps_dying_is_started_again_only_after_its_backoff() -> None:
+    world, job_id = deployed()
+    world.runtime.api_for(ORDERS).complete_checkpoint(job_id)
+    world.runtime.lose_cluster(ORDERS)
+    assert only_plan(sync(world)).action is Action.RECOVER
+    world.runtime.lose_cluster(ORDERS)
+    waiting = sync(world)
+    assert only_plan(waiting).action is Action.NONE
+    assert waiting.unhealthy[ORDERS].verdict == "RECOVERING"
+    assert ORDERS not in world.runtime.clusters
+    world.clock.sleep(10)
+    assert only_plan(sync(world)).action is Action.RECOVER
+    assert status_of(world).recovery.attempts == 2  # type: ignore[union-attr]

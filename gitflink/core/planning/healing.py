@@ -20,7 +20,25 @@ __all__ = ["Healing", "cluster", "heal"]
 
 def heal(facts: Facts) -> JobPlan | None:
     """The plan for a running job whose spec did not change, when what Flink reports differs;
-    None when it runs as Git says (or Flink is busy restoring it by itself)."""
+    None when it runs as Git says (or Flink is busy restoring it by itself). A recovery soon
+    after the last one waits for its backoff: a crash loop never hammers the cluster."""
+    plan = _differences(facts)
+    return _backed_off(facts, plan) if plan is not None else None
+
+
+def _backed_off(facts: Facts, plan: JobPlan) -> JobPlan:
+    if plan.action is not Action.RECOVER:
+        return plan
+    recovery = facts.status.recovery
+    attempts = recovery.attempts if recovery else 0
+    due = facts.healing.due(attempts, recovery.last_attempt_at if recovery else None)
+    if due is None:
+        return plan
+    note = f"restart attempt {attempts + 1} backs off until {due.isoformat()}"
+    return facts.plan(Action.NONE, notes=(note,), drift=plan.drift)
+
+
+def _differences(facts: Facts) -> JobPlan | None:
     observed, job = facts.observed, facts.observed.job
     if facts.is_deployment and not observed.cluster_running:
         return _recover(facts, "the Flink cluster is gone (no JobManager answers)")
@@ -84,12 +102,6 @@ def _failed(facts: Facts) -> JobPlan:
             f"{RESTART_FAILED} is false: the job stays FAILED until the spec changes, which "
             "then restarts it from its latest checkpoint"
         )
-        return facts.plan(Action.NONE, notes=(note,), drift=failure)
-    recovery = facts.status.recovery
-    attempts = recovery.attempts if recovery else 0
-    due = facts.healing.due(attempts, recovery.last_attempt_at if recovery else None)
-    if due is not None:
-        note = f"restart attempt {attempts + 1} backs off until {due.isoformat()}"
         return facts.plan(Action.NONE, notes=(note,), drift=failure)
     return _recover(facts, failure)
 
