@@ -78,6 +78,9 @@ class JobStatus(StatusModel):
     last_savepoint: Snapshot | None = None
     last_checkpoint: Snapshot | None = None
     savepoint_history: list[Snapshot] = Field(default_factory=list)
+    # The state the current job started from, as verified (taken_at: when it started from it):
+    # until the job completes a checkpoint of its own, still its newest state.
+    restored_from: Snapshot | None = None
     # Monotonic deployment generation; job ids are derived from (resource, generation).
     generation: int = 0
     # The job's task count (its vertices' parallelism summed) when gitflink last verified it:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import contextlib
 
 from gitflink.model.errors import FlinkApiError, FlinkHttpError, GitflinkError, Next, RestoreFailed
-from gitflink.model.flink import RunRequest
+from gitflink.model.flink import CheckpointStats, RunRequest
 from gitflink.model.ids import Kind
 from gitflink.model.plan import RestoreSource, SubmitJob
+from gitflink.model.status import Snapshot, SnapshotKind
 from gitflink.ports import FlinkApi
 from gitflink.runtime.context import StateAtRisk, StepContext, job_id_for, restored_from
 from gitflink.runtime.flinkjobs import TERMINAL, job_state, restore_failure, wait_running
@@ -51,9 +52,12 @@ def submit_job(ctx: StepContext, step: SubmitJob) -> str:
     else:
         verb = "adopted the already submitted"
     wait_running(ctx, api, job_id, spec.parallelism, restoring=restore)
-    if restore is not None:
-        _verify_restore(ctx, job_id, restore)
     now = ctx.ports.clock.now()
+    job.restored_from = None
+    if restore is not None:
+        stats = _verify_restore(ctx, job_id, restore)
+        kind = SnapshotKind.SAVEPOINT if stats.restored_is_savepoint else SnapshotKind.CHECKPOINT
+        job.restored_from = Snapshot(path=restore, kind=kind, taken_at=now, job_id=job_id)
     job.state = "RUNNING"
     job.start_time = job.start_time or now
     job.update_time = now
@@ -166,7 +170,7 @@ def _run(ctx: StepContext, jar_uri: str | None, step: SubmitJob, restore: str | 
             api.delete_jar(jar_id)
 
 
-def _verify_restore(ctx: StepContext, job_id: str, expected: str) -> None:
+def _verify_restore(ctx: StepContext, job_id: str, expected: str) -> CheckpointStats:
     api = ctx.api()
     ctx.say(f"checking that job {job_id[:8]} restored {expected}")
     stats = ctx.wait_for(
@@ -176,3 +180,4 @@ def _verify_restore(ctx: StepContext, job_id: str, expected: str) -> None:
     )
     if not restored_from(stats.restored, expected, job_id):
         raise StateAtRisk(f"job {job_id} restored {stats.restored}, not {expected}")
+    return stats

@@ -139,7 +139,12 @@ def recovered(facts: Facts) -> JobUpgrade:
     current = job_status.last_checkpoint
     if current is not None and current.job_id not in (None, job_status.job_id):
         current = None  # an earlier job's checkpoint: older than the savepoint that followed it
-    newest = _newest(job_status.last_savepoint, current, retained)
+    started = job_status.restored_from
+    if started is not None and started.job_id not in (None, job_status.job_id):
+        started = None
+    # The job's own retained checkpoint, else what it started from (it may have died before
+    # its first checkpoint), else the last savepoint: whichever holds the most progress.
+    newest = _newest(job_status.last_savepoint, current, started, retained)
     if newest is None:
         return unavailable(facts)
     kept = UpgradeMode.LAST_STATE if newest.kind is SnapshotKind.CHECKPOINT else mode
@@ -163,10 +168,14 @@ def unavailable(facts: Facts) -> JobUpgrade:
 
 
 def _checkpoint(facts: Facts) -> str | None:
+    """The newest checkpoint-like state of a job that is not running: Flink's latest, the one
+    storage retains, what the job started from (dead before its first), the one recorded."""
     live = facts.observed.job.latest_checkpoint if facts.observed.job else None
     retained = facts.observed.retained_checkpoint
+    started = facts.status.job_status.restored_from
     recorded = facts.status.job_status.last_checkpoint
-    return live or (retained.path if retained else None) or (recorded.path if recorded else None)
+    found = (live, *(s.path if s else None for s in (retained, started, recorded)))
+    return next((path for path in found if path), None)
 
 
 def _newest(*snapshots: Snapshot | None) -> Snapshot | None:
