@@ -120,6 +120,9 @@ def revisions(settings: Settings, repo: str) -> Revisions:
     return LocalRepository(repo)
 
 
+StatusBranch = GitStatusStore  # the status branch store, for callers that flush it
+
+
 def git_status_store(settings: Settings) -> GitStatusStore:
     """The status branch of `status_repo` (default: the repository followed), with the same
     credentials; credentials written into the URL are moved out of it first."""

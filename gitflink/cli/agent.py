@@ -10,7 +10,6 @@ import signal
 from typing import Any
 
 from gitflink import wiring
-from gitflink.adapters.status_git import GitStatusStore
 from gitflink.agent.loop import Loop
 from gitflink.agent.pass_log import log_pass
 from gitflink.agent.webhook import make_server, serve_in_background
@@ -90,7 +89,7 @@ class _Reconciling:
             healing=wiring.healing(settings),
             stable_after=settings.stability_window_seconds,
         )
-        self.store: GitStatusStore | None = None
+        self.store: wiring.StatusBranch | None = None
         self.ports: Ports | None = None
 
     def __call__(self) -> reconciler.PassResult:

@@ -7,10 +7,8 @@ annotation; the planning table is read from these declarations.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from enum import StrEnum
-from functools import cached_property
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
@@ -220,16 +218,9 @@ class Manifest(BaseModel):
 
     KIND: ClassVar[Kind]
 
-    @cached_property
+    @property
     def id(self) -> ResourceId:
-        # Cached (a pass asks thousands of times); frozen fields keep it true, and model_copy
-        # below drops it, since a copy may be given other metadata.
         return ResourceId(self.KIND, self.metadata.namespace, self.metadata.name)
-
-    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
-        copied = super().model_copy(update=update, deep=deep)
-        copied.__dict__.pop("id", None)
-        return copied
 
     def to_manifest(self) -> dict[str, Any]:
         """The manifest as a plain dict in upstream's field names, unset fields left out."""

@@ -47,7 +47,7 @@ def test_only_new_blobs_are_parsed_and_an_unchanged_revision_is_not_listed_again
     reader = ManifestReader()
     first = reader.read(source, source.fetch())
     assert (reader.parses, reader.listings) == (len(FILES), 1)
-    assert reader.read(source, source.fetch()) is first
+    assert reader.read(source, source.fetch()) == first
     assert (reader.parses, reader.listings) == (len(FILES), 1)
 
     changed = {**FILES, "a/one.yaml": app("one"), "e/new.yaml": app("four")}
