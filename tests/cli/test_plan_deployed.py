@@ -18,10 +18,12 @@ from gitflink.adapters.status_file import FileStatusStore
 from gitflink.adapters.status_git import GitStatusStore
 from gitflink.cli import main
 from gitflink.model.ids import Kind, ResourceId
+from gitflink.model.plan import Action
 from gitflink.model.resources import FlinkDeployment
 from gitflink.model.status import (
     JobStatus,
     LifecycleState,
+    PendingChange,
     ReconciliationStatus,
     ResourceStatus,
     Snapshot,
@@ -238,3 +240,30 @@ def test_plan_against_the_data_dir_observes_a_lost_cluster_and_shows_its_recover
     assert change["action"] == "recover"
     assert "cluster is gone" in change["drift"]
     assert f"file:{metadata.parent}" in json.dumps(change["steps"])
+
+
+def test_plan_against_status_shows_the_resumption_of_an_interrupted_upgrade(
+    tmp_path: Path,
+) -> None:
+    """A crash after the old job stopped with its savepoint: the write-ahead record says so,
+    and `gitflink plan` shows the submit that finishes the change, from that savepoint."""
+    repo, data = tmp_path / "repo", tmp_path / "data"
+    repo.mkdir()
+    run_git(repo, "init", "-q")
+    v2 = edit(SAVEPOINT, "spec.job.args", ["--v2"])
+    commit(repo, [v2], "v2")
+    deployed(data, SAVEPOINT, state="FINISHED", upgrade_savepoint_path="file:///sp/stop-1")
+    store = FileStatusStore(data)
+    status = store.load(ORDERS)
+    assert status is not None
+    target = FlinkDeployment.model_validate(v2).spec.model_dump(by_alias=True, mode="json")
+    status.pending = PendingChange(
+        action=Action.UPGRADE,
+        target_spec=target,
+        stop_snapshot=Snapshot(path="file:///sp/stop-1", kind=SnapshotKind.SAVEPOINT),
+    )
+    store.save(ORDERS, status, "crashed after the stop")
+    code, text = run("plan", "--repo", str(repo), "--data-dir", str(data), "-o", "text")
+    assert code == 0
+    assert "resumes the interrupted upgrade" in text
+    assert "submit job streaming/orders restoring from file:///sp/stop-1" in text
