@@ -97,17 +97,57 @@ def test_saves_of_a_pass_become_one_commit_and_unchanged_saves_none(
     assert log(remote) == [f"gitflink: default/a upgraded, default/b upgraded @ {SHA[:7]}"]
 
 
+def _in_flight() -> ResourceStatus:
+    wal = stable()
+    wal.lifecycle_state = LifecycleState.UPGRADING
+    wal.pending = PendingChange(action="upgrade", revision=SHA, target_spec={"job": {}})
+    return wal
+
+
 def test_write_ahead_entry_is_on_the_remote_before_save_returns(
     remote: Path, tmp_path: Path
 ) -> None:
     s = store(remote, tmp_path)
-    wal = stable()
-    wal.lifecycle_state = LifecycleState.UPGRADING
-    wal.pending = PendingChange(action="upgrade", revision=SHA, target_spec={"job": {}})
-    s.save(rid("orders"), wal, "stopping with savepoint")
-    assert log(remote) == [f"gitflink: default/orders upgraded @ {SHA[:7]}"]
-    text = run_git(remote, "show", f"{BRANCH}:status/default/flinkdeployment/orders.yaml")
+    s.save(rid("orders"), _in_flight(), "stopping with savepoint")
+    # Beside the branch, not on it: the branch reads one commit per pass.
+    text = run_git(
+        remote, "show", f"refs/gitflink/wal/{BRANCH}:status/default/flinkdeployment/orders.yaml"
+    )
     assert "pending:" in text
+    assert run_git(remote, "branch", "--list", BRANCH) == ""
+    s.save(rid("orders"), stable(), "upgraded")
+    s.flush()
+    assert log(remote) == [f"gitflink: default/orders upgraded @ {SHA[:7]}"]
+    assert run_git(remote, "for-each-ref", "refs/gitflink") == ""  # dropped once flushed
+
+
+def test_a_write_ahead_entry_survives_losing_the_machine(remote: Path, tmp_path: Path) -> None:
+    first = store(remote, tmp_path)
+    first.save(rid("other"), stable(), "deployed")
+    first.flush()
+    first.save(rid("orders"), _in_flight(), "stopping with savepoint")
+    del first  # the machine is gone, its cache with it: only the remote is left
+    replacement = store(remote, tmp_path, "new-machine")
+    recovered = replacement.load(rid("orders"))
+    assert recovered is not None and recovered.pending is not None
+    assert log(remote)[0].startswith("gitflink: default/orders")
+    text = run_git(remote, "show", f"{BRANCH}:status/default/flinkdeployment/orders.yaml")
+    assert "pending:" in text and run_git(remote, "for-each-ref", "refs/gitflink") == ""
+
+
+def test_a_write_ahead_entry_superseded_by_a_flush_is_never_applied_again(
+    remote: Path, tmp_path: Path
+) -> None:
+    s = store(remote, tmp_path)
+    s.save(rid("orders"), _in_flight(), "stopping with savepoint")
+    wal = run_git(remote, "rev-parse", f"refs/gitflink/wal/{BRANCH}")
+    s.save(rid("orders"), stable(), "upgraded")
+    s.flush()
+    run_git(remote, "update-ref", f"refs/gitflink/wal/{BRANCH}", wal)  # its drop was lost
+    later = store(remote, tmp_path, "later")
+    status = later.load(rid("orders"))
+    assert status is not None and status.pending is None
+    assert run_git(remote, "for-each-ref", "refs/gitflink") == ""
 
 
 def test_unpushed_saves_survive_a_crash_and_are_pushed_by_the_next_start(
@@ -198,6 +238,7 @@ def test_status_documents_validate_against_the_published_schema(
     status = stable(savepoint="file:///sp/2")
     status.pending = PendingChange(action="upgrade", revision=SHA, target_spec={"job": {}})
     s.save(rid("orders"), status, "upgrading")
+    s.flush()
     text = run_git(remote, "show", f"{BRANCH}:status/default/flinkdeployment/orders.yaml")
     schema_path = Path(__file__).parents[2] / "schemas" / "status.json"
     schema = json.loads(schema_path.read_text())
@@ -221,10 +262,9 @@ def test_one_upgrade_reads_as_its_write_ahead_points_and_its_outcome(
     upgrade = world.source.commit({"streaming/orders.yaml": app("orders", rate=20)})
     assert run_pass(ports).ok
     status_store.flush()
-    at = f" @ {upgrade.sha[:7]}"
-    assert log(remote)[:4] == [
-        f"gitflink: streaming/orders upgraded{at}",
-        f"gitflink: streaming/orders upgrade: job submitted{at}",
-        f"gitflink: streaming/orders upgrade: savepoint recorded{at}",
-        f"gitflink: streaming/orders upgrade started{at}",
+    # One commit per pass on the branch; the write-ahead points went to the write-ahead ref.
+    assert log(remote) == [
+        f"gitflink: streaming/orders upgraded @ {upgrade.sha[:7]}",
+        f"gitflink: streaming/orders deployed @ {'a' * 7}",
     ]
+    assert run_git(remote, "for-each-ref", "refs/gitflink") == ""

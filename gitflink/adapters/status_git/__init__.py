@@ -3,8 +3,10 @@ resource, one commit per pass, pushed with fetch-and-reapply on conflicts, never
 
 Durability: every `save` is first written as a local journal commit (fsynced) before it returns;
 a save recording a change in flight (`pending`, the write-ahead entry for a destructive step) is
-also pushed before it returns. Other saves are batched and pushed by `flush()` at the end of the
-pass, so a quiet pass makes one commit. A journal left by a crash is pushed on the next start.
+also pushed before it returns, to the write-ahead ref `refs/gitflink/wal/<branch>` beside the
+branch. `flush()` pushes everything saved in the pass as one commit on the branch and drops the
+write-ahead ref, so the branch reads one commit per pass. A journal left by a crash, or a
+write-ahead ref left by a lost machine, is pushed on the next start.
 `load_all` parses a document only when its bytes (its blob) changed since it last parsed it; a
 document it cannot parse, or a file under status/ that names no valid resource, is reported in
 its result (`StatusLoad.corrupt`) by path, never raised and never silently dropped.
@@ -12,6 +14,7 @@ its result (`StatusLoad.corrupt`) by path, never raised and never silently dropp
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import random
@@ -30,6 +33,8 @@ from gitflink.model.status import ResourceStatus
 from gitflink.model.status_load import CorruptStatus, StatusLoad
 
 JOURNAL = "refs/gitflink/journal"
+WAL = "refs/gitflink/wal"  # the local copy of the remote write-ahead ref
+BASE_TRAILER = "Gitflink-Base: "  # on write-ahead commits: the branch tip they extend
 _REJECTED = ("non-fast-forward", "fetch first", "rejected", "stale info", "cannot lock ref")
 
 
@@ -69,6 +74,8 @@ class GitStatusStore:
         # vault may restore fingerprints that could not be restored before.
         self._parsed: dict[str, tuple[bytes, ResourceStatus]] = {}
         self.parses = 0  # documents parsed by load_all since creation: tests read it
+        self.wal_ref = f"refs/gitflink/wal/{branch}"  # on the remote
+        self._wal_tip: str | None = None  # the write-ahead commit last pushed in this pass
         self._repo = self._open()
         self._recover()
 
@@ -144,8 +151,10 @@ class GitStatusStore:
         return self._git("commit-tree", tree, *parents, "-F", "-", stdin=message)
 
     def _recover(self) -> None:
-        """Load the remote branch, then re-apply a journal that a crash left unpushed."""
+        """Load the remote branch, then re-apply what a lost machine left on the write-ahead
+        ref and a journal that a crash left unpushed."""
         self._fetch()
+        self._recover_wal()
         try:
             journal = self._git("rev-parse", "--verify", "-q", JOURNAL)
         except StatusWriteError:
@@ -170,6 +179,54 @@ class GitStatusStore:
                     resource, "recovered", None, None, str(subject).splitlines()[0], applied=False
                 )
         self.flush()
+
+    def _recover_wal(self) -> None:
+        """A write-ahead ref that extends the current tip holds saves of a pass that never
+        flushed (its machine was lost): they are pending again. One built on an older tip was
+        superseded by a flush (or the branch moved on), and is dropped."""
+        if not self._git("ls-remote", self.url, self.wal_ref):
+            return
+        self._git("fetch", "--no-tags", "--force", self.url, f"+{self.wal_ref}:{WAL}")
+        tip = self._git("rev-parse", WAL)
+        message = str(self._repo.commit(tip).message)
+        base = next(
+            (
+                line[len(BASE_TRAILER) :]
+                for line in message.splitlines()
+                if line.startswith(BASE_TRAILER)
+            ),
+            None,
+        )
+        if base != (self._base or "none"):
+            self._drop_wal()
+            return
+        saved = self._read_tree(tip)
+        for path in {*saved, *self._files}:
+            if saved.get(path) != self._files.get(path):
+                self._pending[path] = saved.get(path)
+                resource = documents.resource_of(path)
+                if resource is not None:
+                    subject = message.splitlines()[0]
+                    self._changes[resource] = documents.Change(
+                        resource, "recovered", None, None, subject, applied=False
+                    )
+        self._wal_tip = tip
+        self.flush()
+
+    def _push_wal(self) -> None:
+        """The write-ahead entry on the remote before `save` returns, beside the branch: each
+        commit extends the previous one of the pass (no force needed)."""
+        message = documents.commit_message(list(self._changes.values()))
+        message += f"\n\n{BASE_TRAILER}{self._base or 'none'}\n"
+        commit = self._commit(self._wal_tip or self._base, message)
+        self._git("push", "--porcelain", self.url, f"{commit}:{self.wal_ref}")
+        self._wal_tip = commit
+
+    def _drop_wal(self) -> None:
+        """Best effort: a ref left behind is built on an older tip and ignored on recovery."""
+        with contextlib.suppress(StatusWriteError):
+            self._git("push", "--porcelain", self.url, f":{self.wal_ref}")
+        self._wal_tip = None
 
     # -- StatusStore ----------------------------------------------------------------------
 
@@ -218,7 +275,8 @@ class GitStatusStore:
     def save(self, resource: ResourceId, status: ResourceStatus, message: str) -> None:
         self._stage(resource, status, message)
         if status.pending is not None:
-            self.flush()  # a write-ahead entry must survive losing this machine
+            with self._lock:  # a write-ahead entry must survive losing this machine
+                self._push_wal()
 
     def delete(self, resource: ResourceId, message: str) -> None:
         self._stage(resource, None, message)
@@ -274,6 +332,8 @@ class GitStatusStore:
                         self._files[path] = data
                 self._base, self._pending, self._changes = commit, {}, {}
                 self._git("update-ref", "-d", JOURNAL)
+                if self._wal_tip is not None:
+                    self._drop_wal()
                 return
             raise StatusWriteError(
                 f"status branch {self.branch}: push rejected {self._attempts} times"
