@@ -68,6 +68,8 @@ class ClusterHandle:
     checkpoint_dir: str | None = None
     # Running, but short of what was started (TaskManagers lost): `ensure_cluster` restores it.
     degraded: str | None = None
+    # Managed by another status store (why, in words): never changed through this runtime.
+    foreign: str | None = None
 
 
 class FlinkRuntime(Protocol):

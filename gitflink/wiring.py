@@ -19,6 +19,7 @@ from gitflink.adapters.system_clock import SystemClock
 from gitflink.core.limits import Limits
 from gitflink.core.planning import Healing
 from gitflink.core.planning.removal import PruneGuard
+from gitflink.model.secrets import hide_in_text
 from gitflink.ports import FlinkApi, GitSource, Ports, Revision, StatusStore
 from gitflink.runtime.reading import ManifestReader
 from gitflink.runtime.validator_loading import LoadedValidators, load_validators
@@ -46,8 +47,18 @@ class RestClients:
             self._clients.clear()
 
 
-def local_runtime(settings: Settings) -> LocalRuntime:
-    return LocalRuntime(settings.data_dir, settings.cache_dir, settings.flink_home)
+def local_runtime(settings: Settings, *, owner: str = "") -> LocalRuntime:
+    """`owner`: the status store the runtime acts for (see `owner_of`); empty for `gitflink
+    local`, which manages any cluster."""
+    return LocalRuntime(settings.data_dir, settings.cache_dir, settings.flink_home, owner=owner)
+
+
+def owner_of(store: StatusStore, settings: Settings) -> str:
+    """How a cluster names the status store that manages it."""
+    if isinstance(store, GitStatusStore):
+        url = hide_in_text(store.url, lambda _: "******")
+        return f"status branch {store.branch} of {url}"
+    return f"status files in {settings.data_dir}"
 
 
 def local_repository(path: str | Path, ref: str = "HEAD") -> LocalRepository:
@@ -156,11 +167,12 @@ def local_ports(
     status: StatusStore | None = None,
 ) -> Ports:
     """The embedded setup: Flink JVMs on this machine, status files under the data dir."""
+    store = status or file_status_store(settings)
     return Ports(
         source=source,
-        runtime=local_runtime(settings),
+        runtime=local_runtime(settings, owner=owner_of(store, settings)),
         flink=RestClients(),
-        status=status or file_status_store(settings),
+        status=store,
         clock=SystemClock(),
     )
 

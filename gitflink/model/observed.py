@@ -47,6 +47,8 @@ class Observed:
     retained_checkpoint: Snapshot | None = None
     # Jobs that run in the resource's own (application) cluster but are not the recorded one.
     stray_jobs: tuple[str, ...] = ()
+    # The cluster is managed by another status store (why, in words): nothing is planned for it.
+    foreign: str | None = None
 
     @property
     def deployed(self) -> bool:

@@ -103,6 +103,9 @@ class StopJob:
     target: ResourceId
     mode: UpgradeMode
     drain: bool = False
+    # A job the status does not record (one started by another status store, or by hand, in
+    # the resource's own cluster): stopped in its place, its state carried on.
+    job_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

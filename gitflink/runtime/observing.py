@@ -56,6 +56,10 @@ def observe(
                 retained = _retained(ports, cluster, res, status)
                 result.observed[rid] = Observed(status=status, retained_checkpoint=retained)
             continue
+        if handle.foreign is not None:
+            for rid, _, status in group:
+                result.observed[rid] = Observed(status=status, foreign=handle.foreign)
+            continue
         try:
             _cluster(ports, handle, group, result)
         except FlinkApiError as error:

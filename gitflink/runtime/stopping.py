@@ -24,7 +24,8 @@ from gitflink.runtime.flinkjobs import (
 
 def stop_job(ctx: StepContext, step: StopJob) -> str:
     job = ctx.status.job_status
-    if job.job_id is None:
+    job_id = step.job_id or job.job_id
+    if job_id is None:
         return "no job recorded: nothing to stop"
     try:
         api = ctx.api()
@@ -32,14 +33,14 @@ def stop_job(ctx: StepContext, step: StopJob) -> str:
         if step.mode is UpgradeMode.STATELESS or job.upgrade_savepoint_path:
             return "the cluster is gone, and the job with it"
         raise
-    state = job_state(api, job.job_id)
+    state = job_state(api, job_id)
     match step.mode:
         case UpgradeMode.SAVEPOINT:
-            detail = _with_savepoint(ctx, api, job.job_id, state, drain=step.drain)
+            detail = _with_savepoint(ctx, api, job_id, state, drain=step.drain)
         case UpgradeMode.LAST_STATE:
-            detail = _last_state(ctx, api, job.job_id, state)
+            detail = _last_state(ctx, api, job_id, state)
         case UpgradeMode.STATELESS:
-            detail = _cancel(ctx, api, job.job_id, state)
+            detail = _cancel(ctx, api, job_id, state)
     job.update_time = ctx.ports.clock.now()
     return detail
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import subprocess
 import sys
@@ -224,6 +225,29 @@ def test_a_recorded_cluster_whose_processes_are_gone_is_not_adopted(tmp_path: Pa
     resource = ResourceId(Kind.FLINK_DEPLOYMENT, "ns", "dead")
     assert runtime.find_cluster(resource) is None
     assert [(s.name, alive) for s, alive in runtime.cluster_records()] == [("dead", False)]
+
+
+def test_a_cluster_another_status_store_manages_is_never_started_or_deleted(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "data" / "clusters" / "ns" / "theirs"
+    root.mkdir(parents=True)
+    state = ClusterState("ns", "theirs", str(root), "1.20.5", "/f", 1, 2, 1, "x", 2**22 + 1)
+    dataclasses.replace(state, owner="status branch gitflink/status of file:///r").save(
+        root / "cluster.json"
+    )
+    resource = ResourceId(Kind.FLINK_DEPLOYMENT, "ns", "theirs")
+    mine = LocalRuntime(tmp_path / "data", tmp_path / "cache", owner="status files in /d")
+    home = fake_home(tmp_path / "home", "1.20.5").home
+    mine.flink_home = home
+    for act in (
+        lambda: mine.ensure_cluster(resource, spec()),
+        lambda: mine.delete_cluster(resource),
+    ):
+        with pytest.raises(ClusterError, match="managed by another status store"):
+            act()
+    assert (root / "cluster.json").exists()
+    LocalRuntime(tmp_path / "data", tmp_path / "cache").delete_cluster(resource)  # `local stop`
 
 
 @pytest.mark.parametrize(

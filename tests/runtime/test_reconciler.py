@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from support.fakes import FakeStatusStore, fake_world
+from support.fakes import FakeJob, FakeStatusStore, fake_world
 from support.passes import CLICKS, ORDERS, SESSION, SESSION_FILES, VIEWS, app
 from support.passes import pass_ok as _pass
 
@@ -141,18 +141,34 @@ def test_removing_every_manifest_is_refused_and_the_jobs_keep_running() -> None:
     assert len(world.runtime.api_for(SESSION).running_jobs()) == 1
 
 
-def test_a_second_status_store_never_starts_a_second_job_of_a_running_resource() -> None:
-    """What switching from `sync` (file store) to `agent` (status branch) on one data dir did:
-    the new store knew no job, so it started another one next to the running one."""
+def test_a_job_no_status_records_is_stopped_with_a_savepoint_and_its_state_carried_on() -> None:
+    """A running job this status store knows nothing of (its status lost, or started by hand)
+    in the resource's own cluster: never a second job next to it, never its state dropped."""
     world = fake_world({"streaming/orders.yaml": app("orders")})
     _pass(world)
     [running] = world.runtime.api_for(ORDERS).running_jobs()
     other = Ports(world.source, world.runtime, world.runtime.api, FakeStatusStore(), world.clock)
     result = run_pass(other)
+    assert result.ok, result.executions
+    plan = result.plan.for_resource(ORDERS) if result.plan else None
+    assert plan is not None and "runs in the cluster without a status here" in plan.risks[0]
+    api = world.runtime.api_for(ORDERS)
+    [new] = api.running_jobs()
+    assert new.job_id != running.job_id and api.jobs[running.job_id].state == "FINISHED"
+    assert new.restored == api.jobs[running.job_id].savepoints[-1]
+
+
+def test_two_jobs_no_status_records_block_the_takeover() -> None:
+    world = fake_world({"streaming/orders.yaml": app("orders")})
+    _pass(world)
+    api = world.runtime.api_for(ORDERS)
+    api.jobs["f" * 32] = FakeJob("f" * 32, "by hand", "RUNNING", 1)
+    other = Ports(world.source, world.runtime, world.runtime.api, FakeStatusStore(), world.clock)
+    result = run_pass(other)
     assert not result.ok
     [execution] = result.executions
-    assert execution.next is Next.STALL and "refusing to start a second one" in str(execution.error)
-    assert [j.job_id for j in world.runtime.api_for(ORDERS).running_jobs()] == [running.job_id]
+    assert execution.next is Next.STALL and "stop all but one" in str(execution.error)
+    assert len(api.running_jobs()) == 2
 
 
 def test_a_source_prunes_only_what_it_manages_and_leaves_another_sources_resources() -> None:

@@ -45,6 +45,9 @@ class ClusterState:
     savepoint_dir: str = ""
     checkpoint_dir: str = ""
     started_at: float = field(default_factory=time.time)
+    # The status store that manages the cluster ("" before owners were recorded): one cluster
+    # has one status store, so `sync`'s files and an agent's branch never share it.
+    owner: str = ""
 
     @property
     def rest_url(self) -> str:

@@ -51,8 +51,12 @@ class LocalRuntime:
         *,
         ready_timeout: float = cluster.READY_TIMEOUT,
         free_port: Callable[[], int] = cluster.free_port,
+        owner: str = "",
     ) -> None:
+        """`owner`: the status store this runtime acts for; clusters another one started are
+        refused (the empty owner, for `gitflink local`, manages any)."""
         self.data_dir = data_dir
+        self.owner = owner
         self.cache_dir = cache_dir
         self.flink_home = flink_home
         self.ready_timeout = ready_timeout
@@ -67,6 +71,10 @@ class LocalRuntime:
         fingerprint = _fingerprint(install, user_config)
         with self._lock(resource):
             state = self._adopt(layout)
+            self._refuse_foreign(resource, ClusterState.load(layout.state_file))
+            if state is not None and not state.owner and self.owner:
+                state = replace(state, owner=self.owner)  # recorded before owners were
+                state.save(layout.state_file)
             if state is not None and state.fingerprint != fingerprint:
                 self._replace_changed(state)
                 state = None
@@ -93,6 +101,8 @@ class LocalRuntime:
         if state is None or recorded is None:
             return None
         handle = _handle(resource, state)
+        if self._foreign(state):
+            return replace(handle, foreign=self._foreign(state))
         if len(state.tm_pids) < len(recorded.tm_pids):
             lost = f"{len(state.tm_pids)} of {len(recorded.tm_pids)} TaskManagers running"
             handle = replace(handle, degraded=lost)
@@ -111,6 +121,7 @@ class LocalRuntime:
         layout = self._layout(resource)
         with self._lock(resource):
             state = ClusterState.load(layout.state_file)
+            self._refuse_foreign(resource, state)
             if state is not None:
                 cluster.stop_pids(state.pids, state.marker)
                 log.info("stopped %s (pids %s)", resource.short, list(state.pids))
@@ -169,6 +180,20 @@ class LocalRuntime:
         if not is_valid(resource) or not inside:
             raise ClusterError(f"{resource!r}: not a valid resource id; no cluster path for it")
         return path
+
+    def _foreign(self, state: ClusterState) -> str | None:
+        if not self.owner or not state.owner or state.owner == self.owner:
+            return None
+        return (
+            f"the cluster is managed by another status store ({state.owner}), not by this one "
+            f"({self.owner}): one cluster has one status store. Keep using that store, or stop "
+            "the cluster (`gitflink local stop`) so this one can start it again"
+        )
+
+    def _refuse_foreign(self, resource: ResourceId, state: ClusterState | None) -> None:
+        why = self._foreign(state) if state is not None else None
+        if why is not None:
+            raise ClusterError(f"{resource.short}: {why}")
 
     def _alive(self, state: ClusterState) -> bool:
         if not cluster.pid_alive(state.jm_pid, state.marker):
@@ -247,6 +272,7 @@ class LocalRuntime:
             java_opts=java_opts,
             savepoint_dir=str(config["execution.checkpointing.savepoint-dir"]),
             checkpoint_dir=str(config["execution.checkpointing.dir"]),
+            owner=self.owner,
         )
         state.save(layout.state_file)  # pids on disk before waiting, so a crash can clean up
         log.info(

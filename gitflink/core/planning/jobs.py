@@ -31,15 +31,47 @@ RESTART_NONCES = ("spec.restartNonce",)
 
 
 def plan_new(facts: Facts) -> JobPlan:
-    """First deploy: from initialSavepointPath when set; suspended at first deploy runs nothing."""
+    """First deploy: from initialSavepointPath when set; suspended at first deploy runs nothing.
+    A job already running in the resource's own cluster, unknown to this status (its status
+    lost, or started by hand), is stopped with a savepoint and its state carried on."""
     if not facts.wants_running:
         note = "job.state is suspended: nothing runs until it is set to running"
         return facts.plan(
             Action.NONE, (RecordSpec(facts.resource),), diff=DiffClass.NEW, notes=(note,)
         )
+    stray = facts.observed.stray_jobs if facts.observed.cluster_running else ()
+    if stray:
+        return _take_over(facts, stray)
     steps: list[Step] = [StartCluster(facts.resource)] if facts.is_deployment else []
-    steps.append(facts.submit(restoring.initial(facts)))
+    # A takeover interrupted after its stop: the state it recorded, never the empty start.
+    recorded = facts.status.job_status.upgrade_savepoint_path
+    steps.append(facts.submit(restoring.at(recorded) if recorded else restoring.initial(facts)))
     return facts.plan(Action.DEPLOY, tuple(steps), diff=DiffClass.NEW)
+
+
+def _take_over(facts: Facts, stray: tuple[str, ...]) -> JobPlan:
+    if len(stray) > 1:
+        reason = (
+            f"jobs {', '.join(stray)} run in the cluster and none is recorded here: stop all "
+            "but one (with a savepoint) before gitflink takes the cluster over"
+        )
+        return facts.plan(Action.BLOCKED, blocked=reason, diff=DiffClass.NEW)
+    [job_id] = stray
+    stateful = facts.mode is not UpgradeMode.STATELESS
+    mode = UpgradeMode.SAVEPOINT if stateful else UpgradeMode.STATELESS
+    risk = (
+        f"job {job_id} runs in the cluster without a status here (its status lost, or started "
+        "by hand): it is stopped"
+        + (" with a savepoint, and its state carried into the new job" if stateful else "")
+    )
+    steps = (
+        StopJob(facts.resource, mode, job_id=job_id),
+        *facts.cluster_start(),
+        facts.submit(restoring.taken() if stateful else None),
+    )
+    return facts.plan(
+        Action.DEPLOY, steps, diff=DiffClass.NEW, downtime=Downtime.RESTART, risks=(risk,)
+    )
 
 
 def plan_existing(facts: Facts) -> JobPlan:

@@ -78,7 +78,10 @@ def plan_changes(
     plans: dict[ResourceId, JobPlan] = {}
     for rid, record in sorted(wanted.items()):
         owner = _owner(observed.get(rid))
-        if source is not None and owner is not None and owner != source:
+        foreign = (observed.get(rid) or Observed()).foreign
+        if foreign is not None:
+            plans[rid] = removal.foreign(record.resource, record.file, foreign)
+        elif source is not None and owner is not None and owner != source:
             plans[rid] = removal.conflict(record.resource, record.file, owner)
     wanted = {rid: record for rid, record in wanted.items() if rid not in plans}
     every = {
@@ -110,6 +113,9 @@ def plan_changes(
     removed: list[JobPlan] = []
     for rid, seen in sorted(mine.items()):
         if rid in wanted or rid in plans or not seen.deployed:
+            continue
+        if seen.foreign is not None:
+            plan_notes.append(f"{rid.short}: not deleted: {seen.foreign}")
             continue
         if rid in held or files.get(rid) in broken_files:
             plan_notes.append(f"{rid}: not planned while its manifest has errors")

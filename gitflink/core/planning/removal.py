@@ -184,6 +184,20 @@ def conflict(resource: AnyResource, file: str | None, owner: str) -> JobPlan:
     )
 
 
+def foreign(resource: AnyResource, file: str | None, why: str) -> JobPlan:
+    """A resource whose cluster another status store manages: reported, never changed."""
+    reason = f"conflict: {why}"
+    return JobPlan(
+        resource.id,
+        Action.BLOCKED,
+        DiffClass.NONE,
+        file=file,
+        desired=resource,
+        blocked=reason,
+        risks=(reason,),
+    )
+
+
 def known_files(
     declared: Mapping[ResourceId, str], problems: Iterable[Problem], recorded: Iterable[ResourceId]
 ) -> dict[ResourceId, str]:
