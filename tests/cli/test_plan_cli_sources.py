@@ -117,3 +117,25 @@ def test_the_readme_plan_example_works_from_the_repository_root(
     out = capsys.readouterr().out
     assert "FlinkDeployment streaming/orders" in out
     assert "tests/invalid" not in out
+
+
+def test_a_resource_defined_again_beside_its_unchanged_file_is_an_error_not_a_change(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The head commit adds a second definition in a new file; the first lives in a file the
+    commit did not touch. The plan reports the duplicate (exit 1) instead of a change nobody
+    made."""
+    run_git(tmp_path, "init", "-q")
+    base = commit(tmp_path, [SAVEPOINT], "base")
+    (tmp_path / "copy.yaml").write_text(json.dumps(edit(SAVEPOINT, "spec.job.args", ["--x"])))
+    run_git(tmp_path, "add", "-A")
+    run_git(tmp_path, "commit", "-qm", "a copy in another file")
+    code = main(["plan", "--repo", str(tmp_path), "--base", base, "-o", "json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert [
+        p["file"]
+        for p in out["problems"]
+        if "twice" in p["message"] or "duplicate" in p["message"].lower()
+    ]
+    assert [c for c in out["changes"] if c["action"] != "none"] == []
