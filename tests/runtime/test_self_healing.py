@@ -272,3 +272,13 @@ def test_a_cluster_that_keeps_dying_is_started_again_only_after_its_backoff() ->
     world.clock.sleep(10)
     assert only_plan(sync(world)).action is Action.RECOVER
     assert status_of(world).recovery.attempts == 2  # type: ignore[union-attr]
+
+
+def test_a_finished_job_whose_cluster_went_away_is_not_started_again() -> None:
+    world, job_id = deployed()
+    world.runtime.api_for(ORDERS).jobs[job_id].state = "FINISHED"
+    sync(world)  # records FINISHED
+    world.runtime.lose_cluster(ORDERS)
+    result = sync(world)
+    assert only_plan(result).action is Action.NONE and result.ok
+    assert ORDERS not in world.runtime.clusters

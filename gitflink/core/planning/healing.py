@@ -40,6 +40,9 @@ def _backed_off(facts: Facts, plan: JobPlan) -> JobPlan:
 
 def _differences(facts: Facts) -> JobPlan | None:
     observed, job = facts.observed, facts.observed.job
+    if job is None and facts.status.job_status.state == "FINISHED":
+        # A bounded job that ran to its end, then its cluster went: nothing to bring back.
+        return facts.plan(Action.NONE, notes=("the job finished; a finished job stays finished",))
     if facts.is_deployment and not observed.cluster_running:
         return _recover(facts, "the Flink cluster is gone (no JobManager answers)")
     if job is None:
