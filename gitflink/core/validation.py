@@ -136,7 +136,11 @@ def _job(
         if conf.get(CHECKPOINT_MAX_AGE) is not None:
             message = f"the checkpoint age limit falls back to savepoints: set {needs}"
             problems.append(item.problem(f"{CONFIG}.{CHECKPOINT_MAX_AGE}", message))
-    if parallelism_required and job.parallelism is None:
+    if job.parallelism == 0:
+        # A deployment with taskManager.replicas reads 0 as unset (model.resources).
+        message = "must be greater than 0, got 0 (0 means unset only next to taskManager.replicas)"
+        problems.append(item.problem("spec.job.parallelism", message))
+    elif parallelism_required and job.parallelism is None:
         message = "required (> 0) unless spec.taskManager.replicas is set"
         problems.append(item.problem("spec.job.parallelism", message))
     if job.savepoint_redeploy_nonce is not None and not (job.initial_savepoint_path or "").strip():

@@ -111,7 +111,8 @@ class JobSpec(Spec):
     jar_uri: Annotated[str | None, UPGRADE] = Field(default=None, alias="jarURI")
     entry_class: Annotated[str | None, UPGRADE] = None
     args: Annotated[list[str] | None, UPGRADE] = None
-    parallelism: Annotated[int | None, SCALE] = Field(default=None, gt=0)
+    # 0 is read as written; next to taskManager.replicas it means unset (FlinkDeploymentSpec).
+    parallelism: Annotated[int | None, SCALE] = Field(default=None, ge=0)
     # State transitions (running <-> suspended) are planned explicitly, never by diff kind.
     state: Annotated[JobState, IGNORE] = JobState.RUNNING
     upgrade_mode: Annotated[UpgradeMode, IGNORE] = UpgradeMode.STATELESS
@@ -161,6 +162,25 @@ class FlinkDeploymentSpec(FlinkConfigured):
     @property
     def is_session_cluster(self) -> bool:
         return self.job is None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _zero_parallelism_is_unset(cls, data: Any) -> Any:
+        # Upstream: with taskManager.replicas set, a literal `parallelism: 0` means "derive it
+        # from the replicas" (its int field cannot be null); anywhere else 0 is refused.
+        if not isinstance(data, dict):
+            return data
+        tm = data.get("taskManager", data.get("task_manager"))
+        job = data.get("job")
+        replicas = tm.get("replicas") if isinstance(tm, dict) else None
+        if replicas is not None and isinstance(job, dict) and _is_zero(job.get("parallelism")):
+            job = {key: value for key, value in job.items() if key != "parallelism"}
+            return {**data, "job": job}
+        return data
+
+
+def _is_zero(value: Any) -> bool:
+    return type(value) is int and value == 0
 
 
 class FlinkSessionJobSpec(FlinkConfigured):
