@@ -15,7 +15,7 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from gitflink.model.diffkind import PER_KEY, DiffKind
+from gitflink.model.diffkind import PER_KEY, ByMode, DiffKind
 from gitflink.model.flinkconf import flatten_configuration, flink_text
 from gitflink.model.ids import API_VERSION, DEFAULT_NAMESPACE, Kind, ResourceId
 
@@ -26,6 +26,9 @@ IGNORE, SCALE, UPGRADE, REDEPLOY = (
     DiffKind.SAVEPOINT_REDEPLOY,
 )
 FreeForm = dict[str, Any]
+# Upstream rescales by adding TaskManagers or changing a job's parallelism without a restart
+# only in standalone mode; in native mode the operator redeploys.
+SCALE_IN_STANDALONE = ByMode(native=UPGRADE, standalone=SCALE)
 
 
 class Spec(BaseModel):
@@ -95,7 +98,7 @@ class TaskManagerSpec(Spec):
     resource: Annotated[Resource | None, UPGRADE] = None
     resources: Annotated[FreeForm | None, UPGRADE] = None
     # Standalone mode can add TaskManagers without restarting the job (reactive/adaptive).
-    replicas: Annotated[int | None, SCALE] = Field(default=None, ge=1)
+    replicas: Annotated[int | None, SCALE_IN_STANDALONE] = Field(default=None, ge=1)
     pod_template: Annotated[FreeForm | None, UPGRADE] = None
 
 
@@ -112,7 +115,7 @@ class JobSpec(Spec):
     entry_class: Annotated[str | None, UPGRADE] = None
     args: Annotated[list[str] | None, UPGRADE] = None
     # 0 is read as written; next to taskManager.replicas it means unset (FlinkDeploymentSpec).
-    parallelism: Annotated[int | None, SCALE] = Field(default=None, ge=0)
+    parallelism: Annotated[int | None, SCALE_IN_STANDALONE] = Field(default=None, ge=0)
     # State transitions (running <-> suspended) are planned explicitly, never by diff kind.
     state: Annotated[JobState, IGNORE] = JobState.RUNNING
     upgrade_mode: Annotated[UpgradeMode, IGNORE] = UpgradeMode.STATELESS

@@ -21,6 +21,7 @@ kind: FlinkDeployment
 metadata: {{name: orders, namespace: streaming}}
 spec:
   flinkVersion: v1_20
+  mode: standalone
   flinkConfiguration:
     jobmanager.scheduler: adaptive
     taskmanager.numberOfTaskSlots: "4"

@@ -62,6 +62,8 @@ def app_manifest(
         "metadata": {"name": name, "namespace": namespace},
         "spec": {
             "flinkVersion": version,
+            # Standalone, as the local runtime runs it: only there is job.parallelism SCALE.
+            "mode": "standalone",
             "flinkConfiguration": conf,
             "job": {
                 "jarURI": JAR,

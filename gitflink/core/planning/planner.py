@@ -23,6 +23,7 @@ from gitflink.model.plan import Action, Baseline, DiffClass, JobPlan, Plan
 from gitflink.model.problems import Problem
 from gitflink.model.resources import (
     AnyResource,
+    DeploymentMode,
     FlinkDeployment,
     FlinkDeploymentSpec,
     FlinkSessionJob,
@@ -168,5 +169,7 @@ def _facts(
             blocked=reason,
             risks=(reason,),
         )
-    changes = diffing.diff_specs(deployed, resource.spec)
+    runs_on = resource.spec if isinstance(resource, FlinkDeployment) else cluster
+    standalone = runs_on is not None and runs_on.mode is DeploymentMode.STANDALONE
+    changes = diffing.diff_specs(deployed, resource.spec, standalone=standalone)
     return Facts(resource.id, resource, record.file, observed, deployed, changes, cluster=cluster)
