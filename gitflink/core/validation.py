@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
+from gitflink.core.autoscaler_rules import autoscaler_problems
+from gitflink.core.ingress_rules import ingress_problems
 from gitflink.core.parsing import CONFIG, Desired
+from gitflink.core.resource_rules import resource_problems
 from gitflink.core.validators import Validator, run_validators
 from gitflink.model.ids import Kind, ResourceId, valid_name, valid_namespace
 from gitflink.model.problems import Problem, Severity
@@ -103,8 +106,9 @@ def _deployment(item: Desired, deployment: FlinkDeployment) -> list[Problem]:
         if key not in LOG_CONFIG_FILES:
             message = f"unknown log configuration file; allowed: {', '.join(LOG_CONFIG_FILES)}"
             problems.append(item.problem(f"spec.logConfiguration.{key}", message))
-    if spec.ingress is not None and not spec.ingress.template:
-        problems.append(item.problem("spec.ingress.template", "required when ingress is set"))
+    problems += ingress_problems(item, spec.ingress)
+    problems += resource_problems(item, spec)
+    problems += autoscaler_problems(item, conf)
     if spec.job is not None:
         scaled_by_replicas = spec.task_manager.replicas is not None
         problems += _job(item, spec.job, conf, parallelism_required=not scaled_by_replicas)
@@ -177,6 +181,7 @@ def _session_job(
         )
         return [*problems, item.problem(where, message)]
     effective = {**cluster.resource.spec.flink_configuration, **spec.flink_configuration}
+    problems += autoscaler_problems(item, effective)
     return problems + _job(item, spec.job, effective, parallelism_required=True)
 
 

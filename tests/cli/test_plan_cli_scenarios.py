@@ -30,6 +30,8 @@ def deployment(name: str = "orders", **job: Any) -> Doc:
             "flinkVersion": "v1_20",
             "flinkConfiguration": {
                 "taskmanager.numberOfTaskSlots": "2",
+                "jobmanager.memory.process.size": "1g",
+                "taskmanager.memory.process.size": "1g",
                 "state.checkpoints.dir": "file:///flink/checkpoints",
                 "state.savepoints.dir": "file:///flink/savepoints",
             },
@@ -93,7 +95,8 @@ NO_FINAL_SAVEPOINT = edit(
     SAVEPOINT, "spec.flinkConfiguration.[kubernetes.operator.job.savepoint-on-deletion]", "false"
 )
 NESTED_CONFIG = {
-    "taskmanager": {"numberOfTaskSlots": 2},
+    "jobmanager": {"memory": {"process": {"size": "1g"}}},
+    "taskmanager": {"numberOfTaskSlots": 2, "memory.process.size": "1g"},
     "state": {
         "checkpoints.dir": "file:///flink/checkpoints",
         "savepoints": {"dir": "file:///flink/savepoints"},

@@ -64,6 +64,8 @@ def app_manifest(
             "flinkVersion": version,
             # Standalone, as the local runtime runs it: only there is job.parallelism SCALE.
             "mode": "standalone",
+            "jobManager": {"resource": {"memory": "1g"}},
+            "taskManager": {"resource": {"memory": "1g"}},
             "flinkConfiguration": conf,
             "job": {
                 "jarURI": JAR,
