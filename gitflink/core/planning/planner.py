@@ -13,7 +13,7 @@ from typing import Protocol
 from pydantic import ValidationError
 
 from gitflink.core import diffing
-from gitflink.core.planning import jobs, removal, sessions
+from gitflink.core.planning import jobs, refusals, removal, sessions
 from gitflink.core.planning.facts import Facts, JobSpecOwner
 from gitflink.core.planning.topology import order, session_cluster
 from gitflink.model.fingerprints import unredact
@@ -88,6 +88,8 @@ def plan_changes(
     for rid, facts in every.items():
         if isinstance(facts, JobPlan):
             plans[rid] = facts
+        elif facts.deployed is not None and (reason := refusals.refusal(facts)):
+            plans[rid] = facts.plan(Action.BLOCKED, blocked=reason)
         elif isinstance(facts.desired, FlinkDeployment) and facts.desired.spec.job is None:
             on = [f for f in every.values() if isinstance(f, Facts) and _runs_on(f, rid)]
             plans[rid], more = sessions.plan_cluster(facts, on)
@@ -134,7 +136,8 @@ def _owner(observed: Observed | None) -> str | None:
 def _runs_on(facts: Facts, cluster: ResourceId) -> bool:
     if not isinstance(facts.desired, FlinkSessionJob):
         return False
-    return facts.deployed is not None and session_cluster(facts.desired) == cluster
+    carried = facts.deployed is not None and session_cluster(facts.desired) == cluster
+    return carried and refusals.refusal(facts) is None  # a refused move stays blocked
 
 
 def _facts(
