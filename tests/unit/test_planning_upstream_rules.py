@@ -60,10 +60,14 @@ def test_switching_between_native_and_standalone_is_refused(
 ) -> None:
     """DefaultValidatorTest.testValidationWithoutDefaultConfig: "Cannot switch from native
     kubernetes to standalone kubernetes cluster" and back; an unset mode is native."""
-    job = one(app(**after), running(app(**before)))
+    desired = app(**after)
+    found = plan(desired, observed={desired.id: running(app(**before))})
+    (job,) = found.jobs
     assert job.action is Action.BLOCKED
     assert job.blocked is not None and words in job.blocked
     assert job.steps == ()
+    (problem,) = found.problems
+    assert (problem.field, problem.resource, problem.is_error) == ("spec.mode", desired.id, True)
 
 
 def test_spelling_out_native_mode_is_not_a_switch() -> None:

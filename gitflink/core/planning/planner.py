@@ -85,11 +85,13 @@ def plan_changes(
         if not isinstance(record.resource, FlinkStateSnapshot)
     }
     carried: dict[ResourceId, JobPlan] = {}
+    refusal_problems: list[Problem] = []
     for rid, facts in every.items():
         if isinstance(facts, JobPlan):
             plans[rid] = facts
-        elif facts.deployed is not None and (reason := refusals.refusal(facts)):
-            plans[rid] = facts.plan(Action.BLOCKED, blocked=reason)
+        elif facts.deployed is not None and (refused := refusals.refusal(facts)):
+            plans[rid] = facts.plan(Action.BLOCKED, blocked=refused.reason)
+            refusal_problems.append(_refusal_problem(wanted[rid], refused))
         elif isinstance(facts.desired, FlinkDeployment) and facts.desired.spec.job is None:
             on = [f for f in every.values() if isinstance(f, Facts) and _runs_on(f, rid)]
             plans[rid], more = sessions.plan_cluster(facts, on)
@@ -120,12 +122,23 @@ def plan_changes(
         plans[job.resource] = job
     return Plan(
         jobs=tuple(sorted(plans.values(), key=order)),
-        problems=problems,
+        problems=(*problems, *refusal_problems),
         baseline=baseline,
         base=base,
         head=head,
         notes=tuple(plan_notes),
     )
+
+
+def _refusal_problem(record: DesiredLike, refused: refusals.Refusal) -> Problem:
+    """A refused change is an error of its manifest, at the field when the record knows where
+    (core.parsing.Desired does), else at its file."""
+    locate = getattr(record, "problem", None)
+    if callable(locate):
+        found = locate(refused.field, refused.reason)
+        if isinstance(found, Problem):
+            return found
+    return Problem(record.file, 0, 0, refused.field, refused.reason, resource=record.resource.id)
 
 
 def _owner(observed: Observed | None) -> str | None:

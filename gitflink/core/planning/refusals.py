@@ -4,6 +4,8 @@ flinkVersion for a job suspended from last-state (its checkpoint may not carry a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from gitflink.core.planning.facts import Facts
 from gitflink.model.resources import (
     DeploymentMode,
@@ -14,14 +16,28 @@ from gitflink.model.resources import (
 )
 
 
-def refusal(facts: Facts) -> str | None:
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """The field whose change is refused (a dotted path) and why."""
+
+    field: str
+    reason: str
+
+
+def refusal(facts: Facts) -> Refusal | None:
     """Why this change cannot be made, None when it can (only with a deployed spec)."""
     before, after = facts.deployed, facts.spec
     if isinstance(before, FlinkDeploymentSpec) and isinstance(after, FlinkDeploymentSpec):
-        return _mode_switch(before, after) or _version_after_last_state_suspend(before, after)
-    if isinstance(before, FlinkSessionJobSpec) and isinstance(after, FlinkSessionJobSpec):
-        return _moved(before, after)
-    return None
+        if reason := _mode_switch(before, after):
+            return Refusal("spec.mode", reason)
+        if reason := _version_after_last_state_suspend(before, after):
+            return Refusal("spec.flinkVersion", reason)
+    moved = (
+        _moved(before, after)
+        if isinstance(before, FlinkSessionJobSpec) and isinstance(after, FlinkSessionJobSpec)
+        else None
+    )
+    return Refusal("spec.deploymentName", moved) if moved else None
 
 
 def _moved(before: FlinkSessionJobSpec, after: FlinkSessionJobSpec) -> str | None:
