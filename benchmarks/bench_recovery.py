@@ -65,6 +65,9 @@ def _manifest(name: str) -> dict[str, Any]:
         "metadata": {"name": name, "namespace": "bench"},
         "spec": {
             "flinkVersion": "v1_20",
+            "mode": "standalone",
+            "jobManager": {"resource": {"memory": "1g"}},
+            "taskManager": {"resource": {"memory": "1g"}},
             "flinkConfiguration": {
                 "taskmanager.numberOfTaskSlots": 2,
                 "state.checkpoints.dir": "file:///unused/checkpoints",

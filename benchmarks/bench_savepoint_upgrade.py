@@ -72,6 +72,8 @@ def _manifest(parallelism: int, rate: int) -> dict[str, Any]:
         "metadata": {"name": RESOURCE.name, "namespace": RESOURCE.namespace},
         "spec": {
             "flinkVersion": "v1_20",
+            "jobManager": {"resource": {"memory": "1g"}},
+            "taskManager": {"resource": {"memory": "1g"}},
             "flinkConfiguration": {
                 "taskmanager.numberOfTaskSlots": 4,
                 "state.checkpoints.dir": "file:///unused/checkpoints",

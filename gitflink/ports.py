@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from gitflink.model.artifacts import ArtifactPolicy
 from gitflink.model.flink import (
     AsyncOperation,
     CheckpointStats,
@@ -94,6 +95,18 @@ class FlinkRuntime(Protocol):
 
     def resolve_jar(self, jar_uri: str) -> Path:
         """A local file for `jar_uri` (local://, file://, a path), ready to upload."""
+        ...
+
+
+class ArtifactSource(Protocol):
+    """Fetches job jars that are not on this machine (https), under the agent's policy."""
+
+    @property
+    def policy(self) -> ArtifactPolicy: ...
+
+    def fetch(self, uri: str) -> Path:
+        """A local copy of `uri`; ArtifactRefused when the policy forbids it (its host resolves
+        to a restricted address, it is too large), ArtifactError when the network fails."""
         ...
 
 
@@ -187,3 +200,4 @@ class Ports:
     flink: FlinkApiFactory
     status: StatusStore
     clock: Clock
+    artifacts: ArtifactSource | None = None  # None: only local:// (and allowed file://) jars

@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gitflink.model.artifacts import DEFAULT_SCHEMES, ArtifactPolicy
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOG_FORMATS = ("console", "json")
 
@@ -99,6 +101,15 @@ class Settings:
     log_format: str = "console"  # or "json": one object a line, for log collectors
     log_requests: bool = False  # every Flink REST call (httpx at INFO); -vv
     data_dir_given: bool = False  # GITFLINK_DATA_DIR or --data-dir named it (not the default)
+    # Session-job artifacts gitflink fetches and uploads (docs/security.md): the agent decides,
+    # never a resource's flinkConfiguration.
+    artifact_schemes: frozenset[str] = DEFAULT_SCHEMES
+    artifact_restricted_hosts: bool = True  # refuse loopback, link-local and private hosts
+    artifact_max_bytes: int = 256 * 1024 * 1024
+    artifact_timeout_seconds: float = 60.0
+
+    def artifact_policy(self) -> ArtifactPolicy:
+        return ArtifactPolicy(self.artifact_schemes, self.artifact_restricted_hosts)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -141,6 +152,10 @@ class Settings:
             log_format=_choice(env, "GITFLINK_LOG_FORMAT", LOG_FORMATS, "console", str.lower),
             max_manifest_bytes=_count(env, "GITFLINK_MAX_MANIFEST_BYTES", 1_572_864),
             max_manifest_nodes=_count(env, "GITFLINK_MAX_MANIFEST_NODES", 200_000),
+            artifact_schemes=_schemes(env.get("GITFLINK_ARTIFACT_SCHEMES")),
+            artifact_restricted_hosts=not _flag(env, "GITFLINK_ARTIFACT_ALLOW_RESTRICTED_HOSTS"),
+            artifact_max_bytes=_count(env, "GITFLINK_ARTIFACT_MAX_BYTES", 256 * 1024 * 1024),
+            artifact_timeout_seconds=float(_count(env, "GITFLINK_ARTIFACT_TIMEOUT_SECONDS", 60)),
         )
 
 
@@ -180,6 +195,18 @@ def _share(env: Mapping[str, str], name: str, default: float) -> float:
     if not 0.0 <= value <= 1.0:
         raise SettingsError(f"{name}={raw!r}: expected a share between 0 and 1")
     return value
+
+
+def _schemes(value: str | None) -> frozenset[str]:
+    """`https,file`: the schemes artifacts may be fetched with (`local` is always allowed)."""
+    if not value:
+        return DEFAULT_SCHEMES
+    schemes = frozenset(part.strip().lower() for part in value.split(",") if part.strip())
+    unknown = schemes - {"https", "http", "file"}
+    if unknown:
+        names = ", ".join(sorted(unknown))
+        raise SettingsError(f"GITFLINK_ARTIFACT_SCHEMES: cannot fetch {names} (https, http, file)")
+    return schemes
 
 
 def _path(value: str | None) -> Path | None:

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from gitflink.adapters.artifact_fetch import HttpArtifactFetcher
 from gitflink.adapters.flink_rest import FlinkRest
 from gitflink.adapters.git_source import GitSource as RemoteRepository
 from gitflink.adapters.git_source import LocalRepository
@@ -16,6 +17,7 @@ from gitflink.adapters.local_runtime.runtime import LocalRuntime
 from gitflink.adapters.status_file import FileStatusStore
 from gitflink.adapters.status_git import GitStatusStore
 from gitflink.adapters.system_clock import SystemClock
+from gitflink.core import artifacts
 from gitflink.core.limits import Limits
 from gitflink.core.planning import Healing
 from gitflink.core.planning.removal import PruneGuard
@@ -157,7 +159,9 @@ def limits(settings: Settings) -> Limits:
 
 def manifest_reader(settings: Settings) -> ManifestReader:
     """The reader a sync or agent keeps for its life, with the settings' excludes and limits."""
-    return ManifestReader(limits=limits(settings), excludes=settings.excludes)
+    return ManifestReader(
+        limits=limits(settings), excludes=settings.excludes, artifacts=settings.artifact_policy()
+    )
 
 
 def local_ports(
@@ -174,6 +178,18 @@ def local_ports(
         flink=RestClients(),
         status=store,
         clock=SystemClock(),
+        artifacts=artifact_fetcher(settings),
+    )
+
+
+def artifact_fetcher(settings: Settings) -> HttpArtifactFetcher:
+    """https jars for session jobs, under the agent's artifact policy (docs/security.md)."""
+    return HttpArtifactFetcher(
+        settings.cache_dir,
+        check_address=artifacts.restricted_address,
+        policy=settings.artifact_policy(),
+        max_bytes=settings.artifact_max_bytes,
+        timeout=settings.artifact_timeout_seconds,
     )
 
 

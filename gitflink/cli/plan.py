@@ -23,6 +23,7 @@ from gitflink.core.planning import Healing, recorded, removal
 from gitflink.core.planning import baseline as planning_baseline
 from gitflink.core.planning.removal import PruneGuard
 from gitflink.core.validation import validate
+from gitflink.model.artifacts import DEFAULT_POLICY, ArtifactPolicy
 from gitflink.model.errors import GitflinkError
 from gitflink.model.ids import ResourceId
 from gitflink.model.manifests import IGNORE_FILE
@@ -96,7 +97,9 @@ def run(args: argparse.Namespace) -> int:
     settings = options.settings_from(args)
     paths, prune = settings.paths, not args.no_prune
     guard = wiring.prune_guard(settings, allow=args.allow_mass_prune)
-    reading = Reading(tuple(args.exclude or ()), wiring.limits(settings))
+    reading = Reading(
+        tuple(args.exclude or ()), wiring.limits(settings), settings.artifact_policy()
+    )
     try:
         repo = wiring.revisions(settings, args.repo)
         store = _status_store(args, settings)  # a status branch is fetched: the remote may be down
@@ -147,6 +150,7 @@ class Reading:
 
     excludes: Sequence[str] = ()
     limits: Limits = DEFAULT_LIMITS
+    artifacts: ArtifactPolicy = DEFAULT_POLICY  # the jar URIs the agent may fetch
 
     def tree(self, repo: Revisions, rev: Revision, paths: Sequence[str]) -> dict[str, bytes]:
         files = dict(repo.read_tree(rev, paths))
@@ -219,7 +223,8 @@ def plan_deployed(
     reading = reading or Reading()
     head_rev = repo.resolve(head)
     parsed = parse_files(reading.tree(repo, head_rev, paths), reading.limits)
-    problems = [*parsed.problems, *validate(parsed.desired, broken=parsed.broken)]
+    checked = validate(parsed.desired, broken=parsed.broken, artifacts=reading.artifacts)
+    problems = [*parsed.problems, *checked]
     problems.sort(key=lambda p: (p.file, p.line, p.column))
     declared = {record.resource.id: record.file for record in parsed.desired}
     if observer is not None:
@@ -281,7 +286,7 @@ def plan_revisions(
     )
     desired = (*after.desired, *related.desired)
     changed_ids = {record.resource.id for record in after.desired}
-    checked = validate(desired, broken=after.broken | related.broken)
+    checked = validate(desired, broken=after.broken | related.broken, artifacts=reading.artifacts)
     problems = [
         *after.problems,
         *(p for p in checked if p.file in changed or p.resource in changed_ids),

@@ -57,7 +57,8 @@ def add_exclude_argument(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if not options.paths_of(args):
         raise options.UsageError("give the files or directories to validate (PATH...)")
-    limits = wiring.limits(options.settings_from(args))
+    settings = options.settings_from(args)
+    limits = wiring.limits(settings)
     files, missing = read_manifests(options.paths_of(args), args.exclude, limits)
     parsed = parse_files(files, limits)
     loaded = None if args.no_plugins else load_validators()
@@ -67,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
             Problem(f"plugin {error}", 0, 0, "", "could not load") for error in loaded.errors
         ]
     validators = loaded.validators if loaded is not None else ()
-    problems += validate(parsed.desired, validators, broken=parsed.broken)
+    policy = settings.artifact_policy()
+    problems += validate(parsed.desired, validators, broken=parsed.broken, artifacts=policy)
     problems.sort(key=lambda p: (p.file, p.line, p.column))
     if args.output != "text":
         output.write_document(as_json(parsed, problems, len(files)), args.output)

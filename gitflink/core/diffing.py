@@ -1,8 +1,8 @@
 """What changed between two specs, and what each change means for a running job.
 
 deepdiff finds the changed paths on the upstream-named dicts; the DiffKind declared on each model
-field decides (model.resources). flinkConfiguration is already flattened by the model, and its
-keys are classified by prefix, as the Flink Kubernetes Operator does.
+field decides (model.resources), some by deployment mode. flinkConfiguration is already flattened
+by the model, and its keys are classified by prefix, as the Flink Kubernetes Operator does.
 """
 
 from __future__ import annotations
@@ -16,34 +16,42 @@ from deepdiff import DeepDiff
 from pydantic import BaseModel
 
 from gitflink.core import redaction
-from gitflink.model.diffkind import DiffKind, PerKey
+from gitflink.model.diffkind import ByMode, DiffKind, PerKey
 from gitflink.model.flinkconf import flink_text
 from gitflink.model.plan import FieldChange
 
 # flinkConfiguration keys classified by prefix; anything unlisted is UPGRADE.
-CONFIG_KEY_KINDS: tuple[tuple[str, DiffKind], ...] = (
+CONFIG_KEY_KINDS: tuple[tuple[str, DiffKind | ByMode], ...] = (
     ("kubernetes.operator.", DiffKind.IGNORE),
     ("job.autoscaler.", DiffKind.IGNORE),
     ("parallelism.default", DiffKind.IGNORE),
-    ("pipeline.jobvertex-parallelism-overrides", DiffKind.SCALE),
+    # Upstream applies per-vertex overrides in place, except in standalone mode.
+    (
+        "pipeline.jobvertex-parallelism-overrides",
+        ByMode(native=DiffKind.SCALE, standalone=DiffKind.UPGRADE),
+    ),
 )
 CONFIG_FIELD = "flinkConfiguration"
+POD_TEMPLATE = "podTemplate"
+# A pod template is a PodTemplateSpec: manifests written against older operators (a whole Pod)
+# may carry these Pod-only fields, which no pod ever gets, so they are no change.
+POD_ONLY_FIELDS = ("apiVersion", "kind", "status")
 _MISSING = object()
 
 Path = tuple[str | int, ...]
 
 
-def config_key_kind(key: str) -> DiffKind:
+def config_key_kind(key: str, *, standalone: bool = False) -> DiffKind:
     for prefix, kind in CONFIG_KEY_KINDS:
         if key == prefix or (prefix.endswith(".") and key.startswith(prefix)):
-            return kind
+            return kind.of(standalone) if isinstance(kind, ByMode) else kind
     return DiffKind.UPGRADE
 
 
-def declared_kind(model: type[BaseModel], name: str) -> DiffKind | PerKey | None:
+def declared_kind(model: type[BaseModel], name: str) -> DiffKind | PerKey | ByMode | None:
     """The kind declared in field `name`'s Annotated metadata, None when undeclared."""
     for item in model.model_fields[name].metadata:
-        if isinstance(item, DiffKind | PerKey):
+        if isinstance(item, DiffKind | PerKey | ByMode):
             return item
     return None
 
@@ -67,21 +75,41 @@ def _fields_by_alias(model: type[BaseModel]) -> dict[str, str]:
 
 def comparable(spec: BaseModel) -> dict[str, Any]:
     """The spec as compared: upstream names, defaults filled in, unset (None) values left out,
-    Flink configuration values as the strings Flink reads (`2` and `"2"` are the same)."""
+    Flink configuration values as the strings Flink reads (`2` and `"2"` are the same, a list
+    and its values `;`-joined too), pod templates without Pod-only leftovers."""
     data: dict[str, Any] = spec.model_dump(by_alias=True, mode="json", exclude_none=True)
     config = data.get(CONFIG_FIELD)
     if isinstance(config, dict):
-        data[CONFIG_FIELD] = {key: flink_text(value) for key, value in config.items()}
+        data[CONFIG_FIELD] = {key: _config_text(value) for key, value in config.items()}
+    for owner in (data, data.get("jobManager"), data.get("taskManager")):
+        if isinstance(owner, dict) and isinstance(owner.get(POD_TEMPLATE), dict):
+            template = owner[POD_TEMPLATE]
+            owner[POD_TEMPLATE] = {k: v for k, v in template.items() if k not in POD_ONLY_FIELDS}
     return data
 
 
-def diff_specs(before: BaseModel, after: BaseModel) -> tuple[FieldChange, ...]:
-    """Every changed field of two specs of the same model, with its kind, secrets hidden."""
-    return diff_dicts(type(after), comparable(before), comparable(after))
+def _config_text(value: Any) -> Any:
+    # The operator hands Flink a list option as its values joined by ';'.
+    if isinstance(value, list):
+        return ";".join(str(flink_text(item)) for item in value)
+    return flink_text(value)
+
+
+def diff_specs(
+    before: BaseModel, after: BaseModel, *, standalone: bool = False
+) -> tuple[FieldChange, ...]:
+    """Every changed field of two specs of the same model, with its kind, secrets hidden.
+
+    `standalone`: the deployment mode the new spec runs in (a session job: its cluster's)."""
+    return diff_dicts(type(after), comparable(before), comparable(after), standalone=standalone)
 
 
 def diff_dicts(
-    model: type[BaseModel], before: dict[str, Any], after: dict[str, Any]
+    model: type[BaseModel],
+    before: dict[str, Any],
+    after: dict[str, Any],
+    *,
+    standalone: bool = False,
 ) -> tuple[FieldChange, ...]:
     if before == after:  # the common case, and far cheaper than DeepDiff
         return ()
@@ -90,7 +118,7 @@ def diff_dicts(
     for level in _levels(tree):
         raw = tuple(level.path(output_format="list"))
         paths.setdefault(_collapse(raw, before, after), None)
-    changes = [_change(model, path, before, after) for path in paths]
+    changes = [_change(model, path, before, after, standalone) for path in paths]
     return tuple(sorted(changes, key=lambda change: change.path))
 
 
@@ -126,7 +154,7 @@ def _get(data: Any, path: Path) -> Any:
     return data
 
 
-def classify(model: type[BaseModel], path: Path) -> DiffKind:
+def classify(model: type[BaseModel], path: Path, *, standalone: bool = False) -> DiffKind:
     """The kind of a change at `path`: the deepest declared field on the way decides."""
     kind = DiffKind.UPGRADE
     current: type[BaseModel] | None = model
@@ -138,17 +166,24 @@ def classify(model: type[BaseModel], path: Path) -> DiffKind:
             return DiffKind.UPGRADE  # not a declared field: the safe default
         declared = declared_kind(current, name)
         if isinstance(declared, PerKey):
-            return config_key_kind(str(path[i + 1])) if i + 1 < len(path) else DiffKind.UPGRADE
-        kind = DiffKind.UPGRADE if declared is None else declared
+            if i + 1 >= len(path):
+                return DiffKind.UPGRADE
+            return config_key_kind(str(path[i + 1]), standalone=standalone)
+        if isinstance(declared, ByMode):
+            kind = declared.of(standalone)
+        else:
+            kind = DiffKind.UPGRADE if declared is None else declared
         current = nested_model(current, name)
     return kind
 
 
-def _change(model: type[BaseModel], path: Path, before: Any, after: Any) -> FieldChange:
+def _change(
+    model: type[BaseModel], path: Path, before: Any, after: Any, standalone: bool
+) -> FieldChange:
     old, new = _get(before, path), _get(after, path)
     old = None if old is _MISSING else old
     new = None if new is _MISSING else new
-    kind = classify(model, path)
+    kind = classify(model, path, standalone=standalone)
     last = path[-1] if path else ""
     # Upstream: a nonce set from null counts, a nonce cleared to null does not.
     if isinstance(last, str) and last.endswith("Nonce") and new is None:

@@ -23,6 +23,7 @@ from gitflink.model.plan import (
     describe,
 )
 from gitflink.model.problems import Problem
+from gitflink.model.resources import UpgradeMode
 
 MAX_VALUE = 80
 _MARK = {DiffClass.NEW: "+", DiffClass.REMOVED: "-"}
@@ -59,6 +60,10 @@ def _state(job: JobPlan) -> str:
         # A new job has no state to keep: it starts empty, or from the savepoint it names.
         restores = any(isinstance(s, SubmitJob) and s.restore for s in job.steps)
         return "restored" if restores else "new"
+    if job.upgrade_mode is UpgradeMode.STATELESS and any(
+        isinstance(s, SubmitJob) and s.restore is None for s in job.steps
+    ):
+        return "empty"  # its state was discarded earlier (suspended stateless)
     return "kept" if job.upgrade_mode is not None else "-"
 
 

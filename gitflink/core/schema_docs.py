@@ -61,7 +61,10 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
     "JobSpec.jarURI": f"Job jar, for example local:///opt/flink/usrlib/job.jar. {_UPGRADE}",
     "JobSpec.entryClass": f"Fully qualified main class. {_UPGRADE}",
     "JobSpec.args": f"Program arguments. {_UPGRADE}",
-    "JobSpec.parallelism": "Job parallelism, > 0; rescaled in place with the adaptive scheduler.",
+    "JobSpec.parallelism": (
+        "Job parallelism, > 0 (0 next to taskManager.replicas means unset); SCALE in standalone "
+        "mode (in place with the adaptive scheduler), UPGRADE in native mode."
+    ),
     "JobSpec.state": "Desired job state: running or suspended.",
     "JobSpec.upgradeMode": (
         "How state is carried across upgrades: stateless (default, state is lost), "

@@ -9,8 +9,13 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
+from gitflink.core import artifacts as artifact_rules
+from gitflink.core.autoscaler_rules import autoscaler_problems
+from gitflink.core.ingress_rules import ingress_problems
 from gitflink.core.parsing import CONFIG, Desired
+from gitflink.core.resource_rules import resource_problems
 from gitflink.core.validators import Validator, run_validators
+from gitflink.model.artifacts import DEFAULT_POLICY, ArtifactPolicy
 from gitflink.model.ids import Kind, ResourceId, valid_name, valid_namespace
 from gitflink.model.problems import Problem, Severity
 from gitflink.model.resources import (
@@ -43,8 +48,10 @@ def validate(
     validators: Sequence[Validator] = (),
     *,
     broken: Collection[ResourceId] = (),
+    artifacts: ArtifactPolicy = DEFAULT_POLICY,
 ) -> list[Problem]:
-    """All problems of `desired`; `broken` are resources that failed to parse (not missing)."""
+    """All problems of `desired`; `broken` are resources that failed to parse (not missing);
+    `artifacts`: which session-job jar URIs the agent may fetch (its setting)."""
     problems: list[Problem] = []
     deployments = {d.id: d for d in desired if isinstance(d.resource, FlinkDeployment)}
     for item in desired:
@@ -52,8 +59,10 @@ def validate(
         match item.resource:
             case FlinkDeployment() as deployment:
                 problems += _deployment(item, deployment)
+                problems += _artifact(item, deployment.spec.job, artifacts)
             case FlinkSessionJob() as session_job:
                 problems += _session_job(item, session_job, deployments, broken)
+                problems += _artifact(item, session_job.spec.job, artifacts)
             case FlinkStateSnapshot() as snapshot:
                 problems += _snapshot(item, snapshot, desired, broken)
     problems += _duplicates(desired)
@@ -103,8 +112,9 @@ def _deployment(item: Desired, deployment: FlinkDeployment) -> list[Problem]:
         if key not in LOG_CONFIG_FILES:
             message = f"unknown log configuration file; allowed: {', '.join(LOG_CONFIG_FILES)}"
             problems.append(item.problem(f"spec.logConfiguration.{key}", message))
-    if spec.ingress is not None and not spec.ingress.template:
-        problems.append(item.problem("spec.ingress.template", "required when ingress is set"))
+    problems += ingress_problems(item, spec.ingress)
+    problems += resource_problems(item, spec)
+    problems += autoscaler_problems(item, conf)
     if spec.job is not None:
         scaled_by_replicas = spec.task_manager.replicas is not None
         problems += _job(item, spec.job, conf, parallelism_required=not scaled_by_replicas)
@@ -136,7 +146,11 @@ def _job(
         if conf.get(CHECKPOINT_MAX_AGE) is not None:
             message = f"the checkpoint age limit falls back to savepoints: set {needs}"
             problems.append(item.problem(f"{CONFIG}.{CHECKPOINT_MAX_AGE}", message))
-    if parallelism_required and job.parallelism is None:
+    if job.parallelism == 0:
+        # A deployment with taskManager.replicas reads 0 as unset (model.resources).
+        message = "must be greater than 0, got 0 (0 means unset only next to taskManager.replicas)"
+        problems.append(item.problem("spec.job.parallelism", message))
+    elif parallelism_required and job.parallelism is None:
         message = "required (> 0) unless spec.taskManager.replicas is set"
         problems.append(item.problem("spec.job.parallelism", message))
     if job.savepoint_redeploy_nonce is not None and not (job.initial_savepoint_path or "").strip():
@@ -173,7 +187,20 @@ def _session_job(
         )
         return [*problems, item.problem(where, message)]
     effective = {**cluster.resource.spec.flink_configuration, **spec.flink_configuration}
+    problems += autoscaler_problems(item, effective)
     return problems + _job(item, spec.job, effective, parallelism_required=True)
+
+
+def _artifact(item: Desired, job: JobSpec | None, policy: ArtifactPolicy) -> list[Problem]:
+    """gitflink fetches and uploads job jars itself: only what the agent's policy allows. A
+    session job needs one; an application may leave it to its image."""
+    uri = job.jar_uri if job is not None else None
+    if uri is None:
+        if isinstance(item.resource, FlinkSessionJob):
+            return [item.problem("spec.job.jarURI", "required: the jar gitflink submits")]
+        return []
+    refused = artifact_rules.refusal(uri, policy)
+    return [item.problem("spec.job.jarURI", refused)] if refused else []
 
 
 def _snapshot(

@@ -6,6 +6,7 @@ maximum kind over the fields that changed, and an undeclared field counts as UPG
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntEnum
 
 
@@ -26,3 +27,15 @@ class PerKey:
 
 
 PER_KEY = PerKey()
+
+
+@dataclass(frozen=True, slots=True)
+class ByMode:
+    """A kind that depends on the deployment mode, as upstream's `@SpecDiff.Entry(mode=...)`:
+    `standalone` applies in standalone mode, `native` otherwise (mode unset is native)."""
+
+    native: DiffKind
+    standalone: DiffKind
+
+    def of(self, standalone: bool) -> DiffKind:
+        return self.standalone if standalone else self.native

@@ -34,6 +34,17 @@ class ClusterError(GitflinkError):
     """The runtime could not start, find or stop a Flink cluster."""
 
 
+class ArtifactError(GitflinkError):
+    """A job artifact (jar) could not be fetched: the network failed, or it was too large."""
+
+
+class ArtifactRefused(ArtifactError):
+    """The artifact policy refuses this URI or the address its host resolves to: the same spec
+    would be refused every time, so a human must act."""
+
+    next = Next.STALL
+
+
 class FlinkApiError(GitflinkError):
     """A Flink REST call failed."""
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from gitflink.model.diffkind import PER_KEY, DiffKind
+from gitflink.model.diffkind import PER_KEY, ByMode, DiffKind
 from gitflink.model.flinkconf import flatten_configuration, flink_text
 from gitflink.model.ids import API_VERSION, DEFAULT_NAMESPACE, Kind, ResourceId
 
@@ -24,6 +24,9 @@ IGNORE, SCALE, UPGRADE, REDEPLOY = (
     DiffKind.SAVEPOINT_REDEPLOY,
 )
 FreeForm = dict[str, Any]
+# Upstream rescales by adding TaskManagers or changing a job's parallelism without a restart
+# only in standalone mode; in native mode the operator redeploys.
+SCALE_IN_STANDALONE = ByMode(native=UPGRADE, standalone=SCALE)
 
 
 class Spec(BaseModel):
@@ -93,7 +96,7 @@ class TaskManagerSpec(Spec):
     resource: Annotated[Resource | None, UPGRADE] = None
     resources: Annotated[FreeForm | None, UPGRADE] = None
     # Standalone mode can add TaskManagers without restarting the job (reactive/adaptive).
-    replicas: Annotated[int | None, SCALE] = Field(default=None, ge=1)
+    replicas: Annotated[int | None, SCALE_IN_STANDALONE] = Field(default=None, ge=1)
     pod_template: Annotated[FreeForm | None, UPGRADE] = None
 
 
@@ -109,7 +112,8 @@ class JobSpec(Spec):
     jar_uri: Annotated[str | None, UPGRADE] = Field(default=None, alias="jarURI")
     entry_class: Annotated[str | None, UPGRADE] = None
     args: Annotated[list[str] | None, UPGRADE] = None
-    parallelism: Annotated[int | None, SCALE] = Field(default=None, gt=0)
+    # 0 is read as written; next to taskManager.replicas it means unset (FlinkDeploymentSpec).
+    parallelism: Annotated[int | None, SCALE_IN_STANDALONE] = Field(default=None, ge=0)
     # State transitions (running <-> suspended) are planned explicitly, never by diff kind.
     state: Annotated[JobState, IGNORE] = JobState.RUNNING
     upgrade_mode: Annotated[UpgradeMode, IGNORE] = UpgradeMode.STATELESS
@@ -159,6 +163,25 @@ class FlinkDeploymentSpec(FlinkConfigured):
     @property
     def is_session_cluster(self) -> bool:
         return self.job is None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _zero_parallelism_is_unset(cls, data: Any) -> Any:
+        # Upstream: with taskManager.replicas set, a literal `parallelism: 0` means "derive it
+        # from the replicas" (its int field cannot be null); anywhere else 0 is refused.
+        if not isinstance(data, dict):
+            return data
+        tm = data.get("taskManager", data.get("task_manager"))
+        job = data.get("job")
+        replicas = tm.get("replicas") if isinstance(tm, dict) else None
+        if replicas is not None and isinstance(job, dict) and _is_zero(job.get("parallelism")):
+            job = {key: value for key, value in job.items() if key != "parallelism"}
+            return {**data, "job": job}
+        return data
+
+
+def _is_zero(value: Any) -> bool:
+    return type(value) is int and value == 0
 
 
 class FlinkSessionJobSpec(FlinkConfigured):

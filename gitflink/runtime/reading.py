@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from gitflink.core import ignoring, parsing, validation
 from gitflink.core.limits import DEFAULT_LIMITS, Limits
 from gitflink.core.validators import Validator
+from gitflink.model.artifacts import DEFAULT_POLICY, ArtifactPolicy
 from gitflink.model.errors import PathNotFound
 from gitflink.model.ids import ResourceId
 from gitflink.model.manifests import IGNORE_FILE
@@ -34,8 +35,14 @@ class ManifestReader:
     """Keep one across passes (the agent and `sync` hold it in their PassConfig). Not meant to be
     shared by passes running at the same time; a lock keeps it consistent if it is."""
 
-    def __init__(self, *, limits: Limits = DEFAULT_LIMITS, excludes: Sequence[str] = ()) -> None:
-        self.limits, self.excludes = limits, tuple(excludes)
+    def __init__(
+        self,
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        excludes: Sequence[str] = (),
+        artifacts: ArtifactPolicy = DEFAULT_POLICY,
+    ) -> None:
+        self.limits, self.excludes, self.artifacts = limits, tuple(excludes), artifacts
         self._files: dict[tuple[str, str], parsing.ParseResult] = {}
         self._last: tuple[tuple[object, ...], Manifests] | None = None
         self._seen: dict[ResourceId, str] = {}
@@ -77,7 +84,9 @@ class ManifestReader:
             # Only the current tree's results stay: memory follows the repository, not history.
             self._files = {pair: self._files[pair] for pair in wanted}
             parsed = merge(self._files[(path, ids[path])] for path in sorted(ids))
-            checked = validation.validate(parsed.desired, validators, broken=parsed.broken)
+            checked = validation.validate(
+                parsed.desired, validators, broken=parsed.broken, artifacts=self.artifacts
+            )
             seen = {rid: path for rid, path in self._seen.items() if path in ids}
             seen.update((d.id, d.file) for d in parsed.desired)
             self._seen = seen

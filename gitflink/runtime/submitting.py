@@ -7,8 +7,19 @@ finds the job it already submitted instead of starting a second one; Flink refus
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
+from urllib.parse import urlsplit
 
-from gitflink.model.errors import FlinkApiError, FlinkHttpError, GitflinkError, Next, RestoreFailed
+from gitflink.core import artifacts
+from gitflink.model.artifacts import DEFAULT_POLICY
+from gitflink.model.errors import (
+    ArtifactRefused,
+    FlinkApiError,
+    FlinkHttpError,
+    GitflinkError,
+    Next,
+    RestoreFailed,
+)
 from gitflink.model.flink import CheckpointStats, RunRequest
 from gitflink.model.ids import Kind
 from gitflink.model.plan import RestoreSource, SubmitJob
@@ -147,7 +158,7 @@ def _run(ctx: StepContext, jar_uri: str | None, step: SubmitJob, restore: str | 
     job_id = ctx.status.job_status.job_id
     api = ctx.api()
     ctx.say(f"submitting job {str(job_id)[:8]}" + (f" from {restore}" if restore else ""))
-    jar_id = api.upload_jar(ctx.ports.runtime.resolve_jar(jar_uri))
+    jar_id = api.upload_jar(_jar(ctx, jar_uri))
     request = RunRequest(
         entry_class=spec.entry_class,
         args=tuple(spec.args or ()),
@@ -168,6 +179,21 @@ def _run(ctx: StepContext, jar_uri: str | None, step: SubmitJob, restore: str | 
     finally:
         with contextlib.suppress(FlinkApiError):
             api.delete_jar(jar_id)
+
+
+def _jar(ctx: StepContext, jar_uri: str) -> Path:
+    """The jar to upload: fetched over https under the agent's policy, else the runtime's own
+    (local://, or file:// when the policy allows it). Never a file the policy forbids."""
+    source = ctx.ports.artifacts
+    refused = artifacts.refusal(jar_uri, source.policy if source else DEFAULT_POLICY)
+    if refused:
+        raise ArtifactRefused(f"{ctx.resource.short}: job.jarURI: {refused}")
+    if urlsplit(jar_uri).scheme.lower() in ("http", "https"):
+        if source is None:
+            raise ArtifactRefused(f"{ctx.resource.short}: no artifact fetcher is configured")
+        ctx.say(f"downloading {jar_uri}")
+        return source.fetch(jar_uri)
+    return ctx.ports.runtime.resolve_jar(jar_uri)
 
 
 def _verify_restore(ctx: StepContext, job_id: str, expected: str) -> CheckpointStats:

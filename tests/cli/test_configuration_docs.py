@@ -65,6 +65,10 @@ def test_each_documented_variable_changes_the_settings() -> None:
         "GITFLINK_RESTART_BACKOFF": "1",
         "GITFLINK_RESTART_BACKOFF_MAX": "60",
         "GITFLINK_STABILITY_WINDOW": "5",
+        "GITFLINK_ARTIFACT_SCHEMES": "https,file",
+        "GITFLINK_ARTIFACT_ALLOW_RESTRICTED_HOSTS": "true",
+        "GITFLINK_ARTIFACT_MAX_BYTES": "1000",
+        "GITFLINK_ARTIFACT_TIMEOUT_SECONDS": "5",
     }
     for name in sorted(documented() - {"HOME"}):
         if name.endswith("_FILE"):
@@ -89,8 +93,24 @@ def test_a_file_variable_is_read_for_its_secret(tmp_path: Path) -> None:
         ("GITFLINK_SELF_HEAL", "sometimes"),
         ("GITFLINK_RESTART_BACKOFF", "soon"),
         ("GITFLINK_STABILITY_WINDOW", "-5"),
+        ("GITFLINK_ARTIFACT_SCHEMES", "https,s3"),
+        ("GITFLINK_ARTIFACT_ALLOW_RESTRICTED_HOSTS", "maybe"),
+        ("GITFLINK_ARTIFACT_MAX_BYTES", "lots"),
     ],
 )
 def test_a_guard_variable_with_an_unusable_value_is_refused(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({"HOME": "/home/u", name: value})
+
+
+def test_the_artifact_policy_comes_from_the_agents_settings_only() -> None:
+    """Defaults: https, restricted hosts refused; GITFLINK_ARTIFACT_* widen it."""
+    default = Settings.from_env({"HOME": "/home/u"}).artifact_policy()
+    assert (default.schemes, default.restricted_hosts) == (frozenset({"https"}), True)
+    env = {
+        "HOME": "/home/u",
+        "GITFLINK_ARTIFACT_SCHEMES": "HTTPS, file",
+        "GITFLINK_ARTIFACT_ALLOW_RESTRICTED_HOSTS": "true",
+    }
+    wide = Settings.from_env(env).artifact_policy()
+    assert (wide.schemes, wide.restricted_hosts) == (frozenset({"https", "file"}), False)

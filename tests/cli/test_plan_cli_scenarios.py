@@ -30,6 +30,8 @@ def deployment(name: str = "orders", **job: Any) -> Doc:
             "flinkVersion": "v1_20",
             "flinkConfiguration": {
                 "taskmanager.numberOfTaskSlots": "2",
+                "jobmanager.memory.process.size": "1g",
+                "taskmanager.memory.process.size": "1g",
                 "state.checkpoints.dir": "file:///flink/checkpoints",
                 "state.savepoints.dir": "file:///flink/savepoints",
             },
@@ -84,13 +86,17 @@ SAVEPOINT = deployment(upgradeMode="savepoint")
 LAST_STATE = deployment(upgradeMode="last-state")
 STATELESS = deployment(upgradeMode="stateless")
 ADAPTIVE = edit(SAVEPOINT, "spec.flinkConfiguration.[jobmanager.scheduler]", "adaptive")
+# job.parallelism is SCALE in standalone mode only; in native mode (unset) it is UPGRADE.
+STANDALONE = edit(SAVEPOINT, "spec.mode", "standalone")
+STANDALONE_ADAPTIVE = edit(ADAPTIVE, "spec.mode", "standalone")
 SUSPENDED = edit(SAVEPOINT, "spec.job.state", "suspended")
 WITH_PATH = edit(SAVEPOINT, "spec.job.initialSavepointPath", "file:///sp/given")
 NO_FINAL_SAVEPOINT = edit(
     SAVEPOINT, "spec.flinkConfiguration.[kubernetes.operator.job.savepoint-on-deletion]", "false"
 )
 NESTED_CONFIG = {
-    "taskmanager": {"numberOfTaskSlots": 2},
+    "jobmanager": {"memory": {"process": {"size": "1g"}}},
+    "taskmanager": {"numberOfTaskSlots": 2, "memory.process.size": "1g"},
     "state": {
         "checkpoints.dir": "file:///flink/checkpoints",
         "savepoints": {"dir": "file:///flink/savepoints"},
@@ -162,23 +168,30 @@ ROWS = [
     ),
     Row(
         "parallelism rescales in place on 1.18+ with the adaptive scheduler",
-        [ADAPTIVE],
-        [edit(ADAPTIVE, "spec.job.parallelism", 4)],
+        [STANDALONE_ADAPTIVE],
+        [edit(STANDALONE_ADAPTIVE, "spec.job.parallelism", 4)],
         {"action": "scale", "diff": "SCALE", "downtime": "rescale", "stateLoss": False},
         ["Rescale:4"],
     ),
     Row(
         "parallelism without the adaptive scheduler is a full upgrade",
-        [SAVEPOINT],
-        [edit(SAVEPOINT, "spec.job.parallelism", 4)],
+        [STANDALONE],
+        [edit(STANDALONE, "spec.job.parallelism", 4)],
         {"action": "scale", "diff": "SCALE", "downtime": "restart"},
         ["StopJob:savepoint", "SubmitJob:taken"],
     ),
     Row(
         "parallelism on Flink 1.17 is a full upgrade",
-        [edit(ADAPTIVE, "spec.flinkVersion", "v1_17")],
-        [edit(edit(ADAPTIVE, "spec.flinkVersion", "v1_17"), "spec.job.parallelism", 4)],
+        [edit(STANDALONE_ADAPTIVE, "spec.flinkVersion", "v1_17")],
+        [edit(edit(STANDALONE_ADAPTIVE, "spec.flinkVersion", "v1_17"), "spec.job.parallelism", 4)],
         {"action": "scale", "downtime": "restart"},
+        ["StopJob:savepoint", "SubmitJob:taken"],
+    ),
+    Row(
+        "parallelism in native mode (mode unset) is an upgrade",
+        [ADAPTIVE],
+        [edit(ADAPTIVE, "spec.job.parallelism", 4)],
+        {"action": "upgrade", "diff": "UPGRADE", "downtime": "restart"},
         ["StopJob:savepoint", "SubmitJob:taken"],
     ),
     Row(

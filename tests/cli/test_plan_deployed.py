@@ -141,6 +141,7 @@ def test_rescale_against_status_assumes_the_running_job_has_a_checkpoint(tmp_pat
     """Status does not follow periodic checkpoints: the review plan assumes a running job has
     one (the pass asks Flink and plans a full upgrade when it has none)."""
     adaptive = edit(SAVEPOINT, "spec.flinkConfiguration.[jobmanager.scheduler]", "adaptive")
+    adaptive = edit(adaptive, "spec.mode", "standalone")  # SCALE only in standalone mode
     repo, data = tmp_path / "repo", tmp_path / "data"
     repo.mkdir()
     run_git(repo, "init", "-q")

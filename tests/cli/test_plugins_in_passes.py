@@ -23,6 +23,8 @@ kind: FlinkDeployment
 metadata: {name: orders}
 spec:
   flinkVersion: v1_20
+  jobManager: {resource: {memory: 1g}}
+  taskManager: {resource: {memory: 1g}}
   job: {jarURI: local:///x.jar, parallelism: 1, upgradeMode: stateless, state: suspended}
 """
 

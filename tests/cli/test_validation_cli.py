@@ -16,6 +16,8 @@ metadata:
   name: {name}
 spec:
   flinkVersion: {version}
+  jobManager: {{resource: {{memory: 1g}}}}
+  taskManager: {{resource: {{memory: 1g}}}}
 """
 
 
@@ -54,7 +56,7 @@ def test_any_error_exits_one_and_names_the_file_as_given(
     broken.write_text(broken.read_text() + "  job:\n    upgradeMode: savepiont\n")
     assert main(["validate", "--no-plugins", "./apps/orders.yaml"]) == 1
     out = capsys.readouterr().out
-    assert "./apps/orders.yaml:8:5: spec.job.upgradeMode: 'savepiont' is not one of" in out
+    assert "./apps/orders.yaml:10:5: spec.job.upgradeMode: 'savepiont' is not one of" in out
     assert out.splitlines()[-1].startswith("invalid: 0 resources in 1 files, 1 errors")
 
 

@@ -21,7 +21,10 @@ kind: FlinkDeployment
 metadata: {{name: orders, namespace: streaming}}
 spec:
   flinkVersion: v1_20
+  mode: standalone
   flinkConfiguration:
+    jobmanager.memory.process.size: 1g
+    taskmanager.memory.process.size: 1g
     jobmanager.scheduler: adaptive
     taskmanager.numberOfTaskSlots: "4"
     state.checkpoints.dir: file:///flink-data/checkpoints

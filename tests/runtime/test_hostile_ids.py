@@ -36,6 +36,8 @@ kind: FlinkDeployment
 metadata: {{name: "{name}", namespace: "{namespace}"}}
 spec:
   flinkVersion: v1_20
+  jobManager: {{resource: {{memory: 1g}}}}
+  taskManager: {{resource: {{memory: 1g}}}}
   job: {{jarURI: "local:///opt/job.jar", parallelism: 1, upgradeMode: stateless}}
 """.encode()
 

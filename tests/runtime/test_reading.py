@@ -19,7 +19,7 @@ spec:
 """
 
 FILES = {
-    "b/two.yaml": app("two") + b"---\n" + app("three", parallelism=0) + b"---\n" + app("zero"),
+    "b/two.yaml": app("two") + b"---\n" + app("three", parallelism=-1) + b"---\n" + app("zero"),
     "a/one.yaml": app("one", mode="sideways"),
     "c/broken.yaml": b"kind: FlinkDeployment\nmetadata: {name: [\n",
     "c/config.yaml": b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",

@@ -24,6 +24,8 @@ spec:
   image: {image}
   flinkVersion: v1_20
   flinkConfiguration:
+    jobmanager.memory.process.size: 1g
+    taskmanager.memory.process.size: 1g
     state.checkpoints.dir: file:///flink-data/checkpoints
     state.savepoints.dir: file:///flink-data/savepoints
 """

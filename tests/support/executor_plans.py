@@ -44,6 +44,8 @@ def app(
             "metadata": {"name": APP.name},
             "spec": {
                 "flinkVersion": "v1_20",
+                "jobManager": {"resource": {"memory": "1g"}},
+                "taskManager": {"resource": {"memory": "1g"}},
                 "job": {
                     "jarURI": JAR,
                     "entryClass": "gitflink.testjob.CounterJob",
@@ -64,7 +66,11 @@ def session_cluster() -> FlinkDeployment:
             "apiVersion": "flink.apache.org/v1beta1",
             "kind": "FlinkDeployment",
             "metadata": {"name": SESSION.name},
-            "spec": {"flinkVersion": "v1_20"},
+            "spec": {
+                "flinkVersion": "v1_20",
+                "jobManager": {"resource": {"memory": "1g"}},
+                "taskManager": {"resource": {"memory": "1g"}},
+            },
         }
     )
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from gitflink.model.artifacts import DEFAULT_POLICY, ArtifactPolicy
 from gitflink.model.errors import ClusterError, StatusWriteError
 from gitflink.model.ids import ResourceId
 from gitflink.model.resources import FlinkDeploymentSpec
@@ -148,6 +149,7 @@ class FakeFlinkRuntime:
         return list(self.clusters.values())
 
     def resolve_jar(self, jar_uri: str) -> Path:
+        self.journal.add("runtime", "resolve_jar", jar_uri)
         if "missing" in jar_uri:
             raise ClusterError(f"jar not found: {jar_uri}")
         return Path("/fake/jobs") / Path(jar_uri).name
@@ -201,10 +203,25 @@ class FakeWorld:
     store: FakeStatusStore
     runtime: FakeFlinkRuntime
     source: FakeGitSource
+    artifacts: FakeArtifactSource = field(default_factory=lambda: FakeArtifactSource(Journal()))
 
     @property
     def ports(self) -> Ports:
-        return Ports(self.source, self.runtime, self.runtime.api, self.store, self.clock)
+        return Ports(
+            self.source, self.runtime, self.runtime.api, self.store, self.clock, self.artifacts
+        )
+
+
+@dataclass
+class FakeArtifactSource:
+    """Downloads nothing: every https jar "fetched" becomes a path named after it."""
+
+    journal: Journal
+    policy: ArtifactPolicy = DEFAULT_POLICY
+
+    def fetch(self, uri: str) -> Path:
+        self.journal.add("artifacts", "fetch", uri)
+        return Path("/fake/downloads") / Path(uri).name
 
 
 def fake_world(files: Mapping[str, bytes] | None = None) -> FakeWorld:
@@ -215,4 +232,5 @@ def fake_world(files: Mapping[str, bytes] | None = None) -> FakeWorld:
         FakeStatusStore(journal),
         FakeFlinkRuntime(journal),
         FakeGitSource(files),
+        FakeArtifactSource(journal),
     )

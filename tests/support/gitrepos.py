@@ -29,6 +29,7 @@ def spec(name: str, parallelism: int = 1) -> str:
         "kind: FlinkDeployment\n"
         f"metadata:\n  name: {name}\n"
         "spec:\n  flinkVersion: v1_20\n"
+        "  jobManager: {resource: {memory: 1g}}\n  taskManager: {resource: {memory: 1g}}\n"
         f"  job:\n    jarURI: local:///opt/job.jar\n    parallelism: {parallelism}\n"
     )
 

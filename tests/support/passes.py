@@ -20,6 +20,8 @@ kind: FlinkDeployment
 metadata: {{name: {name}, namespace: streaming}}
 spec:
   flinkVersion: v1_20
+  jobManager: {{resource: {{memory: 1g}}}}
+  taskManager: {{resource: {{memory: 1g}}}}
   flinkConfiguration:
     state.checkpoints.dir: file:///flink-data/checkpoints
     state.savepoints.dir: file:///flink-data/savepoints
@@ -37,7 +39,8 @@ SESSION_FILES = {
 apiVersion: flink.apache.org/v1beta1
 kind: FlinkDeployment
 metadata: {name: session, namespace: analytics}
-spec: {flinkVersion: v1_20}
+spec: {jobManager: {resource: {memory: 1g}}, taskManager: {resource: {memory: 1g}},
+  flinkVersion: v1_20}
 """,
     "analytics/views.yaml": b"""
 apiVersion: flink.apache.org/v1beta1

@@ -62,6 +62,10 @@ def app_manifest(
         "metadata": {"name": name, "namespace": namespace},
         "spec": {
             "flinkVersion": version,
+            # Standalone, as the local runtime runs it: only there is job.parallelism SCALE.
+            "mode": "standalone",
+            "jobManager": {"resource": {"memory": "1g"}},
+            "taskManager": {"resource": {"memory": "1g"}},
             "flinkConfiguration": conf,
             "job": {
                 "jarURI": JAR,

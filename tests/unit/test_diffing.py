@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from gitflink.core import diffing, redaction
-from gitflink.model.diffkind import DiffKind, PerKey
+from gitflink.model.diffkind import ByMode, DiffKind, PerKey
 from gitflink.model.resources import FlinkDeploymentSpec, FlinkSessionJobSpec
 
 
@@ -33,8 +33,9 @@ def test_every_spec_field_declares_its_diff_kind(model: type[BaseModel]) -> None
 
 def test_walk_sees_nested_fields() -> None:
     paths = dict(walk(FlinkDeploymentSpec))
-    assert paths["spec.job.parallelism"] is DiffKind.SCALE
-    assert paths["spec.taskManager.replicas"] is DiffKind.SCALE
+    scale_in_standalone = ByMode(native=DiffKind.UPGRADE, standalone=DiffKind.SCALE)
+    assert paths["spec.job.parallelism"] == scale_in_standalone
+    assert paths["spec.taskManager.replicas"] == scale_in_standalone
     assert isinstance(paths["spec.flinkConfiguration"], PerKey)
 
 
@@ -57,7 +58,7 @@ def kinds(before: FlinkDeploymentSpec, after: FlinkDeploymentSpec) -> dict[str, 
         ("checkpointTriggerNonce", 1, DiffKind.IGNORE),
         ("autoscalerResetNonce", 1, DiffKind.IGNORE),
         ("savepointRedeployNonce", 1, DiffKind.SAVEPOINT_REDEPLOY),
-        ("parallelism", 8, DiffKind.SCALE),
+        ("parallelism", 8, DiffKind.UPGRADE),  # native mode (mode unset): see below
         ("entryClass", "com.example.Main", DiffKind.UPGRADE),
         ("args", ["--x"], DiffKind.UPGRADE),
         ("jarURI", "local:///other.jar", DiffKind.UPGRADE),
@@ -97,6 +98,69 @@ def test_configuration_keys_are_classified_by_prefix(key: str, kind: DiffKind) -
 )
 def test_everything_else_is_an_upgrade(field: str, value: Any) -> None:
     assert diffing.diff_kind(diffing.diff_specs(spec(), spec(**{field: value}))) is DiffKind.UPGRADE
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "native", "standalone"),
+    [
+        ({"job": {"parallelism": 2}}, {"job": {"parallelism": 8}}, "UPGRADE", "SCALE"),
+        ({"taskManager": {"replicas": 2}}, {"taskManager": {"replicas": 3}}, "UPGRADE", "SCALE"),
+        (
+            {"flinkConfiguration": {"pipeline.jobvertex-parallelism-overrides": "a:1"}},
+            {"flinkConfiguration": {"pipeline.jobvertex-parallelism-overrides": "a:2"}},
+            "SCALE",
+            "UPGRADE",
+        ),
+    ],
+)
+def test_scale_kinds_depend_on_the_deployment_mode(
+    before: dict[str, Any], after: dict[str, Any], native: str, standalone: str
+) -> None:
+    """SpecDiffTest.testFlinkDeploymentSpecChanges: parallelism and replicas are SCALE only in
+    standalone mode; the parallelism overrides are SCALE in native mode, UPGRADE in standalone."""
+    old, new = spec(**before), spec(**after)
+    assert diffing.diff_kind(diffing.diff_specs(old, new)) is DiffKind[native]
+    found = diffing.diff_specs(old, new, standalone=True)
+    assert diffing.diff_kind(found) is DiffKind[standalone]
+
+
+def test_session_job_parallelism_follows_its_clusters_mode() -> None:
+    """SpecDiffTest.testFlinkSessionJobSpecChanges: UPGRADE in native, SCALE in standalone."""
+
+    def job(parallelism: int) -> FlinkSessionJobSpec:
+        return FlinkSessionJobSpec.model_validate(
+            {"deploymentName": "s", "job": {"jarURI": "local:///j.jar", "parallelism": parallelism}}
+        )
+
+    assert diffing.diff_kind(diffing.diff_specs(job(1), job(2))) is DiffKind.UPGRADE
+    found = diffing.diff_specs(job(1), job(2), standalone=True)
+    assert diffing.diff_kind(found) is DiffKind.SCALE
+
+
+@pytest.mark.parametrize("owner", ["", "jobManager", "taskManager"])
+def test_pod_only_leftovers_in_a_pod_template_are_no_change(owner: str) -> None:
+    """SpecDiffTest.testPodTemplateChanges, read for today's PodTemplateSpec: a template written
+    as a whole Pod (apiVersion, kind, status) carries fields no pod gets."""
+    body = {"spec": {"containers": [{"name": "flink-main-container"}]}}
+    leftovers = {"apiVersion": "v1", "kind": "Pod", "status": {}}
+
+    def with_template(template: dict[str, Any]) -> FlinkDeploymentSpec:
+        return spec(**({owner: {"podTemplate": template}} if owner else {"podTemplate": template}))
+
+    assert diffing.diff_specs(with_template(body), with_template({**leftovers, **body})) == ()
+    changed = {**body, "metadata": {"labels": {"a": "b"}}}
+    assert diffing.diff_kind(diffing.diff_specs(with_template(body), with_template(changed))) is (
+        DiffKind.UPGRADE
+    )
+
+
+def test_a_configuration_list_equals_its_values_joined_by_semicolons() -> None:
+    """The operator flattens a list value of flinkConfiguration to `a;b` before diffing."""
+    listed = spec(flinkConfiguration={"env.java.opts.all": ["-Da=1", "-Db=2"]})
+    joined = spec(flinkConfiguration={"env.java.opts.all": "-Da=1;-Db=2"})
+    assert diffing.diff_specs(listed, joined) == ()
+    other = spec(flinkConfiguration={"env.java.opts.all": "-Da=1"})
+    assert diffing.diff_kind(diffing.diff_specs(listed, other)) is DiffKind.UPGRADE
 
 
 def test_nonce_from_null_counts_and_back_to_null_is_ignored() -> None:

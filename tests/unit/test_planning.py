@@ -239,6 +239,12 @@ def test_no_plan_restores_a_stateful_job_as_stateless(case: tuple[Any, ...]) -> 
     (job,) = plan.jobs
     if new.spec.job is None or new.spec.job.upgrade_mode is UpgradeMode.STATELESS:
         return
+    old_mode, _, old_state = case[0], case[1], case[2]
+    if old_state == "suspended" and old_mode == "stateless":
+        # Suspending stateless discarded the state already; the resume starts empty on purpose
+        # (as upstream), and the plan says so without counting it as a loss of its own.
+        assert not job.state_loss
+        return
     for step in job.steps:
         if isinstance(step, SubmitJob):
             assert step.restore is not None, job

@@ -45,11 +45,14 @@ def app(
     replicas: int | None = None,
     mode: str = "savepoint",
     config: dict[str, str] | None = None,
+    standalone: bool = True,
     **job: Any,
 ) -> FlinkDeployment:
+    """In standalone mode unless told: only there are parallelism and replicas SCALE."""
     conf = {"jobmanager.scheduler": scheduler} if scheduler else {}
     spec: dict[str, Any] = {
         "flinkVersion": version,
+        **({"mode": "standalone"} if standalone else {}),
         "flinkConfiguration": {**conf, **(config or {})},
         "job": {"jarURI": "local:///job.jar", "parallelism": parallelism, "upgradeMode": mode}
         | job,
@@ -172,7 +175,8 @@ def test_more_taskmanagers_without_the_adaptive_scheduler_is_a_full_upgrade() ->
 
 
 def test_parallelism_overrides_restart_the_cluster_with_the_new_configuration() -> None:
-    old, new = app(config={OVERRIDES: "a:1"}), app(config={OVERRIDES: "a:2"})
+    old = app(config={OVERRIDES: "a:1"}, standalone=False)
+    new = app(config={OVERRIDES: "a:2"}, standalone=False)
     job = plan_one(new, running(old))
     assert job.action is Action.SCALE
     assert kinds(job) == ["StopJob", "StopCluster", "StartCluster", "SubmitJob"]
@@ -191,3 +195,19 @@ def test_pull_request_plan_assumes_a_checkpoint_and_says_so() -> None:
     job = plan_one(app(parallelism=4), observed[orders()])
     assert job.steps == (Rescale(orders(), 4),)
     assert any(planning_baseline.ASSUMED_CHECKPOINT in note for note in job.notes)
+
+
+def test_parallelism_overrides_are_an_upgrade_in_standalone_mode() -> None:
+    """SpecDiffTest.testFlinkDeploymentSpecChanges: the overrides key is UPGRADE in standalone
+    mode, SCALE in native mode."""
+    old, new = app(config={OVERRIDES: "a:1"}), app(config={OVERRIDES: "a:2"})
+    job = plan_one(new, running(old))
+    assert job.action is Action.UPGRADE
+    assert kinds(job) == ["StopJob", "StopCluster", "StartCluster", "SubmitJob"]
+
+
+def test_parallelism_change_in_native_mode_is_an_upgrade_not_a_rescale() -> None:
+    """SpecDiffTest.testFlinkDeploymentSpecChanges: job.parallelism is UPGRADE in native mode."""
+    job = plan_one(app(parallelism=4, standalone=False), running(app(standalone=False)))
+    assert job.action is Action.UPGRADE
+    assert not any(isinstance(step, Rescale) for step in job.steps)

@@ -35,6 +35,8 @@ ADAPTIVE = {"jobmanager.scheduler": "adaptive"}
 RESTART_FAILED = {"kubernetes.operator.job.restart.failed": "true"}
 SAVEPOINT = "file:///sp/savepoint-1"
 CHECKPOINT = "file:///cp/chk-7"
+# Only in standalone mode are job.parallelism and taskManager.replicas SCALE (SpecDiffTest).
+STANDALONE = {"mode": "standalone"}
 
 
 def app(
@@ -247,51 +249,51 @@ ROWS = [
     ),
     Row(
         "SCALE, adaptive, Flink 1.x with a completed checkpoint",
-        app(config=ADAPTIVE, parallelism=3),
-        app(config=ADAPTIVE),
+        app(spec=STANDALONE, config=ADAPTIVE, parallelism=3),
+        app(spec=STANDALONE, config=ADAPTIVE),
         action=Action.SCALE,
         steps=("Rescale",),
     ),
     Row(
         "same on Flink 2.x, without a checkpoint",
-        app(config=ADAPTIVE, parallelism=3, version="v2_0"),
-        app(config=ADAPTIVE, version="v2_0"),
+        app(spec=STANDALONE, config=ADAPTIVE, parallelism=3, version="v2_0"),
+        app(spec=STANDALONE, config=ADAPTIVE, version="v2_0"),
         Seen(checkpoint=None, version="2.0.1"),
         action=Action.SCALE,
         steps=("Rescale",),
     ),
     Row(
         "same on Flink 1.x, no completed checkpoint yet",
-        app(config=ADAPTIVE, parallelism=3),
-        app(config=ADAPTIVE),
+        app(spec=STANDALONE, config=ADAPTIVE, parallelism=3),
+        app(spec=STANDALONE, config=ADAPTIVE),
         Seen(checkpoint=None),
         action=Action.SCALE,
         steps=(STOP_SP, TAKEN),
     ),
     Row(
         "same on 1.x, no checkpoint, checkpointTriggerNonce in the same change",
-        app(config=ADAPTIVE, parallelism=3, checkpointTriggerNonce=1),
-        app(config=ADAPTIVE),
+        app(spec=STANDALONE, config=ADAPTIVE, parallelism=3, checkpointTriggerNonce=1),
+        app(spec=STANDALONE, config=ADAPTIVE),
         Seen(checkpoint=None),
         action=Action.SCALE,
         steps=("TakeCheckpoint", "Rescale"),
     ),
     Row(
         "taskManager.replicas grows, adaptive",
-        app(config=ADAPTIVE, replicas=3),
-        app(config=ADAPTIVE, replicas=2),
+        app(spec=STANDALONE, config=ADAPTIVE, replicas=3),
+        app(spec=STANDALONE, config=ADAPTIVE, replicas=2),
         action=Action.SCALE,
         steps=("StartCluster",),
     ),
     Row(
         "taskManager.replicas shrinks",
-        app(config=ADAPTIVE, replicas=1),
-        app(config=ADAPTIVE, replicas=2),
+        app(spec=STANDALONE, config=ADAPTIVE, replicas=1),
+        app(spec=STANDALONE, config=ADAPTIVE, replicas=2),
         action=Action.SCALE,
         steps=(STOP_SP, *RESTART, TAKEN),
     ),
     Row(
-        "pipeline.jobvertex-parallelism-overrides changed",
+        "pipeline.jobvertex-parallelism-overrides changed (native mode)",
         app(config={**ADAPTIVE, "pipeline.jobvertex-parallelism-overrides": "a:2"}),
         app(config=ADAPTIVE),
         action=Action.SCALE,
@@ -299,10 +301,33 @@ ROWS = [
     ),
     Row(
         "SCALE otherwise (default scheduler)",
-        app(parallelism=3),
-        app(),
+        app(spec=STANDALONE, parallelism=3),
+        app(spec=STANDALONE),
         action=Action.SCALE,
         steps=(STOP_SP, TAKEN),
+    ),
+    Row(
+        "job.parallelism changed in native mode (mode unset)",
+        app(config=ADAPTIVE, parallelism=3),
+        app(config=ADAPTIVE),
+        action=Action.UPGRADE,
+        steps=(STOP_SP, TAKEN),
+    ),
+    Row(
+        "taskManager.replicas changed in native mode",
+        app(config=ADAPTIVE, replicas=3),
+        app(config=ADAPTIVE, replicas=2),
+        action=Action.UPGRADE,
+        steps=(STOP_SP, *RESTART, TAKEN),
+    ),
+    Row(
+        "pipeline.jobvertex-parallelism-overrides changed in standalone mode",
+        app(
+            spec=STANDALONE, config={**ADAPTIVE, "pipeline.jobvertex-parallelism-overrides": "a:2"}
+        ),
+        app(spec=STANDALONE, config=ADAPTIVE),
+        action=Action.UPGRADE,
+        steps=(STOP_SP, *RESTART, TAKEN),
     ),
     Row(
         "savepointRedeployNonce changed",

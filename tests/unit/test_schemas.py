@@ -137,7 +137,7 @@ INVALID = {
     "misspelt job field": _with("spec.job.paralelism", 2),
     "unknown spec field": _with("spec.imagePolicy", "Always"),
     "misspelt upgrade mode": _with("spec.job.upgradeMode", "savepiont"),
-    "zero parallelism": _with("spec.job.parallelism", 0),
+    "negative parallelism": _with("spec.job.parallelism", -1),
     "unsupported flink version": _with("spec.flinkVersion", "v1_10"),
     "string replicas": _with("spec.jobManager.replicas", "two"),
     "zero jobmanager replicas": _with("spec.jobManager.replicas", 0),

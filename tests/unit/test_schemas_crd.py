@@ -127,12 +127,14 @@ def test_upstream_examples_are_accepted_by_our_crd_schemas() -> None:
     assert checked >= 20
 
 
-def test_crd_rejects_zero_parallelism_and_unknown_enum_values() -> None:
+def test_crd_rejects_negative_parallelism_and_unknown_enum_values() -> None:
+    """Zero passes the schema: next to taskManager.replicas upstream reads it as unset."""
     schema = Draft4Validator(_as_json_schema(open_api(our_crd("flinkdeployments"))))
     job = {"jarURI": "local:///j.jar", "parallelism": 1, "upgradeMode": "savepoint"}
     doc = {"kind": "FlinkDeployment", "metadata": {}, "spec": {"job": job}}
     assert schema.is_valid(doc)
-    assert not schema.is_valid({**doc, "spec": {"job": {**job, "parallelism": 0}}})
+    assert schema.is_valid({**doc, "spec": {"job": {**job, "parallelism": 0}}})
+    assert not schema.is_valid({**doc, "spec": {"job": {**job, "parallelism": -1}}})
     assert not schema.is_valid({**doc, "spec": {"job": {**job, "upgradeMode": "savepiont"}}})
     assert not schema.is_valid({**doc, "spec": {"flinkVersion": "v1_10"}})
 

@@ -123,6 +123,8 @@ def test_status_file_and_status_branch_never_hold_the_secret_and_nothing_is_upgr
         world = fake_world({"streaming/orders.yaml": manifest})  # one status store per world
         ports = Ports(world.source, world.runtime, world.runtime.api, store, world.clock)
         assert run_pass(ports).ok
+        if isinstance(store, GitStatusStore):
+            store.flush()  # as the agent does after each pass
         again = run_pass(ports)
         assert [e.action.value for e in again.executions] == ["none"]
     assert PW not in FileStatusStore(tmp_path / "data").path_of(ORDERS).read_text()

@@ -17,6 +17,8 @@ metadata:
 spec:
   flinkVersion: v1_20
   flinkConfiguration:
+    jobmanager.memory.process.size: 1g
+    taskmanager.memory.process.size: 1g
     execution.checkpointing.dir: file:///tmp/ckpt
 """
 SESSION_JOB = """\

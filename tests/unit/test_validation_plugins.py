@@ -28,6 +28,8 @@ metadata:
     app: orders
 spec:
   flinkVersion: v1_20
+  jobManager: {resource: {memory: 1g}}
+  taskManager: {resource: {memory: 1g}}
 """
 
 

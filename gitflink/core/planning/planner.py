@@ -13,7 +13,7 @@ from typing import Protocol
 from pydantic import ValidationError
 
 from gitflink.core import diffing
-from gitflink.core.planning import jobs, removal, sessions
+from gitflink.core.planning import jobs, refusals, removal, sessions
 from gitflink.core.planning.facts import Facts, Healing, JobSpecOwner
 from gitflink.core.planning.topology import order, session_cluster
 from gitflink.model.fingerprints import unredact
@@ -23,6 +23,7 @@ from gitflink.model.plan import Action, Baseline, DiffClass, JobPlan, Plan
 from gitflink.model.problems import Problem
 from gitflink.model.resources import (
     AnyResource,
+    DeploymentMode,
     FlinkDeployment,
     FlinkDeploymentSpec,
     FlinkSessionJob,
@@ -90,9 +91,13 @@ def plan_changes(
         if not isinstance(record.resource, FlinkStateSnapshot)
     }
     carried: dict[ResourceId, JobPlan] = {}
+    refusal_problems: list[Problem] = []
     for rid, facts in every.items():
         if isinstance(facts, JobPlan):
             plans[rid] = facts
+        elif facts.deployed is not None and (refused := refusals.refusal(facts)):
+            plans[rid] = facts.plan(Action.BLOCKED, blocked=refused.reason)
+            refusal_problems.append(_refusal_problem(wanted[rid], refused))
         elif isinstance(facts.desired, FlinkDeployment) and facts.desired.spec.job is None:
             on = [f for f in every.values() if isinstance(f, Facts) and _runs_on(f, rid)]
             plans[rid], more = sessions.plan_cluster(facts, on)
@@ -126,12 +131,23 @@ def plan_changes(
         plans[job.resource] = job
     return Plan(
         jobs=tuple(sorted(plans.values(), key=order)),
-        problems=problems,
+        problems=(*problems, *refusal_problems),
         baseline=baseline,
         base=base,
         head=head,
         notes=tuple(plan_notes),
     )
+
+
+def _refusal_problem(record: DesiredLike, refused: refusals.Refusal) -> Problem:
+    """A refused change is an error of its manifest, at the field when the record knows where
+    (core.parsing.Desired does), else at its file."""
+    locate = getattr(record, "problem", None)
+    if callable(locate):
+        found = locate(refused.field, refused.reason)
+        if isinstance(found, Problem):
+            return found
+    return Problem(record.file, 0, 0, refused.field, refused.reason, resource=record.resource.id)
 
 
 def _owner(observed: Observed | None) -> str | None:
@@ -142,7 +158,8 @@ def _owner(observed: Observed | None) -> str | None:
 def _runs_on(facts: Facts, cluster: ResourceId) -> bool:
     if not isinstance(facts.desired, FlinkSessionJob):
         return False
-    return facts.deployed is not None and session_cluster(facts.desired) == cluster
+    carried = facts.deployed is not None and session_cluster(facts.desired) == cluster
+    return carried and refusals.refusal(facts) is None  # a refused move stays blocked
 
 
 def _facts(
@@ -182,7 +199,9 @@ def _facts(
             blocked=reason,
             risks=(reason,),
         )
-    changes = diffing.diff_specs(deployed, resource.spec)
+    runs_on = resource.spec if isinstance(resource, FlinkDeployment) else cluster
+    standalone = runs_on is not None and runs_on.mode is DeploymentMode.STANDALONE
+    changes = diffing.diff_specs(deployed, resource.spec, standalone=standalone)
     return Facts(
         resource.id,
         resource,

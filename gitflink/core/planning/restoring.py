@@ -21,17 +21,19 @@ FLINK_VERSION = "spec.flinkVersion"
 class JobUpgrade:
     """The decision. `stop`: how the running job stops (None: nothing runs to stop);
     `restore`: where the next job's state comes from (None: empty); `mode`: the upgrade mode
-    really used; `blocked`: why no safe way exists."""
+    really used; `blocked`: why no safe way exists; `discarded`: the state was already given up
+    by an earlier choice (suspended stateless), so starting empty loses nothing now."""
 
     mode: UpgradeMode | None
     stop: UpgradeMode | None = None
     restore: Restore | None = None
     risks: tuple[str, ...] = ()
     blocked: str | None = None
+    discarded: bool = False
 
     @property
     def state_loss(self) -> bool:
-        return self.blocked is None and self.mode is UpgradeMode.STATELESS
+        return self.blocked is None and self.mode is UpgradeMode.STATELESS and not self.discarded
 
 
 def at(path: str) -> Restore:
@@ -102,6 +104,15 @@ def resumed(facts: Facts) -> JobUpgrade:
     mode = facts.mode
     if mode is UpgradeMode.STATELESS:
         return JobUpgrade(mode)
+    suspended = facts.deployed_job
+    if suspended is not None and suspended.upgrade_mode is UpgradeMode.STATELESS:
+        # As upstream: suspending with stateless cancelled the job and discarded its state, so
+        # it resumes empty whatever the mode says now.
+        risk = (
+            "the job was suspended with upgradeMode: stateless, which discarded its state: "
+            f"it resumes with empty state ({mode} applies from the next upgrade on)"
+        )
+        return JobUpgrade(UpgradeMode.STATELESS, risks=(risk,), discarded=True)
     job_status = facts.status.job_status
     if job_status.upgrade_savepoint_path:
         return JobUpgrade(mode, restore=at(job_status.upgrade_savepoint_path))
