@@ -60,6 +60,9 @@ def world(tmp_path: Path) -> Iterator[FlinkWorld]:
 
 
 def sync(world: FlinkWorld, **healing: Any) -> PassResult:
+    """One pass. Each case here is its own incident, not a crash loop: no backoff unless a
+    test asks for one."""
+    healing.setdefault("backoff_first", 0.0)
     config = PassConfig(max_workers=2, healing=Healing(**healing), stable_after=0.0)
     result = run_pass(world.ports, config)
     assert result.error is None, result.error
