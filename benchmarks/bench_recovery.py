@@ -7,23 +7,23 @@ verifying the restored path; budget: at most 1.5x the plain start.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
 import statistics
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks.memory_source import MemorySource
 from gitflink.adapters.local_runtime import LocalRuntime, cluster
 from gitflink.adapters.status_file import FileStatusStore
 from gitflink.adapters.system_clock import SystemClock
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.plan import Action
-from gitflink.ports import Ports, Revision
+from gitflink.ports import Ports
 from gitflink.runtime.reconciler import PassConfig, run_pass
 from gitflink.settings import Settings
 from gitflink.wiring import RestClients
@@ -33,29 +33,11 @@ ROUNDS = 2
 JAR = "local:///opt/flink/examples/streaming/gitflink-testjob.jar"
 
 
-class Manifests:
-    """A Git source holding the manifests given; each `commit` is a new revision."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.files: dict[str, bytes] = {}
+class Manifests(MemorySource):
+    """The manifests named; each `commit` is a new revision."""
 
     def commit(self, names: Sequence[str]) -> None:
-        self.count += 1
-        self.files = {f"bench/{n}.yaml": json.dumps(_manifest(n)).encode() for n in names}
-
-    def fetch(self) -> Revision:
-        return Revision(sha=f"{self.count:040x}", ref="main")
-
-    def read_tree(self, revision: Revision, roots: Sequence[str]) -> Mapping[str, bytes]:
-        return dict(self.files)
-
-    def blob_ids(self, revision: Revision, roots: Sequence[str]) -> Mapping[str, str]:
-        return {path: hashlib.sha1(data).hexdigest() for path, data in self.files.items()}
-
-    def read_blobs(self, ids: Iterable[str]) -> Mapping[str, bytes]:
-        by_id = {hashlib.sha1(data).hexdigest(): data for data in self.files.values()}
-        return {oid: by_id[oid] for oid in ids}
+        self.commit_files({f"bench/{n}.yaml": json.dumps(_manifest(n)).encode() for n in names})
 
 
 def _manifest(name: str) -> dict[str, Any]:

@@ -7,16 +7,16 @@ savepoint, wait until every vertex RUNNING and the restored path is reported (po
 
 from __future__ import annotations
 
-import hashlib
 import json
 import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from benchmarks import memory_source
 from gitflink.adapters.flink_rest import FlinkRest
 from gitflink.adapters.local_runtime import LocalRuntime
 from gitflink.adapters.status_file import FileStatusStore
@@ -24,7 +24,7 @@ from gitflink.adapters.system_clock import SystemClock
 from gitflink.model.flink import OperationState, RunRequest
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.resources import FlinkVersion
-from gitflink.ports import Ports, Revision
+from gitflink.ports import Ports
 from gitflink.runtime.reconciler import run_pass
 from gitflink.settings import Settings
 from gitflink.wiring import RestClients
@@ -36,29 +36,11 @@ RESOURCE = ResourceId(Kind.FLINK_DEPLOYMENT, "bench", "upgrade")
 T = TypeVar("T")
 
 
-class MemorySource:
-    """A Git source holding one manifest; each `commit` is a new revision."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.files: dict[str, bytes] = {}
+class MemorySource(memory_source.MemorySource):
+    """One manifest; each `commit` is a new revision."""
 
     def commit(self, parallelism: int, rate: int) -> None:
-        self.count += 1
-        self.files = {"bench/upgrade.yaml": json.dumps(_manifest(parallelism, rate)).encode()}
-
-    def fetch(self) -> Revision:
-        return Revision(sha=f"{self.count:040x}", ref="main")
-
-    def read_tree(self, revision: Revision, roots: Sequence[str]) -> Mapping[str, bytes]:
-        return dict(self.files)
-
-    def blob_ids(self, revision: Revision, roots: Sequence[str]) -> Mapping[str, str]:
-        return {path: hashlib.sha1(data).hexdigest() for path, data in self.files.items()}
-
-    def read_blobs(self, ids: Iterable[str]) -> Mapping[str, bytes]:
-        by_id = {hashlib.sha1(data).hexdigest(): data for data in self.files.values()}
-        return {oid: by_id[oid] for oid in ids}
+        self.commit_files({"bench/upgrade.yaml": json.dumps(_manifest(parallelism, rate)).encode()})
 
 
 def _args(rate: int) -> list[str]:

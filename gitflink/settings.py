@@ -172,28 +172,25 @@ def _flag(env: Mapping[str, str], name: str, *, default: bool = False) -> bool:
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if value < 0:
-        raise SettingsError(f"{name}={raw!r}: expected a number of seconds, 0 or more")
-    return value
+    return _number(env, name, default, lambda v: v >= 0, "a number of seconds, 0 or more")
 
 
 def _share(env: Mapping[str, str], name: str, default: float) -> float:
+    return _number(env, name, default, lambda v: 0.0 <= v <= 1.0, "a share between 0 and 1")
+
+
+def _number(
+    env: Mapping[str, str], name: str, default: float, ok: Callable[[float], bool], expected: str
+) -> float:
     raw = env.get(name)
     if not raw:
         return default
     try:
         value = float(raw)
     except ValueError:
-        value = -1.0
-    if not 0.0 <= value <= 1.0:
-        raise SettingsError(f"{name}={raw!r}: expected a share between 0 and 1")
+        value = float("nan")
+    if not ok(value):  # NaN passes no check
+        raise SettingsError(f"{name}={raw!r}: expected {expected}")
     return value
 
 

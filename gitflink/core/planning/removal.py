@@ -173,20 +173,15 @@ def conflict(resource: AnyResource, file: str | None, owner: str) -> JobPlan:
         f"conflict: {resource.id.short} is managed by another source ({owner}); it is left as "
         "it is. Remove it from one of the two, or sync the source that manages it"
     )
-    return JobPlan(
-        resource.id,
-        Action.BLOCKED,
-        DiffClass.NONE,
-        file=file,
-        desired=resource,
-        blocked=reason,
-        risks=(reason,),
-    )
+    return _held(resource, file, reason)
 
 
 def foreign(resource: AnyResource, file: str | None, why: str) -> JobPlan:
     """A resource whose cluster another status store manages: reported, never changed."""
-    reason = f"conflict: {why}"
+    return _held(resource, file, f"conflict: {why}")
+
+
+def _held(resource: AnyResource, file: str | None, reason: str) -> JobPlan:
     return JobPlan(
         resource.id,
         Action.BLOCKED,

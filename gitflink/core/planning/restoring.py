@@ -73,14 +73,10 @@ def running(facts: Facts) -> JobUpgrade:
 def stopped(facts: Facts) -> JobUpgrade:
     """Not running: nothing to stop and no savepoint to take. The state recorded for the next
     start, else the newest checkpoint, else the last savepoint."""
-    mode = facts.mode
-    if mode is UpgradeMode.STATELESS:
-        return JobUpgrade(
-            mode, risks=("upgradeMode is stateless: the job starts with empty state",)
-        )
-    job_status = facts.status.job_status
-    if job_status.upgrade_savepoint_path:
-        return JobUpgrade(mode, restore=at(job_status.upgrade_savepoint_path))
+    mode, job_status = facts.mode, facts.status.job_status
+    first = _empty_or_recorded(facts)
+    if first is not None:
+        return first
     checkpoint = _checkpoint(facts)
     if checkpoint:
         risks: tuple[str, ...] = ()
@@ -132,14 +128,10 @@ def recovered(facts: Facts) -> JobUpgrade:
     """A job that is gone or failed while its spec did not change (a lost cluster, a failed
     job restarted): the state recorded for the next start, else the newest of the job's latest
     completed checkpoint and the last recorded savepoint."""
-    mode = facts.mode
-    if mode is UpgradeMode.STATELESS:
-        return JobUpgrade(
-            mode, risks=("upgradeMode is stateless: the job starts with empty state",)
-        )
-    job_status = facts.status.job_status
-    if job_status.upgrade_savepoint_path:
-        return JobUpgrade(mode, restore=at(job_status.upgrade_savepoint_path))
+    mode, job_status = facts.mode, facts.status.job_status
+    first = _empty_or_recorded(facts)
+    if first is not None:
+        return first
     job = facts.observed.job
     live = job.latest_checkpoint or job.restored_from if job is not None else None
     if live:
@@ -166,6 +158,17 @@ def recovered(facts: Facts) -> JobUpgrade:
             "from the sources",
         )
     return JobUpgrade(kept, restore=at(newest.path), risks=risks)
+
+
+def _empty_or_recorded(facts: Facts) -> JobUpgrade | None:
+    """A job that is not running starts empty when stateless, else from the state recorded
+    for its next start (a stop that completed before an interruption); None: look further."""
+    mode, recorded = facts.mode, facts.status.job_status.upgrade_savepoint_path
+    if mode is UpgradeMode.STATELESS:
+        return JobUpgrade(
+            mode, risks=("upgradeMode is stateless: the job starts with empty state",)
+        )
+    return JobUpgrade(mode, restore=at(recorded)) if recorded else None
 
 
 def unavailable(facts: Facts) -> JobUpgrade:
