@@ -10,10 +10,10 @@ import contextlib
 
 from gitflink.model.errors import FlinkApiError, FlinkHttpError, GitflinkError, Next, RestoreFailed
 from gitflink.model.flink import RunRequest
-from gitflink.model.ids import Kind
+from gitflink.model.ids import Kind, job_id_for
 from gitflink.model.plan import RestoreSource, SubmitJob
 from gitflink.ports import FlinkApi
-from gitflink.runtime.context import StateAtRisk, StepContext, job_id_for, restored_from
+from gitflink.runtime.context import StateAtRisk, StepContext, restored_from
 from gitflink.runtime.flinkjobs import TERMINAL, job_state, restore_failure, wait_running
 
 
