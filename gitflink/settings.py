@@ -91,6 +91,11 @@ class Settings:
     log_format: str = "console"  # or "json": one object a line, for log collectors
     log_requests: bool = False  # every Flink REST call (httpx at INFO); -vv
     data_dir_given: bool = False  # GITFLINK_DATA_DIR or --data-dir named it (not the default)
+    # Where clusters run: "local" JVMs, or "kubernetes" (docs/kubernetes.md).
+    runtime: str = "local"
+    kube_context: str | None = None  # a kubeconfig context; none: in-cluster, else the current
+    # Flink REST of a cluster on Kubernetes: {name}, {namespace} and {pod_ip} are filled in.
+    flink_rest_url: str = "http://{name}-rest.{namespace}.svc:8081"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -128,9 +133,14 @@ class Settings:
             log_format=_choice(env, "GITFLINK_LOG_FORMAT", LOG_FORMATS, "console", str.lower),
             max_manifest_bytes=_count(env, "GITFLINK_MAX_MANIFEST_BYTES", 1_572_864),
             max_manifest_nodes=_count(env, "GITFLINK_MAX_MANIFEST_NODES", 200_000),
+            runtime=_choice(env, "GITFLINK_RUNTIME", RUNTIMES, "local", str.lower),
+            kube_context=env.get("GITFLINK_KUBE_CONTEXT") or None,
+            flink_rest_url=env.get("GITFLINK_FLINK_REST_URL")
+            or "http://{name}-rest.{namespace}.svc:8081",
         )
 
 
+RUNTIMES = ("local", "kubernetes")
 _TRUE, _FALSE = frozenset({"1", "true", "yes"}), frozenset({"", "0", "false", "no"})
 
 

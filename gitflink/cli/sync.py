@@ -46,6 +46,7 @@ def register(subparsers: Any) -> None:
     options.add_paths(parser, "only manifests under these repository folders")
     options.add_data_dir(parser, "clusters and status")
     options.add_cache_dir(parser)
+    options.add_runtime(parser)
     options.add_verify(parser)
     parser.add_argument(
         "--no-prune",
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     settings = options.settings_from(args)
     try:
         source = wiring.source_for(settings, args.repo, args.branch)
-        ports = wiring.local_ports(settings, source)
+        ports = wiring.ports(settings, source)
     except GitflinkError as error:
         output.error("sync", error)
         return EXIT_FAILED

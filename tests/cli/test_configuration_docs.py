@@ -60,6 +60,7 @@ def test_each_documented_variable_changes_the_settings() -> None:
         "GITFLINK_MAX_PRUNE_SHARE": "0.9",
         "GITFLINK_MAX_MANIFEST_BYTES": "1000",
         "GITFLINK_MAX_MANIFEST_NODES": "1000",
+        "GITFLINK_RUNTIME": "kubernetes",
     }
     for name in sorted(documented() - {"HOME"}):
         if name.endswith("_FILE"):

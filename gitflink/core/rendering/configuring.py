@@ -95,7 +95,6 @@ def flink_configuration(
     user = dict(spec.flink_configuration)
     config: dict[str, Any] = {
         "taskmanager.numberOfTaskSlots": slots(deployment),
-        "parallelism.default": parallelism(deployment),
         "rest.port": naming.REST_PORT,
         "blob.server.port": naming.BLOB_PORT,
         "taskmanager.rpc.port": naming.TM_RPC_PORT,
@@ -109,6 +108,9 @@ def flink_configuration(
         if native and spec_role.resource is not None and spec_role.resource.cpu is not None:
             key = "amount" if version(deployment).at_least(1, 17) else ""
             config[f"kubernetes.{role}.cpu{'.' + key if key else ''}"] = spec_role.resource.cpu
+    if start is not None:
+        # An application runs its job at this parallelism; a session cluster is told per job.
+        config["parallelism.default"] = parallelism(deployment)
     config.update(user)
     # Owned by the layout: the Services route to these ports and this address.
     config["jobmanager.rpc.address"] = f"{meta.name}.{meta.namespace}"
