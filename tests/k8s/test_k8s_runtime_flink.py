@@ -1,0 +1,150 @@
+"""gitflink passes on the Kubernetes runtime, with real Flink pods on the test bed: deploy,
+savepoint upgrade (restored path verified), suspend, resume, delete (the garbage collector
+removes what the JobManager Deployment owns), in the standalone layout."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import kubernetes.client as k8s
+import pytest
+from k8s_testbed.kubelet import ProcessKubelet
+from support.fakes import FakeGitSource
+from support.flink_fixtures import wait_for
+from support.sync_flink_support import FlinkWorld, app_manifest, counter_gauge, yaml_bytes
+
+from gitflink import wiring
+from gitflink.adapters.status_file import FileStatusStore
+from gitflink.adapters.system_clock import SystemClock
+from gitflink.model.ids import Kind, ResourceId, job_id_for
+from gitflink.model.plan import Action
+from gitflink.ports import Ports
+from gitflink.settings import Settings
+
+pytestmark = [pytest.mark.k8s, pytest.mark.flink]
+NAME = "orders"
+
+
+@pytest.fixture
+def world(
+    kube_api: k8s.ApiClient, namespace: str, process_kubelet: ProcessKubelet, tmp_path: Path
+) -> Iterator[FlinkWorld]:
+    settings = dataclasses.replace(
+        Settings.from_env(), data_dir=tmp_path / "data", flink_rest_url="http://{pod_ip}:8081"
+    )
+    runtime = wiring.kubernetes_runtime_for(kube_api, settings, SystemClock())
+    store = FileStatusStore(tmp_path / "status")
+    source = FakeGitSource({})
+    rest = wiring.RestClients()
+    try:
+        yield FlinkWorld(source, Ports(source, runtime, rest, store, SystemClock()), store)
+    finally:
+        rest.close()
+
+
+def manifest(namespace: str, state_dir: Path, **changes: object) -> dict[str, bytes]:
+    doc = app_manifest("v1_20", NAME, namespace=namespace, parallelism=1, rate=20, **changes)
+    conf = doc["spec"]["flinkConfiguration"]
+    conf["taskmanager.numberOfTaskSlots"] = 1
+    conf["state.savepoints.dir"] = f"file://{state_dir}/savepoints"
+    conf["state.checkpoints.dir"] = f"file://{state_dir}/checkpoints"
+    doc["spec"]["image"] = "flink:1.20"
+    if "parallelism" in changes:
+        doc["spec"]["job"]["parallelism"] = changes["parallelism"]
+    return {f"{namespace}/{NAME}.yaml": yaml_bytes(doc)}
+
+
+def objects_of(kube_api: k8s.ApiClient, namespace: str) -> list[str]:
+    selector = f"gitflink.io/resource={NAME}"
+    core, apps = k8s.CoreV1Api(kube_api), k8s.AppsV1Api(kube_api)
+    found = [
+        *(f"Deployment/{d.metadata.name}" for d in
+          apps.list_namespaced_deployment(namespace, label_selector=selector).items),
+        *(f"ConfigMap/{c.metadata.name}" for c in
+          core.list_namespaced_config_map(namespace, label_selector=selector).items),
+        *(f"Service/{s.metadata.name}" for s in
+          core.list_namespaced_service(namespace, label_selector=selector).items),
+        *(f"Pod/{p.metadata.name}" for p in
+          core.list_namespaced_pod(namespace, label_selector=f"app={NAME}").items),
+    ]  # fmt: skip
+    return sorted(found)
+
+
+def written(kube_api: k8s.ApiClient, namespace: str) -> dict[str, str]:
+    """What only a write changes: resourceVersions of ConfigMaps and Services, the generation
+    of Deployments (their status moves on its own)."""
+    selector = f"gitflink.io/resource={NAME}"
+    core, apps = k8s.CoreV1Api(kube_api), k8s.AppsV1Api(kube_api)
+    found = {
+        f"ConfigMap/{c.metadata.name}": c.metadata.resource_version
+        for c in core.list_namespaced_config_map(namespace, label_selector=selector).items
+    }
+    for svc in core.list_namespaced_service(namespace, label_selector=selector).items:
+        found[f"Service/{svc.metadata.name}"] = svc.metadata.resource_version
+    for dep in apps.list_namespaced_deployment(namespace, label_selector=selector).items:
+        found[f"Deployment/{dep.metadata.name}"] = str(dep.metadata.generation)
+    return found
+
+
+def test_an_application_deployment_through_its_life_on_kubernetes(
+    world: FlinkWorld, kube_api: k8s.ApiClient, namespace: str, tmp_path: Path
+) -> None:
+    rid = ResourceId(Kind.FLINK_DEPLOYMENT, namespace, NAME)
+    state = tmp_path / "state"
+
+    def action(result: object) -> Action:
+        return next(e.action for e in result.executions if e.resource == rid)  # type: ignore[attr-defined]
+
+    # Deploy: the objects are applied, owned by the JobManager Deployment, and the job runs.
+    world.commit(manifest(namespace, state))
+    world.sync()
+    first = job_id_for(rid, 1)
+    assert world.running_jobs(rid) == [first]
+    config_map = k8s.CoreV1Api(kube_api).read_namespaced_config_map(
+        f"flink-config-{NAME}", namespace
+    )
+    owner = config_map.metadata.owner_references[0]
+    assert (owner.kind, owner.name) == ("Deployment", NAME)
+    api = world.api(rid)
+    wait_for(lambda: (v := counter_gauge(api, first, "maxCount")) and v >= 3, 60.0, "counting")
+
+    # A pass with nothing changed writes nothing to the API server.
+    before = written(kube_api, namespace)
+    world.sync()
+    assert written(kube_api, namespace) == before
+
+    # Savepoint upgrade to parallelism 2: a second TaskManager, the job restored.
+    world.commit(manifest(namespace, state, parallelism=2, rate=30))
+    assert action(world.sync()) is Action.UPGRADE
+    second = job_id_for(rid, 2)
+    api = world.api(rid)
+    assert world.running_jobs(rid) == [second]
+    savepoint = world.status(rid).job_status.last_savepoint
+    assert savepoint is not None and savepoint.job_id == first
+    restored = api.checkpoints(second).restored
+    assert restored is not None and restored.rstrip("/") == savepoint.path.rstrip("/")
+    tms = k8s.AppsV1Api(kube_api).read_namespaced_deployment(f"{NAME}-taskmanager", namespace)
+    assert tms.spec.replicas == 2
+    start = wait_for(lambda: counter_gauge(api, second, "startCount", low=True), 60.0, "start")
+    assert start > 1
+
+    # Suspend: the job stops with a savepoint and the cluster goes away.
+    world.commit(manifest(namespace, state, parallelism=2, rate=30, state="suspended"))
+    world.sync()
+    assert world.running_jobs(rid) == []
+    suspended_at = world.status(rid).job_status.last_savepoint
+    assert suspended_at is not None and suspended_at.job_id == second
+
+    # Resume: a new cluster, the job restored from the suspend savepoint.
+    world.commit(manifest(namespace, state, parallelism=2, rate=30))
+    world.sync()
+    (third,) = world.running_jobs(rid)
+    restored = world.api(rid).checkpoints(third).restored
+    assert restored is not None and restored.rstrip("/") == suspended_at.path.rstrip("/")
+
+    # Delete: the JobManager Deployment goes; the garbage collector removes everything it owns.
+    world.commit({})
+    world.sync(allow_mass_prune=True)
+    wait_for(lambda: objects_of(kube_api, namespace) == [] or None, 60.0, "nothing left")
