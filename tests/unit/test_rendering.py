@@ -209,6 +209,12 @@ def test_native_mode_lets_the_jobmanager_create_taskmanager_pods() -> None:
     assert binding["subjects"][0]["name"] == "flink"
 
 
+def test_a_native_cluster_without_a_start_is_a_session_cluster() -> None:
+    (jobmanager, config_map, *_) = render(deployment(job=JOB, mode="native"), RenderContext())
+    assert main_container(jobmanager)["args"][-1] == "kubernetes-jobmanager.sh kubernetes-session"
+    assert 'execution.target: "kubernetes-session"' in config_map["data"]["config.yaml"]
+
+
 def test_ingress_fills_the_template() -> None:
     spec = {"template": "/{{namespace}}/{{name}}(/|$)(.*)", "className": "nginx"}
     (path_only,) = [o for o in render(deployment(ingress=spec), RenderContext())

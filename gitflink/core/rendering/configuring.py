@@ -125,6 +125,12 @@ def flink_configuration(
     return config
 
 
+def native_target(deployment: FlinkDeployment, start: JobStart | None) -> str:
+    """An application cluster only when it starts with its job; else a session cluster."""
+    application = deployment.spec.job is not None and start is not None
+    return "kubernetes-application" if application else "kubernetes-session"
+
+
 def _native(
     deployment: FlinkDeployment, service_account: str | None, start: JobStart | None
 ) -> dict[str, Any]:
@@ -135,7 +141,7 @@ def _native(
         else "kubernetes.container.image"
     )
     config: dict[str, Any] = {
-        "execution.target": "kubernetes-session" if job is None else "kubernetes-application",
+        "execution.target": native_target(deployment, start),
         image_key: image(deployment),
         "kubernetes.rest-service.exposed.type": "ClusterIP",
         "kubernetes.jobmanager.replicas": deployment.spec.job_manager.replicas,

@@ -69,7 +69,11 @@ def render(deployment: FlinkDeployment, context: RenderContext) -> tuple[dict[st
     if is_nat:
         pods = [
             native.jobmanager(
-                deployment, labels=labels, config_digest=config_digest, service_account=account
+                deployment,
+                start=context.start,
+                labels=labels,
+                config_digest=config_digest,
+                service_account=account,
             )
         ]
     else:

@@ -8,7 +8,12 @@ import json
 from typing import Any
 
 from gitflink.core.rendering import naming
-from gitflink.core.rendering.configuring import POD_TEMPLATE_DIR, TM_POD_TEMPLATE
+from gitflink.core.rendering.configuring import (
+    POD_TEMPLATE_DIR,
+    TM_POD_TEMPLATE,
+    JobStart,
+    native_target,
+)
 from gitflink.core.rendering.pods import MainContainer, pod_template
 from gitflink.core.rendering.standalone import deployment_object
 from gitflink.core.rendering.templating import layered
@@ -33,11 +38,12 @@ def taskmanager_template(deployment: FlinkDeployment) -> str:
 def jobmanager(
     deployment: FlinkDeployment,
     *,
+    start: JobStart | None,
     labels: dict[str, str],
     config_digest: str,
     service_account: str | None,
 ) -> dict[str, Any]:
-    mode = "kubernetes-session" if deployment.spec.job is None else "kubernetes-application"
+    mode = native_target(deployment, start)
     name = deployment.metadata.name
     main = MainContainer(
         command=["/docker-entrypoint.sh"],
