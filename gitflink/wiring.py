@@ -20,6 +20,7 @@ from gitflink.core.limits import Limits
 from gitflink.core.planning.removal import PruneGuard
 from gitflink.core.rendering.manifests import RenderContext, render
 from gitflink.core.rendering.naming import Owner, owned
+from gitflink.model.errors import ClusterError
 from gitflink.model.ids import API_VERSION, ResourceId
 from gitflink.model.resources import FlinkDeployment, FlinkDeploymentSpec, ObjectMeta
 from gitflink.ports import Clock, FlinkApi, GitSource, Ports, Revision, StatusStore
@@ -180,12 +181,15 @@ def kubernetes_runtime(settings: Settings, clock: SystemClock | None = None) -> 
     from gitflink.adapters.kubernetes_runtime import hosting
 
     configuration = kubernetes.client.Configuration()
-    if settings.kube_context is None and hosting.in_cluster():
-        kubernetes.config.load_incluster_config(client_configuration=configuration)
-    else:
-        kubernetes.config.load_kube_config(
-            context=settings.kube_context, client_configuration=configuration
-        )
+    try:
+        if settings.kube_context is None and hosting.in_cluster():
+            kubernetes.config.load_incluster_config(client_configuration=configuration)
+        else:
+            kubernetes.config.load_kube_config(
+                context=settings.kube_context, client_configuration=configuration
+            )
+    except (kubernetes.config.ConfigException, OSError) as error:
+        raise ClusterError(f"no Kubernetes credentials for --runtime kubernetes: {error}") from None
     return kubernetes_runtime_for(
         kubernetes.client.ApiClient(configuration), settings, clock or SystemClock()
     )
