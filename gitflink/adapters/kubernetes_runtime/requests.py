@@ -4,6 +4,7 @@ retried once, 429/503 retried with capped, jittered backoff honouring Retry-Afte
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -100,19 +101,21 @@ class KubeRequests:
         content_type: str = "application/json",
     ) -> dict[str, Any]:
         def send() -> dict[str, Any]:
-            result = self._client.call_api(
+            # Raw: the client's deserialisation parameters differ between its major versions,
+            # and every object here is a plain dict anyway.
+            response = self._client.call_api(
                 path,
                 method,
                 query_params=query or [],
                 header_params={"Accept": "application/json", "Content-Type": content_type},
                 body=body,
-                response_type="object",
                 auth_settings=["BearerToken"],
                 _return_http_data_only=True,
-                _preload_content=True,
+                _preload_content=False,
                 _request_timeout=30,
             )
-            return dict(result or {})
+            decoded = json.loads(response.data or b"{}")
+            return decoded if isinstance(decoded, dict) else {}
 
         return self._retrying(send)
 
