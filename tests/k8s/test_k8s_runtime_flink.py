@@ -45,14 +45,13 @@ def world(
 
 
 def manifest(namespace: str, state_dir: Path, **changes: object) -> dict[str, bytes]:
-    doc = app_manifest("v1_20", NAME, namespace=namespace, parallelism=1, rate=20, **changes)
+    job: dict[str, object] = {"parallelism": 1, "rate": 20, **changes}
+    doc = app_manifest("v1_20", NAME, namespace=namespace, **job)  # type: ignore[arg-type]
     conf = doc["spec"]["flinkConfiguration"]
     conf["taskmanager.numberOfTaskSlots"] = 1
     conf["state.savepoints.dir"] = f"file://{state_dir}/savepoints"
     conf["state.checkpoints.dir"] = f"file://{state_dir}/checkpoints"
     doc["spec"]["image"] = "flink:1.20"
-    if "parallelism" in changes:
-        doc["spec"]["job"]["parallelism"] = changes["parallelism"]
     return {f"{namespace}/{NAME}.yaml": yaml_bytes(doc)}
 
 
