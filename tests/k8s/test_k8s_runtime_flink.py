@@ -1,6 +1,6 @@
-"""gitflink passes on the Kubernetes runtime, with real Flink pods on the test bed: deploy,
-savepoint upgrade (restored path verified), suspend, resume, delete (the garbage collector
-removes what the JobManager Deployment owns), in the standalone layout."""
+"""gitflink passes on the Kubernetes runtime, with real Flink pods on the test bed, standalone
+layout: deploy, savepoint and last-state upgrades (restored paths verified), suspend, resume,
+delete (the garbage collector removes what the JobManager Deployment owns)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,13 @@ import pytest
 from k8s_testbed.kubelet import ProcessKubelet
 from support.fakes import FakeGitSource
 from support.flink_fixtures import wait_for
-from support.sync_flink_support import FlinkWorld, app_manifest, counter_gauge, yaml_bytes
+from support.sync_flink_support import (
+    FlinkWorld,
+    app_manifest,
+    counter_gauge,
+    wait_checkpoint,
+    yaml_bytes,
+)
 
 from gitflink import wiring
 from gitflink.adapters.status_file import FileStatusStore
@@ -129,19 +135,29 @@ def test_an_application_deployment_through_its_life_on_kubernetes(
     start = wait_for(lambda: counter_gauge(api, second, "startCount", low=True), 60.0, "start")
     assert start > 1
 
+    # Last-state upgrade: restored from the newest checkpoint.
+    wait_checkpoint(api, second)
+    world.commit(manifest(namespace, state, parallelism=2, rate=40, mode="last-state"))
+    world.sync()
+    third = job_id_for(rid, 3)
+    assert world.running_jobs(rid) == [third]
+    restored = world.api(rid).checkpoints(third).restored
+    assert restored is not None and "/chk-" in restored
+
     # Suspend: the job stops with a savepoint and the cluster goes away.
-    world.commit(manifest(namespace, state, parallelism=2, rate=30, state="suspended"))
+    world.commit(manifest(namespace, state, parallelism=2, rate=40, state="suspended"))
     world.sync()
     assert world.running_jobs(rid) == []
-    suspended_at = world.status(rid).job_status.last_savepoint
-    assert suspended_at is not None and suspended_at.job_id == second
+    assert k8s.AppsV1Api(kube_api).list_namespaced_deployment(namespace).items == []
+    suspended_at = world.status(rid).job_status.upgrade_savepoint_path
+    assert suspended_at is not None
 
     # Resume: a new cluster, the job restored from the suspend savepoint.
-    world.commit(manifest(namespace, state, parallelism=2, rate=30))
+    world.commit(manifest(namespace, state, parallelism=2, rate=40))
     world.sync()
-    (third,) = world.running_jobs(rid)
-    restored = world.api(rid).checkpoints(third).restored
-    assert restored is not None and restored.rstrip("/") == suspended_at.path.rstrip("/")
+    (fourth,) = world.running_jobs(rid)
+    restored = world.api(rid).checkpoints(fourth).restored
+    assert restored is not None and restored.rstrip("/") == suspended_at.rstrip("/")
 
     # Delete: the JobManager Deployment goes; the garbage collector removes everything it owns.
     world.commit({})
