@@ -4,15 +4,12 @@ delete (the garbage collector removes what the JobManager Deployment owns)."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 
 import kubernetes.client as k8s
 import pytest
-from k8s_testbed.kubelet import ProcessKubelet
-from support.fakes import FakeGitSource
 from support.flink_fixtures import wait_for
+from support.k8s_world import k8s_world
 from support.sync_flink_support import (
     FlinkWorld,
     app_manifest,
@@ -21,33 +18,12 @@ from support.sync_flink_support import (
     yaml_bytes,
 )
 
-from gitflink import wiring
-from gitflink.adapters.status_file import FileStatusStore
-from gitflink.adapters.system_clock import SystemClock
 from gitflink.model.ids import Kind, ResourceId, job_id_for
 from gitflink.model.plan import Action
-from gitflink.ports import Ports
-from gitflink.settings import Settings
 
 pytestmark = [pytest.mark.k8s, pytest.mark.flink]
+__all__ = ["k8s_world"]  # a fixture, imported for pytest to find
 NAME = "orders"
-
-
-@pytest.fixture
-def world(
-    kube_api: k8s.ApiClient, namespace: str, process_kubelet: ProcessKubelet, tmp_path: Path
-) -> Iterator[FlinkWorld]:
-    settings = dataclasses.replace(
-        Settings.from_env(), data_dir=tmp_path / "data", flink_rest_url="http://{pod_ip}:8081"
-    )
-    runtime = wiring.kubernetes_runtime_for(kube_api, settings, SystemClock())
-    store = FileStatusStore(tmp_path / "status")
-    source = FakeGitSource({})
-    rest = wiring.RestClients()
-    try:
-        yield FlinkWorld(source, Ports(source, runtime, rest, store, SystemClock()), store)
-    finally:
-        rest.close()
 
 
 def manifest(namespace: str, state_dir: Path, **changes: object) -> dict[str, bytes]:
@@ -94,9 +70,9 @@ def written(kube_api: k8s.ApiClient, namespace: str) -> dict[str, str]:
 
 
 def test_an_application_deployment_through_its_life_on_kubernetes(
-    world: FlinkWorld, kube_api: k8s.ApiClient, namespace: str, tmp_path: Path
+    k8s_world: FlinkWorld, kube_api: k8s.ApiClient, namespace: str, tmp_path: Path
 ) -> None:
-    rid = ResourceId(Kind.FLINK_DEPLOYMENT, namespace, NAME)
+    world, rid = k8s_world, ResourceId(Kind.FLINK_DEPLOYMENT, namespace, NAME)
     state = tmp_path / "state"
 
     def action(result: object) -> Action:
