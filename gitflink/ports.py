@@ -17,6 +17,7 @@ from gitflink.model.flink import (
     ClusterOverview,
     JobDetails,
     JobExceptions,
+    JobStart,
     JobSummary,
     RunRequest,
     VertexMetric,
@@ -85,6 +86,14 @@ class FlinkRuntime(Protocol):
 
     def resolve_jar(self, jar_uri: str) -> Path:
         """A local file for `jar_uri` (local://, file://, a path), ready to upload."""
+        ...
+
+    def start_application(
+        self, resource: ResourceId, spec: FlinkDeploymentSpec, start: JobStart
+    ) -> bool:
+        """Start the FlinkDeployment's job with its cluster (application mode: the jar from the
+        image, `start`'s job id and restore path) and return once Flink knows the job; False
+        when this runtime's jobs are submitted over REST instead (nothing done)."""
         ...
 
 

@@ -21,6 +21,7 @@ from gitflink.core.planning.removal import PruneGuard
 from gitflink.core.rendering.manifests import RenderContext, render
 from gitflink.core.rendering.naming import Owner, owned
 from gitflink.model.errors import ClusterError
+from gitflink.model.flink import JobStart
 from gitflink.model.ids import API_VERSION, ResourceId
 from gitflink.model.resources import FlinkDeployment, FlinkDeploymentSpec, ObjectMeta
 from gitflink.ports import Clock, FlinkApi, GitSource, Ports, Revision, StatusStore
@@ -198,8 +199,9 @@ def kubernetes_runtime(settings: Settings, clock: SystemClock | None = None) -> 
 def kubernetes_runtime_for(
     client: kubernetes.client.ApiClient, settings: Settings, clock: Clock
 ) -> KubernetesRuntime:
-    """The Kubernetes runtime on an API client (tests give theirs). Jobs are submitted over
-    REST, so clusters are rendered as session clusters; jars resolve as the local runtime's."""
+    """The Kubernetes runtime on an API client (tests give theirs). An application starts its
+    job with its JobManager (the jar in the image); session jobs are uploaded over REST, their
+    jars resolved as the local runtime resolves them."""
     from gitflink.adapters.kubernetes_runtime.requests import KubeRequests
     from gitflink.adapters.kubernetes_runtime.runtime import KubernetesRuntime
 
@@ -213,11 +215,16 @@ def kubernetes_runtime_for(
 
 
 def render_cluster(
-    resource: ResourceId, spec: FlinkDeploymentSpec, owner_uid: str | None
+    resource: ResourceId,
+    spec: FlinkDeploymentSpec,
+    owner_uid: str | None,
+    start: JobStart | None,
 ) -> Sequence[dict[str, Any]]:
+    """The Kubernetes runtime's renderer: core rendering, owned by the JobManager Deployment."""
     meta = ObjectMeta(name=resource.name, namespace=resource.namespace)
     objects = render(
-        FlinkDeployment(apiVersion=API_VERSION, metadata=meta, spec=spec), RenderContext()
+        FlinkDeployment(apiVersion=API_VERSION, metadata=meta, spec=spec),
+        RenderContext(start=start),
     )
     if owner_uid is None:
         return objects

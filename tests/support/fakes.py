@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from gitflink.model.errors import ClusterError, StatusWriteError
+from gitflink.model.flink import JobStart
 from gitflink.model.ids import ResourceId
 from gitflink.model.resources import FlinkDeploymentSpec
 from gitflink.model.status import ResourceStatus
@@ -126,6 +127,11 @@ class FakeFlinkRuntime:
 
     def list_clusters(self) -> Sequence[ClusterHandle]:
         return list(self.clusters.values())
+
+    def start_application(
+        self, resource: ResourceId, spec: FlinkDeploymentSpec, start: JobStart
+    ) -> bool:
+        return False  # jobs go through FakeFlinkApi's REST calls, as on the local runtime
 
     def resolve_jar(self, jar_uri: str) -> Path:
         if "missing" in jar_uri:

@@ -10,9 +10,9 @@ import pytest
 from support.upstream_examples import is_canary, upstream_documents
 
 from gitflink.core.rendering import naming
-from gitflink.core.rendering.configuring import JobStart
 from gitflink.core.rendering.manifests import RenderContext, first_start, render
 from gitflink.core.rendering.templating import flink_memory_mib, merge
+from gitflink.model.flink import JobStart
 from gitflink.model.ids import job_id_for
 from gitflink.model.resources import DeploymentMode, FlinkDeployment
 
@@ -93,9 +93,14 @@ def test_an_application_starts_its_job_with_gitflinks_id_and_the_restore_path() 
     objects = render(deployment(job={**JOB, "args": ["--rate", "5"]}), RenderContext(start=start))
     assert main_container(objects[0])["args"] == [
         "standalone-job", "--jars", "local:///opt/flink/job.jar", "--job-id", "0" * 32,
-        "--job-classname", "a.Main", "--fromSavepoint", "s3://b/sp-1",
+        "-Dparallelism.default=5", "--job-classname", "a.Main", "--fromSavepoint", "s3://b/sp-1",
         "--allowNonRestoredState", "--rate", "5",
     ]  # fmt: skip
+    # A new start restarts the TaskManagers with the JobManager: none keeps the old one's slots.
+    tm = by_kind(objects, "Deployment", "orders-taskmanager")["spec"]["template"]["metadata"]
+    assert tm["annotations"]["gitflink.io/job-id"] == "0" * 32
+    conf = by_kind(objects, "ConfigMap", "flink-config-orders")["data"]["config.yaml"]
+    assert "parallelism.default" not in conf  # a rescale never touches running TaskManagers
     first = first_start(deployment(job={**JOB, "initialSavepointPath": "file:///sp"}))
     assert first == JobStart(job_id_for(deployment().id, 1), "file:///sp")
 

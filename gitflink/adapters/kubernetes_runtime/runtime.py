@@ -4,6 +4,7 @@ server-side apply, waited for through the Clock port, and deleted by deleting it
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Sequence
@@ -15,11 +16,13 @@ import httpx
 from gitflink.adapters.kubernetes_runtime import watching
 from gitflink.adapters.kubernetes_runtime.requests import KubeRequests
 from gitflink.model.errors import ClusterError
+from gitflink.model.flink import JobStart
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.resources import FlinkDeploymentSpec
 from gitflink.ports import Clock, ClusterHandle
 
 APPLIED = "gitflink.io/applied-digest"
+STARTED = "gitflink.io/job-start"  # on an application's JobManager Deployment: its JobStart
 MANAGED = "app.kubernetes.io/managed-by=gitflink"
 # In-cluster: the REST Service by its cluster DNS name. Outside, a template with {pod_ip}.
 DEFAULT_REST_URL = "http://{name}-rest.{namespace}.svc:8081"
@@ -29,10 +32,15 @@ CHECKPOINT_KEYS = ("execution.checkpointing.dir", "state.checkpoints.dir")
 
 class Renderer(Protocol):
     def __call__(
-        self, resource: ResourceId, spec: FlinkDeploymentSpec, owner_uid: str | None
+        self,
+        resource: ResourceId,
+        spec: FlinkDeploymentSpec,
+        owner_uid: str | None,
+        start: JobStart | None,
     ) -> Sequence[dict[str, Any]]:
         """The cluster's objects, the JobManager Deployment first; with `owner_uid`, the others
-        owned by it."""
+        owned by it; with `start`, an application cluster starting its job, else a session
+        cluster."""
         ...
 
 
@@ -52,13 +60,37 @@ class KubernetesRuntime:
         self._template, self._timeout = rest_url_template, ready_timeout
 
     def ensure_cluster(self, resource: ResourceId, spec: FlinkDeploymentSpec) -> ClusterHandle:
-        namespace = resource.namespace
-        jobmanager, *_ = self._render(resource, spec, None)
-        live = self._kube.get("Deployment", namespace, resource.name)
-        if live is not None and _digest(jobmanager) != _applied(live):
-            self._refuse_replacing_a_running_job(resource, live)
-        owner = self._apply(jobmanager, live)
-        objects = self._render(resource, spec, owner["metadata"]["uid"])
+        """A running application's JobManager is left as it is (only `start_application`
+        replaces it, with its job); everything else is brought to the spec."""
+        live = self._kube.get("Deployment", resource.namespace, resource.name)
+        start = _start_of(live)
+        return self._up(resource, spec, live, start, replace_jobmanager=start is None)
+
+    def start_application(
+        self, resource: ResourceId, spec: FlinkDeploymentSpec, start: JobStart
+    ) -> bool:
+        live = self._kube.get("Deployment", resource.namespace, resource.name)
+        handle = self._up(resource, spec, live, start, replace_jobmanager=True)
+        watching.wait_job(self._clock, handle.rest_url, start.job_id, self._timeout)
+        return True
+
+    def _up(
+        self,
+        resource: ResourceId,
+        spec: FlinkDeploymentSpec,
+        live: dict[str, Any] | None,
+        start: JobStart | None,
+        *,
+        replace_jobmanager: bool,
+    ) -> ClusterHandle:
+        jobmanager = _with_start(self._render(resource, spec, None, start)[0], start)
+        if live is not None and not replace_jobmanager:
+            owner = live
+        else:
+            if live is not None and _digest(jobmanager) != _applied(live):
+                self._refuse_replacing_a_running_job(resource)
+            owner = self._apply(jobmanager, live)
+        objects = self._render(resource, spec, owner["metadata"]["uid"], start)
         for obj in objects[1:]:
             meta = obj["metadata"]
             self._apply(obj, self._kube.get(obj["kind"], meta["namespace"], meta["name"]))
@@ -117,7 +149,7 @@ class KubernetesRuntime:
         }
         return self._kube.apply(annotated)
 
-    def _refuse_replacing_a_running_job(self, resource: ResourceId, live: dict[str, Any]) -> None:
+    def _refuse_replacing_a_running_job(self, resource: ResourceId) -> None:
         """A new JobManager would kill a running job without a savepoint: the plan stops it
         first, so a running job here means a plan made on stale observations."""
         try:
@@ -147,6 +179,23 @@ class KubernetesRuntime:
         if "{pod_ip}" in self._template:
             fields["pod_ip"] = watching.jobmanager_ip(self._kube, resource)
         return self._template.format(**fields).rstrip("/")
+
+
+def _with_start(jobmanager: dict[str, Any], start: JobStart | None) -> dict[str, Any]:
+    """The JobManager Deployment noting the job it starts, so a later ensure_cluster keeps it."""
+    if start is None:
+        return jobmanager
+    note = json.dumps(dataclasses.asdict(start), sort_keys=True)
+    meta = jobmanager["metadata"]
+    annotations = {**meta.get("annotations", {}), STARTED: note}
+    return {**jobmanager, "metadata": {**meta, "annotations": annotations}}
+
+
+def _start_of(live: dict[str, Any] | None) -> JobStart | None:
+    if live is None:
+        return None
+    note = (live["metadata"].get("annotations") or {}).get(STARTED)
+    return JobStart(**json.loads(note)) if note else None
 
 
 def _digest(obj: dict[str, Any]) -> str:

@@ -91,6 +91,18 @@ def wait_rest(clock: Clock, rest_url: str, taskmanagers: int, timeout: float) ->
     wait_for(clock, f"Flink REST at {rest_url} with {taskmanagers} TaskManagers", answers, timeout)
 
 
+def wait_job(clock: Clock, rest_url: str, job_id: str, timeout: float) -> None:
+    """An application's JobManager registers its job a moment after REST answers."""
+
+    def known() -> bool | None:
+        try:
+            return True if httpx.get(f"{rest_url}/jobs/{job_id}", timeout=5).is_success else None
+        except httpx.HTTPError:
+            return None
+
+    wait_for(clock, f"job {job_id} at {rest_url}", known, timeout)
+
+
 def wait_gone(kube: KubeRequests, clock: Clock, resource: ResourceId, timeout: float) -> None:
     def gone() -> bool | None:
         if kube.get("Deployment", resource.namespace, resource.name) is not None:

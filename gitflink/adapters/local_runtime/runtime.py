@@ -21,6 +21,7 @@ from gitflink.adapters.local_runtime.cluster import ClusterState
 from gitflink.adapters.local_runtime.configuring import ClusterLayout
 from gitflink.adapters.local_runtime.installing import FlinkInstall, file_lock
 from gitflink.model.errors import ClusterError
+from gitflink.model.flink import JobStart
 from gitflink.model.ids import Kind, ResourceId, is_valid
 from gitflink.model.resources import FlinkDeploymentSpec, FlinkVersion
 from gitflink.ports import ClusterHandle
@@ -115,6 +116,12 @@ class LocalRuntime:
             if state is not None:
                 records.append((state, self._alive(state)))
         return records
+
+    def start_application(
+        self, resource: ResourceId, spec: FlinkDeploymentSpec, start: JobStart
+    ) -> bool:
+        """Local clusters run jobs submitted over REST: the jar is on this machine anyway."""
+        return False
 
     def resolve_jar(self, jar_uri: str, *, flink_version: FlinkVersion | None = None) -> Path:
         """local:// -> the job directory (example jars built on demand); file:// and paths as-is."""

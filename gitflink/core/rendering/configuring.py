@@ -5,10 +5,10 @@ integration's keys, and the log configuration (default console log4j, overridabl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from gitflink.core.rendering import naming
+from gitflink.model.flink import JobStart
 from gitflink.model.flinkconf import config_file_name, config_file_text
 from gitflink.model.resources import FlinkDeployment, FlinkVersion
 
@@ -37,16 +37,6 @@ appender.console.type = CONSOLE
 appender.console.layout.type = PatternLayout
 appender.console.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n
 """
-
-
-@dataclass(frozen=True, slots=True)
-class JobStart:
-    """What an application cluster starts its job with: gitflink's deterministic job id (so a
-    retry recognises the job it started) and the savepoint or checkpoint to restore."""
-
-    job_id: str
-    restore_path: str | None = None
-    allow_non_restored_state: bool = False
 
 
 def version(deployment: FlinkDeployment) -> FlinkVersion:
@@ -108,8 +98,10 @@ def flink_configuration(
         if native and spec_role.resource is not None and spec_role.resource.cpu is not None:
             key = "amount" if version(deployment).at_least(1, 17) else ""
             config[f"kubernetes.{role}.cpu{'.' + key if key else ''}"] = spec_role.resource.cpu
-    if start is not None:
-        # An application runs its job at this parallelism; a session cluster is told per job.
+    if native and start is not None:
+        # A native application reads its job's parallelism here; a standalone one from its
+        # arguments (so a rescale never changes the ConfigMap under running TaskManagers), a
+        # session cluster per submitted job.
         config["parallelism.default"] = parallelism(deployment)
     config.update(user)
     # Owned by the layout: the Services route to these ports and this address.

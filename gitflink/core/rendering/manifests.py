@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from gitflink.core.rendering import access, configuring, naming, native, standalone
-from gitflink.core.rendering.configuring import JobStart
 from gitflink.core.rendering.ingress import ingress
+from gitflink.model.flink import JobStart
 from gitflink.model.ids import job_id_for
 from gitflink.model.resources import DeploymentMode, FlinkDeployment, JobState
 

@@ -8,15 +8,11 @@ import json
 from typing import Any
 
 from gitflink.core.rendering import naming
-from gitflink.core.rendering.configuring import (
-    POD_TEMPLATE_DIR,
-    TM_POD_TEMPLATE,
-    JobStart,
-    native_target,
-)
+from gitflink.core.rendering.configuring import POD_TEMPLATE_DIR, TM_POD_TEMPLATE, native_target
 from gitflink.core.rendering.pods import MainContainer, pod_template
 from gitflink.core.rendering.standalone import deployment_object
 from gitflink.core.rendering.templating import layered
+from gitflink.model.flink import JobStart
 from gitflink.model.resources import FlinkDeployment
 
 TEMPLATE_VOLUME = "pod-template-volume"

@@ -42,6 +42,7 @@ def pod_template(
     selector: dict[str, str],
     config_digest: str,
     service_account: str | None,
+    job_id: str | None = None,
 ) -> dict[str, Any]:
     spec = deployment.spec
     role_spec = spec.job_manager if role == "jobmanager" else spec.task_manager
@@ -66,6 +67,10 @@ def pod_template(
     probe_port = naming.REST_PORT if role == "jobmanager" else naming.TM_RPC_PORT
     container["readinessProbe"] = {"tcpSocket": {"port": probe_port}, "periodSeconds": 2}
     annotations = {naming.CONFIG_DIGEST: config_digest}
+    if job_id is not None:
+        # A new application start replaces the JobManager; its TaskManagers start with it, so
+        # none keeps slots of (or an address for) the one replaced.
+        annotations["gitflink.io/job-id"] = job_id
     if spec.restart_nonce is not None:
         annotations["gitflink.io/restart-nonce"] = str(spec.restart_nonce)
     ours: dict[str, Any] = {

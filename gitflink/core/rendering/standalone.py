@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from gitflink.core.rendering import configuring, naming
-from gitflink.core.rendering.configuring import JobStart
 from gitflink.core.rendering.pods import MainContainer, Role, pod_template
+from gitflink.model.flink import JobStart
 from gitflink.model.resources import FlinkDeployment
 
 
@@ -20,6 +20,7 @@ def jobmanager_args(deployment: FlinkDeployment, start: JobStart | None) -> list
         return ["jobmanager"]
     # --jars takes several values: the next option ends them.
     args = ["standalone-job", "--jars", job.jar_uri or "", "--job-id", start.job_id]
+    args.append(f"-Dparallelism.default={configuring.parallelism(deployment)}")
     if job.entry_class:
         args += ["--job-classname", job.entry_class]
     if start.restore_path:
@@ -45,9 +46,9 @@ def deployment_object(
         "selector": {"matchLabels": dict(selector)},
         "template": template,
     }
-    if role == "jobmanager":
-        # Two JobManagers of one cluster must never run at once (a rollout would overlap them).
-        spec["strategy"] = {"type": "Recreate"}
+    # Two JobManagers of one cluster must never run at once, and TaskManagers of an old and a
+    # new JobManager must not mix while a new application starts: no overlapping rollouts.
+    spec["strategy"] = {"type": "Recreate"}
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -86,6 +87,7 @@ def deployments(
             selector=selector,
             config_digest=config_digest,
             service_account=service_account,
+            job_id=start.job_id if start is not None and deployment.spec.job else None,
         )
         if role == "jobmanager":
             replicas = deployment.spec.job_manager.replicas
