@@ -100,6 +100,9 @@ class FakeFlinkRuntime:
         # local runtime's and Kubernetes' do.
         self.storage: set[str] = set()
         self.fail_next_start: str | None = None
+        # As the Kubernetes runtime: a FlinkDeployment's job starts with its JobManager.
+        self.starts_applications = False
+        self.application_starts: list[tuple[ResourceId, JobStart]] = []
 
     def ensure_cluster(self, resource: ResourceId, spec: FlinkDeploymentSpec) -> ClusterHandle:
         self.journal.add("runtime", "ensure_cluster", str(resource))
@@ -131,7 +134,22 @@ class FakeFlinkRuntime:
     def start_application(
         self, resource: ResourceId, spec: FlinkDeploymentSpec, start: JobStart
     ) -> bool:
-        return False  # jobs go through FakeFlinkApi's REST calls, as on the local runtime
+        """False by default: jobs go through FakeFlinkApi's REST calls (the local runtime)."""
+        if not self.starts_applications:
+            return False
+        self.journal.add("runtime", "start_application", str(resource))
+        self.application_starts.append((resource, start))
+        job = spec.job
+        assert job is not None
+        self.api_for(resource).jobs[start.job_id] = FakeJob(
+            start.job_id,
+            "gitflink-counter-job",
+            "RUNNING",
+            job.parallelism or 1,
+            restored=start.restore_path,
+            args=tuple(job.args or ()),
+        )
+        return True
 
     def resolve_jar(self, jar_uri: str) -> Path:
         if "missing" in jar_uri:
