@@ -187,6 +187,11 @@ def test_kubernetes_ha_gets_a_fresh_job_result_store_per_cluster_start() -> None
     assert "job-result-store.delete-on-commit: false" in conf
     assert 'job-result-store.storage-path: "s3://b/ha/job-result-store/orders/7"' in conf
     assert 'kubernetes.cluster-id: "orders"' in conf
+    started = render(
+        deployment(job=JOB, flinkConfiguration=ha), RenderContext(start=JobStart("ab"))
+    )
+    started_conf = by_kind(started, "ConfigMap", "flink-config-orders")["data"]["config.yaml"]
+    assert 'job-result-store.storage-path: "s3://b/ha/job-result-store/orders/ab"' in started_conf
     role = by_kind(objects, "Role", "orders-flink")
     assert {"configmaps"} <= {r for rule in role["rules"] for r in rule["resources"]}
     assert objects[0]["spec"]["template"]["spec"]["serviceAccountName"] == "orders-flink"

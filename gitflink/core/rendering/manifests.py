@@ -17,11 +17,17 @@ from gitflink.model.resources import DeploymentMode, FlinkDeployment, JobState
 class RenderContext:
     """What the manifest alone does not say. `start` None renders a job's cluster as a session
     cluster (the job submitted over REST afterwards); `cluster_start` names this start's
-    JobResultStore directory (HA)."""
+    JobResultStore directory (HA): by default the started job's id, new with every start."""
 
     revision: str | None = None
     start: JobStart | None = None
-    cluster_start: str = "1"
+    cluster_start: str | None = None
+
+    @property
+    def start_name(self) -> str:
+        if self.cluster_start is not None:
+            return self.cluster_start
+        return self.start.job_id if self.start is not None else "session"
 
 
 def first_start(deployment: FlinkDeployment) -> JobStart | None:
@@ -53,7 +59,7 @@ def render(deployment: FlinkDeployment, context: RenderContext) -> tuple[dict[st
         native=is_nat,
         start=context.start,
         service_account=account,
-        cluster_start=context.cluster_start,
+        cluster_start=context.start_name,
     )
     extra = native.native_extra_files(deployment) if is_nat else {}
     data = configuring.config_map_data(deployment, config, extra)
