@@ -1,7 +1,7 @@
 """gitflink passes on the Kubernetes runtime, with real Flink pods on the test bed, standalone
-layout, the job started by its application JobManager: deploy, savepoint and last-state
-upgrades (restored paths verified), suspend, resume, delete (the garbage collector removes what
-the JobManager Deployment owns)."""
+layout, the job started by its application JobManager: deploy, a savepoint upgrade (restored
+path verified), suspend, resume, delete (the garbage collector removes what the JobManager
+Deployment owns). The last-state upgrade is in test_k8s_runtime_ha.py."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from support.sync_flink_support import (
     FlinkWorld,
     app_manifest,
     counter_gauge,
-    wait_checkpoint,
     yaml_bytes,
 )
 
@@ -122,17 +121,8 @@ def test_an_application_deployment_through_its_life_on_kubernetes(
     start = wait_for(lambda: counter_gauge(api, second, "startCount", low=True), 60.0, "start")
     assert start > 1
 
-    # Last-state upgrade: restored from the newest checkpoint.
-    wait_checkpoint(api, second)
-    world.commit(manifest(namespace, state, parallelism=2, rate=40, mode="last-state"))
-    world.sync()
-    third = job_id_for(rid, 3)
-    assert world.running_jobs(rid) == [third]
-    restored = world.api(rid).checkpoints(third).restored
-    assert restored is not None and "/chk-" in restored
-
     # Suspend: the job stops with a savepoint and the cluster goes away.
-    world.commit(manifest(namespace, state, parallelism=2, rate=40, state="suspended"))
+    world.commit(manifest(namespace, state, parallelism=2, rate=30, state="suspended"))
     world.sync()
     assert world.running_jobs(rid) == []
     assert k8s.AppsV1Api(kube_api).list_namespaced_deployment(namespace).items == []
@@ -140,7 +130,7 @@ def test_an_application_deployment_through_its_life_on_kubernetes(
     assert suspended_at is not None
 
     # Resume: a new cluster, the job restored from the suspend savepoint.
-    world.commit(manifest(namespace, state, parallelism=2, rate=40))
+    world.commit(manifest(namespace, state, parallelism=2, rate=30))
     world.sync()
     (fourth,) = world.running_jobs(rid)
     restored = world.api(rid).checkpoints(fourth).restored
