@@ -29,10 +29,11 @@ EXIT_OK, EXIT_FAILED = 0, 1
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "sync",
-        help="apply a Git repository to Flink clusters on this machine (one pass)",
+        help="apply a Git repository to Flink clusters, on this machine or Kubernetes (one pass)",
         description="Plan and execute once: start clusters, deploy, upgrade (savepoint, "
         "last-state, stateless), suspend, resume and delete jobs so that what runs matches "
-        "the repository's revision. Status goes to <data-dir>/status/. Credentials for "
+        "the repository's revision. Clusters run as local JVMs, or in Kubernetes with --runtime "
+        "kubernetes. Status goes to <data-dir>/status/. Credentials for "
         "remote repositories come from the environment (GITFLINK_GIT_TOKEN, "
         "GITFLINK_GIT_SSH_KEY, ...): see docs/configuration.md.",
     )

@@ -63,7 +63,9 @@ def test_every_upstream_example_renders_objects_kubernetes_accepts(mode: Deploym
         resource = in_mode(example, mode)
         objects = render(resource, RenderContext(revision="f" * 40, start=first_start(resource)))
         assert objects[0]["kind"] == "Deployment", name
-        for obj in objects:
+        # As applied: owned by the JobManager Deployment.
+        owner = naming.Owner("apps/v1", "Deployment", resource.metadata.name, "uid-1")
+        for obj in naming.owned(objects, owner):
             kubernetes_validate.validate(obj, KUBERNETES, strict=True)
 
 
