@@ -219,12 +219,13 @@ def render_cluster(
     spec: FlinkDeploymentSpec,
     owner_uid: str | None,
     start: JobStart | None,
+    revision: str | None,
 ) -> Sequence[dict[str, Any]]:
     """The Kubernetes runtime's renderer: core rendering, owned by the JobManager Deployment."""
     meta = ObjectMeta(name=resource.name, namespace=resource.namespace)
     objects = render(
         FlinkDeployment(apiVersion=API_VERSION, metadata=meta, spec=spec),
-        RenderContext(start=start),
+        RenderContext(revision=revision, start=start),
     )
     if owner_uid is None:
         return objects

@@ -99,7 +99,7 @@ class StepContext:
         desired = self.plan.desired
         if isinstance(desired, FlinkDeployment) and desired.spec.job is not None:
             self.say("making sure the cluster has slots for the job")
-            self.ports.runtime.ensure_cluster(self.resource, desired.spec)
+            self.ports.runtime.ensure_cluster(self.resource, desired.spec, revision=self.revision)
 
     def job_spec(self) -> JobSpec:
         desired = self.plan.desired

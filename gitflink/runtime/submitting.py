@@ -148,7 +148,9 @@ def _run(ctx: StepContext, jar_uri: str | None, step: SubmitJob, restore: str | 
     if ctx.resource.kind is Kind.FLINK_DEPLOYMENT and isinstance(desired, FlinkDeployment):
         # An application cluster starts its job itself, from the jar in its image.
         start = JobStart(str(job_id), restore, allow_non_restored)
-        if ctx.ports.runtime.start_application(ctx.resource, desired.spec, start):
+        if ctx.ports.runtime.start_application(
+            ctx.resource, desired.spec, start, revision=ctx.revision
+        ):
             ctx.say(f"started the application with job {str(job_id)[:8]}")
             return
     api = ctx.api()

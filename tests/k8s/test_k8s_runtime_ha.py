@@ -56,6 +56,7 @@ def test_an_ha_application_upgrades_last_state_into_a_fresh_job_result_store(
     conf = core.read_namespaced_config_map(f"flink-config-{NAME}", namespace).data["config.yaml"]
     assert f"job-result-store/{NAME}/{second}" in conf
 
+    wait_checkpoint(world.api(rid), second)  # no savepoint while a restored task initializes
     world.commit({})
     world.sync(allow_mass_prune=True)
     assert world.ports.runtime.find_cluster(rid) is None

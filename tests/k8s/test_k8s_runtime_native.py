@@ -10,7 +10,7 @@ import kubernetes.client as k8s
 import pytest
 from support.flink_fixtures import wait_for
 from support.k8s_world import k8s_world
-from support.sync_flink_support import FlinkWorld, app_manifest, yaml_bytes
+from support.sync_flink_support import FlinkWorld, app_manifest, wait_checkpoint, yaml_bytes
 
 from gitflink.model.ids import Kind, ResourceId, job_id_for
 
@@ -60,6 +60,7 @@ def test_a_native_application_creates_its_taskmanagers_and_upgrades_through_a_sa
     restored = world.api(rid).checkpoints(second).restored
     assert restored is not None and restored.rstrip("/") == savepoint.path.rstrip("/")
 
+    wait_checkpoint(world.api(rid), second)  # no savepoint while a restored task initializes
     world.commit({})
     world.sync(allow_mass_prune=True)
     core = k8s.CoreV1Api(kube_api)

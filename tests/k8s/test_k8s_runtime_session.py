@@ -10,7 +10,7 @@ from typing import Any
 import kubernetes.client as k8s
 import pytest
 from support.k8s_world import k8s_world
-from support.sync_flink_support import JAR, FlinkWorld, app_manifest, yaml_bytes
+from support.sync_flink_support import JAR, FlinkWorld, app_manifest, wait_checkpoint, yaml_bytes
 
 from gitflink.model.ids import Kind, ResourceId, job_id_for
 
@@ -79,6 +79,7 @@ def test_a_session_cluster_carries_its_jobs_through_a_new_jobmanager(
     assert api.checkpoints(second_clicks).restored is None
     assert api.overview().slots_total == 3
 
+    wait_checkpoint(api, second_views)  # no savepoint while a restored task initializes
     world.commit({})
     world.sync(allow_mass_prune=True)
     assert world.ports.runtime.find_cluster(cluster) is None

@@ -104,7 +104,9 @@ class FakeFlinkRuntime:
         self.starts_applications = False
         self.application_starts: list[tuple[ResourceId, JobStart]] = []
 
-    def ensure_cluster(self, resource: ResourceId, spec: FlinkDeploymentSpec) -> ClusterHandle:
+    def ensure_cluster(
+        self, resource: ResourceId, spec: FlinkDeploymentSpec, *, revision: str | None = None
+    ) -> ClusterHandle:
         self.journal.add("runtime", "ensure_cluster", str(resource))
         if self.fail_next_start:
             reason, self.fail_next_start = self.fail_next_start, None
@@ -132,7 +134,12 @@ class FakeFlinkRuntime:
         return list(self.clusters.values())
 
     def start_application(
-        self, resource: ResourceId, spec: FlinkDeploymentSpec, start: JobStart
+        self,
+        resource: ResourceId,
+        spec: FlinkDeploymentSpec,
+        start: JobStart,
+        *,
+        revision: str | None = None,
     ) -> bool:
         """False by default: jobs go through FakeFlinkApi's REST calls (the local runtime)."""
         if not self.starts_applications:

@@ -37,10 +37,11 @@ class Renderer(Protocol):
         spec: FlinkDeploymentSpec,
         owner_uid: str | None,
         start: JobStart | None,
+        revision: str | None,
     ) -> Sequence[dict[str, Any]]:
         """The cluster's objects, the JobManager Deployment first; with `owner_uid`, the others
         owned by it; with `start`, an application cluster starting its job, else a session
-        cluster."""
+        cluster; `revision` labels them."""
         ...
 
 
@@ -59,18 +60,25 @@ class KubernetesRuntime:
         self._resolve_jar = resolve_jar
         self._template, self._timeout = rest_url_template, ready_timeout
 
-    def ensure_cluster(self, resource: ResourceId, spec: FlinkDeploymentSpec) -> ClusterHandle:
+    def ensure_cluster(
+        self, resource: ResourceId, spec: FlinkDeploymentSpec, *, revision: str | None = None
+    ) -> ClusterHandle:
         """A running application's JobManager is left as it is (only `start_application`
         replaces it, with its job); everything else is brought to the spec."""
         live = self._kube.get("Deployment", resource.namespace, resource.name)
         start = _start_of(live)
-        return self._up(resource, spec, live, start, replace_jobmanager=start is None)
+        return self._up(resource, spec, live, start, revision, replace_jobmanager=start is None)
 
     def start_application(
-        self, resource: ResourceId, spec: FlinkDeploymentSpec, start: JobStart
+        self,
+        resource: ResourceId,
+        spec: FlinkDeploymentSpec,
+        start: JobStart,
+        *,
+        revision: str | None = None,
     ) -> bool:
         live = self._kube.get("Deployment", resource.namespace, resource.name)
-        handle = self._up(resource, spec, live, start, replace_jobmanager=True)
+        handle = self._up(resource, spec, live, start, revision, replace_jobmanager=True)
         watching.wait_job(self._clock, handle.rest_url, start.job_id, self._timeout)
         return True
 
@@ -80,17 +88,18 @@ class KubernetesRuntime:
         spec: FlinkDeploymentSpec,
         live: dict[str, Any] | None,
         start: JobStart | None,
+        revision: str | None,
         *,
         replace_jobmanager: bool,
     ) -> ClusterHandle:
-        jobmanager = _with_start(self._render(resource, spec, None, start)[0], start)
+        jobmanager = _with_start(self._render(resource, spec, None, start, revision)[0], start)
         if live is not None and not replace_jobmanager:
             owner = live
         else:
             if live is not None and _digest(jobmanager) != _applied(live):
                 self._refuse_replacing_a_running_job(resource)
             owner = self._apply(jobmanager, live)
-        objects = self._render(resource, spec, owner["metadata"]["uid"], start)
+        objects = self._render(resource, spec, owner["metadata"]["uid"], start, revision)
         for obj in objects[1:]:
             meta = obj["metadata"]
             self._apply(obj, self._kube.get(obj["kind"], meta["namespace"], meta["name"]))

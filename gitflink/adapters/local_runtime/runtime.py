@@ -54,7 +54,9 @@ class LocalRuntime:
 
     # -- the port -------------------------------------------------------------------------------
 
-    def ensure_cluster(self, resource: ResourceId, spec: FlinkDeploymentSpec) -> ClusterHandle:
+    def ensure_cluster(
+        self, resource: ResourceId, spec: FlinkDeploymentSpec, *, revision: str | None = None
+    ) -> ClusterHandle:
         layout = self._layout(resource)  # first: refuses an invalid id before any work
         install = installing.flink_install(self.cache_dir, spec.flink_version, self.flink_home)
         user_config = dict(spec.flink_configuration)
@@ -118,7 +120,12 @@ class LocalRuntime:
         return records
 
     def start_application(
-        self, resource: ResourceId, spec: FlinkDeploymentSpec, start: JobStart
+        self,
+        resource: ResourceId,
+        spec: FlinkDeploymentSpec,
+        start: JobStart,
+        *,
+        revision: str | None = None,
     ) -> bool:
         """Local clusters run jobs submitted over REST: the jar is on this machine anyway."""
         return False
