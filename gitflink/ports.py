@@ -18,6 +18,7 @@ from gitflink.model.flink import (
     ClusterOverview,
     JobDetails,
     JobExceptions,
+    JobStart,
     JobSummary,
     RunRequest,
     VertexMetric,
@@ -76,8 +77,11 @@ class ClusterHandle:
 class FlinkRuntime(Protocol):
     """Where Flink clusters run: local processes, or Kubernetes."""
 
-    def ensure_cluster(self, resource: ResourceId, spec: FlinkDeploymentSpec) -> ClusterHandle:
-        """Start the cluster if it is not running (idempotent); return once REST answers."""
+    def ensure_cluster(
+        self, resource: ResourceId, spec: FlinkDeploymentSpec, *, revision: str | None = None
+    ) -> ClusterHandle:
+        """Start the cluster if it is not running (idempotent); return once REST answers.
+        `revision`: the Git revision applying it, for runtimes that label what they create."""
         ...
 
     def find_cluster(self, resource: ResourceId) -> ClusterHandle | None: ...
@@ -95,6 +99,19 @@ class FlinkRuntime(Protocol):
 
     def resolve_jar(self, jar_uri: str) -> Path:
         """A local file for `jar_uri` (local://, file://, a path), ready to upload."""
+        ...
+
+    def start_application(
+        self,
+        resource: ResourceId,
+        spec: FlinkDeploymentSpec,
+        start: JobStart,
+        *,
+        revision: str | None = None,
+    ) -> bool:
+        """Start the FlinkDeployment's job with its cluster (application mode: the jar from the
+        image, `start`'s job id and restore path) and return once Flink knows the job; False
+        when this runtime's jobs are submitted over REST instead (nothing done)."""
         ...
 
 

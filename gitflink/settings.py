@@ -111,6 +111,12 @@ class Settings:
     def artifact_policy(self) -> ArtifactPolicy:
         return ArtifactPolicy(self.artifact_schemes, self.artifact_restricted_hosts)
 
+    # Where clusters run: "local" JVMs, or "kubernetes" (docs/kubernetes.md).
+    runtime: str = "local"
+    kube_context: str | None = None  # a kubeconfig context; none: in-cluster, else the current
+    # Flink REST of a cluster on Kubernetes: {name}, {namespace} and {pod_ip} are filled in.
+    flink_rest_url: str = "http://{name}-rest.{namespace}.svc:8081"
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
@@ -156,9 +162,14 @@ class Settings:
             artifact_restricted_hosts=not _flag(env, "GITFLINK_ARTIFACT_ALLOW_RESTRICTED_HOSTS"),
             artifact_max_bytes=_count(env, "GITFLINK_ARTIFACT_MAX_BYTES", 256 * 1024 * 1024),
             artifact_timeout_seconds=float(_count(env, "GITFLINK_ARTIFACT_TIMEOUT_SECONDS", 60)),
+            runtime=_choice(env, "GITFLINK_RUNTIME", RUNTIMES, "local", str.lower),
+            kube_context=env.get("GITFLINK_KUBE_CONTEXT") or None,
+            flink_rest_url=env.get("GITFLINK_FLINK_REST_URL")
+            or "http://{name}-rest.{namespace}.svc:8081",
         )
 
 
+RUNTIMES = ("local", "kubernetes")
 _TRUE, _FALSE = frozenset({"1", "true", "yes"}), frozenset({"", "0", "false", "no"})
 
 

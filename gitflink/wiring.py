@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from gitflink.adapters.artifact_fetch import HttpArtifactFetcher
 from gitflink.adapters.flink_rest import FlinkRest
@@ -21,11 +21,22 @@ from gitflink.core import artifacts
 from gitflink.core.limits import Limits
 from gitflink.core.planning import Healing
 from gitflink.core.planning.removal import PruneGuard
+from gitflink.core.rendering.manifests import RenderContext, render
+from gitflink.core.rendering.naming import Owner, owned
+from gitflink.model.errors import ClusterError
+from gitflink.model.flink import JobStart
+from gitflink.model.ids import API_VERSION, ResourceId
+from gitflink.model.resources import FlinkDeployment, FlinkDeploymentSpec, ObjectMeta
 from gitflink.model.secrets import hide_in_text
-from gitflink.ports import FlinkApi, GitSource, Ports, Revision, StatusStore
+from gitflink.ports import Clock, FlinkApi, GitSource, Ports, Revision, StatusStore
 from gitflink.runtime.reading import ManifestReader
 from gitflink.runtime.validator_loading import LoadedValidators, load_validators
 from gitflink.settings import Settings
+
+if TYPE_CHECKING:
+    import kubernetes.client
+
+    from gitflink.adapters.kubernetes_runtime.runtime import KubernetesRuntime
 
 
 class RestClients:
@@ -190,6 +201,82 @@ def artifact_fetcher(settings: Settings) -> HttpArtifactFetcher:
         policy=settings.artifact_policy(),
         max_bytes=settings.artifact_max_bytes,
         timeout=settings.artifact_timeout_seconds,
+    )
+
+
+def kubernetes_runtime(settings: Settings, clock: SystemClock | None = None) -> KubernetesRuntime:
+    """Clusters as Kubernetes objects. Credentials: the kubeconfig context when one is named,
+    else the pod's service account in a cluster, else the kubeconfig's current context."""
+    # Imported here: the client takes a while to import, and most commands never need it.
+    import kubernetes.client
+    import kubernetes.config
+
+    from gitflink.adapters.kubernetes_runtime import hosting
+
+    configuration = kubernetes.client.Configuration()
+    try:
+        if settings.kube_context is None and hosting.in_cluster():
+            kubernetes.config.load_incluster_config(client_configuration=configuration)
+        else:
+            kubernetes.config.load_kube_config(
+                context=settings.kube_context, client_configuration=configuration
+            )
+    except (kubernetes.config.ConfigException, OSError) as error:
+        raise ClusterError(f"no Kubernetes credentials for --runtime kubernetes: {error}") from None
+    return kubernetes_runtime_for(
+        kubernetes.client.ApiClient(configuration), settings, clock or SystemClock()
+    )
+
+
+def kubernetes_runtime_for(
+    client: kubernetes.client.ApiClient, settings: Settings, clock: Clock
+) -> KubernetesRuntime:
+    """The Kubernetes runtime on an API client (tests give theirs). An application starts its
+    job with its JobManager (the jar in the image); session jobs are uploaded over REST, their
+    jars resolved as the local runtime resolves them."""
+    from gitflink.adapters.kubernetes_runtime.requests import KubeRequests
+    from gitflink.adapters.kubernetes_runtime.runtime import KubernetesRuntime
+
+    return KubernetesRuntime(
+        KubeRequests(client, clock),
+        clock,
+        render_cluster,
+        local_runtime(settings).resolve_jar,
+        rest_url_template=settings.flink_rest_url,
+    )
+
+
+def render_cluster(
+    resource: ResourceId,
+    spec: FlinkDeploymentSpec,
+    owner_uid: str | None,
+    start: JobStart | None,
+    revision: str | None,
+) -> Sequence[dict[str, Any]]:
+    """The Kubernetes runtime's renderer: core rendering, owned by the JobManager Deployment."""
+    meta = ObjectMeta(name=resource.name, namespace=resource.namespace)
+    objects = render(
+        FlinkDeployment(apiVersion=API_VERSION, metadata=meta, spec=spec),
+        RenderContext(revision=revision, start=start),
+    )
+    if owner_uid is None:
+        return objects
+    return owned(objects, Owner("apps/v1", "Deployment", resource.name, owner_uid))
+
+
+def ports(
+    settings: Settings, source: GitSource | None = None, *, status: StatusStore | None = None
+) -> Ports:
+    """The runtime the settings name (local by default), REST clients, the status store."""
+    if settings.runtime != "kubernetes":
+        return local_ports(settings, source, status=status)
+    clock = SystemClock()
+    return Ports(
+        source=source,
+        runtime=kubernetes_runtime(settings, clock),
+        flink=RestClients(),
+        status=status or file_status_store(settings),
+        clock=clock,
     )
 
 

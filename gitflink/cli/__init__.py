@@ -23,6 +23,7 @@ from gitflink.cli import (
     options,
     output,
     plan,
+    render,
     schema,
     status,
     sync,
@@ -31,7 +32,7 @@ from gitflink.cli import (
 from gitflink.model.errors import GitflinkError
 from gitflink.settings import SettingsError
 
-COMMANDS = (validate, plan, sync, agent, status, schema, local, demo, completion)
+COMMANDS = (validate, plan, render, sync, agent, status, schema, local, demo, completion)
 EXIT_USAGE, EXIT_PIPE, EXIT_INTERRUPTED = 2, 141, 130
 
 

@@ -45,6 +45,7 @@ def register(subparsers: Any) -> None:
     options.add_status_branch(parser)
     options.add_data_dir(parser, "local Flink clusters")
     options.add_cache_dir(parser)
+    options.add_runtime(parser)
     parser.add_argument("--interval", dest="interval_seconds", type=float, help="seconds (30)")
     parser.add_argument(
         "--drift-interval",
@@ -96,7 +97,7 @@ class _Reconciling:
         """One pass; the loop reads its result for /readyz (corrupt status documents)."""
         if self.ports is None:
             self.store = wiring.git_status_store(self.settings)  # raises while unreachable
-            self.ports = wiring.local_ports(self.settings, self.source, status=self.store)
+            self.ports = wiring.ports(self.settings, self.source, status=self.store)
         result = reconciler.run_pass(self.ports, self.config)
         log_pass(result)
         return result

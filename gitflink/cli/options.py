@@ -109,6 +109,19 @@ def add_self_heal(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_runtime(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--runtime",
+        choices=("local", "kubernetes"),
+        help="where clusters run: local JVMs (default) or kubernetes (GITFLINK_RUNTIME)",
+    )
+    parser.add_argument(
+        "--kube-context",
+        metavar="NAME",
+        help="kubeconfig context for --runtime kubernetes (GITFLINK_KUBE_CONTEXT)",
+    )
+
+
 def add_output(parser: argparse.ArgumentParser, human: tuple[str, ...]) -> None:
     """`-o`: the command's own human formats (the first is the default), then json and yaml."""
     parser.add_argument(
@@ -127,6 +140,8 @@ _FIELDS = {
     "listen": "listen",
     "data_dir": "data_dir",
     "cache_dir": "cache_dir",
+    "runtime": "runtime",
+    "kube_context": "kube_context",
 }
 
 

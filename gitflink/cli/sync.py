@@ -30,10 +30,11 @@ EXIT_OK, EXIT_FAILED = 0, 1
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "sync",
-        help="apply a Git repository to Flink clusters on this machine (one pass)",
+        help="apply a Git repository to Flink clusters, on this machine or Kubernetes (one pass)",
         description="Plan and execute once: start clusters, deploy, upgrade (savepoint, "
         "last-state, stateless), suspend, resume and delete jobs so that what runs matches "
-        "the repository's revision. Status goes to <data-dir>/status/. Credentials for "
+        "the repository's revision. Clusters run as local JVMs, or in Kubernetes with --runtime "
+        "kubernetes. Status goes to <data-dir>/status/. Credentials for "
         "remote repositories come from the environment (GITFLINK_GIT_TOKEN, "
         "GITFLINK_GIT_SSH_KEY, ...): see docs/configuration.md.",
     )
@@ -47,6 +48,7 @@ def register(subparsers: Any) -> None:
     options.add_paths(parser, "only manifests under these repository folders")
     options.add_data_dir(parser, "clusters and status")
     options.add_cache_dir(parser)
+    options.add_runtime(parser)
     options.add_verify(parser)
     options.add_self_heal(parser)
     parser.add_argument(
@@ -70,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     settings = options.settings_from(args)
     try:
         source = wiring.source_for(settings, args.repo, args.branch)
-        ports = wiring.local_ports(settings, source)
+        ports = wiring.ports(settings, source)
     except GitflinkError as error:
         output.error("sync", error)
         return EXIT_FAILED

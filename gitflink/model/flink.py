@@ -72,6 +72,16 @@ class RunRequest:
     claim_mode: str = "NO_CLAIM"
 
 
+@dataclass(frozen=True, slots=True)
+class JobStart:
+    """What an application cluster starts its job with: gitflink's deterministic job id (so a
+    retry recognises the job it started) and the savepoint or checkpoint to restore."""
+
+    job_id: str
+    restore_path: str | None = None
+    allow_non_restored_state: bool = False
+
+
 class OperationState(StrEnum):
     IN_PROGRESS = "IN_PROGRESS"
     COMPLETED = "COMPLETED"

@@ -1,7 +1,10 @@
-"""Flink configuration keys: nested YAML maps and flat dotted keys are the same settings."""
+"""Flink configuration: nested YAML maps and flat dotted keys are the same settings, and the
+configuration file text both runtimes write."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -40,3 +43,26 @@ def flink_text(value: Any) -> Any:
     if isinstance(value, int | float):
         return str(value)
     return value
+
+
+def config_file_name(legacy: bool) -> str:
+    """Flink 1.19+ reads standard YAML from config.yaml; earlier releases flink-conf.yaml."""
+    return "flink-conf.yaml" if legacy else "config.yaml"
+
+
+def config_file_text(config: Mapping[str, Any], legacy: bool) -> str:
+    """A flat configuration as the text of Flink's configuration file, keys sorted."""
+    lines = [f"{key}: {_file_value(value, legacy)}" for key, value in sorted(config.items())]
+    return "\n".join(lines) + "\n"
+
+
+def _file_value(value: Any, legacy: bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list | tuple):
+        items = [str(v) for v in value]
+        return ";".join(items) if legacy else json.dumps(items)
+    # The legacy parser keeps quotes as part of the value; standard YAML needs them.
+    return str(value) if legacy else json.dumps(str(value))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -53,3 +54,14 @@ def valid_namespace(namespace: str) -> bool:
 def is_valid(resource: ResourceId) -> bool:
     """Whether `resource` passes validation's naming rules: only such an id becomes a path."""
     return valid_namespace(resource.namespace) and valid_name(resource.kind, resource.name)
+
+
+def derived_id(*parts: object) -> str:
+    """32 hex digits, the shape Flink wants for job and trigger ids, stable for the same parts."""
+    return hashlib.sha256(":".join(str(p) for p in parts).encode()).hexdigest()[:32]
+
+
+def job_id_for(resource: ResourceId, generation: int) -> str:
+    """The job id of a resource's deployment generation: the executor submits under it, and an
+    application cluster is started with it, so a retry recognises the job it already started."""
+    return derived_id(resource, generation)

@@ -14,7 +14,7 @@ def start_cluster(ctx: StepContext, step: StartCluster) -> str:
     if not isinstance(desired, FlinkDeployment):
         raise GitflinkError(f"{step.target.short}: only a FlinkDeployment has a cluster")
     ctx.say("starting the Flink cluster")
-    handle = ctx.ports.runtime.ensure_cluster(step.target, desired.spec)
+    handle = ctx.ports.runtime.ensure_cluster(step.target, desired.spec, revision=ctx.revision)
     return f"cluster up at {handle.rest_url}"
 
 

@@ -3,7 +3,6 @@ derived ids, cluster lookup and clock-driven waiting."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -35,15 +34,6 @@ class Timeouts:
     stop: float = 120.0  # cancel/stop -> terminal job state
     rescale: float = 180.0  # adaptive scheduler cooldowns can take 30 s and more
     poll: float = 0.1
-
-
-def derived_id(*parts: object) -> str:
-    """32 hex digits, the shape Flink wants for job and trigger ids, stable for the same parts."""
-    return hashlib.sha256(":".join(str(p) for p in parts).encode()).hexdigest()[:32]
-
-
-def job_id_for(resource: ResourceId, generation: int) -> str:
-    return derived_id(resource, generation)
 
 
 def same_path(left: str | None, right: str | None) -> bool:
@@ -109,7 +99,7 @@ class StepContext:
         desired = self.plan.desired
         if isinstance(desired, FlinkDeployment) and desired.spec.job is not None:
             self.say("making sure the cluster has slots for the job")
-            self.ports.runtime.ensure_cluster(self.resource, desired.spec)
+            self.ports.runtime.ensure_cluster(self.resource, desired.spec, revision=self.revision)
 
     def job_spec(self) -> JobSpec:
         desired = self.plan.desired

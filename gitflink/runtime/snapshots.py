@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from gitflink.model.errors import FlinkApiError
+from gitflink.model.ids import derived_id
 from gitflink.model.plan import TakeCheckpoint, TakeSavepoint
 from gitflink.model.status import Snapshot, SnapshotKind, SnapshotTrigger
-from gitflink.runtime.context import StepContext, derived_id
+from gitflink.runtime.context import StepContext
 from gitflink.runtime.flinkjobs import wait_operation
 
 

@@ -8,11 +8,12 @@ never taken twice.
 from __future__ import annotations
 
 from gitflink.model.errors import ClusterError
+from gitflink.model.ids import derived_id
 from gitflink.model.plan import StopJob
 from gitflink.model.resources import UpgradeMode
 from gitflink.model.status import Snapshot, SnapshotKind, SnapshotTrigger
 from gitflink.ports import FlinkApi
-from gitflink.runtime.context import StateAtRisk, StepContext, derived_id
+from gitflink.runtime.context import StateAtRisk, StepContext
 from gitflink.runtime.flinkjobs import (
     TERMINAL,
     completed_savepoint,

@@ -20,12 +20,13 @@ from gitflink.model.errors import (
     Next,
     RestoreFailed,
 )
-from gitflink.model.flink import CheckpointStats, RunRequest
-from gitflink.model.ids import Kind
+from gitflink.model.flink import CheckpointStats, JobStart, RunRequest
+from gitflink.model.ids import Kind, job_id_for
 from gitflink.model.plan import RestoreSource, SubmitJob
+from gitflink.model.resources import FlinkDeployment
 from gitflink.model.status import Snapshot, SnapshotKind
 from gitflink.ports import FlinkApi
-from gitflink.runtime.context import StateAtRisk, StepContext, job_id_for, restored_from
+from gitflink.runtime.context import StateAtRisk, StepContext, restored_from
 from gitflink.runtime.flinkjobs import TERMINAL, job_state, restore_failure, wait_running
 
 
@@ -62,6 +63,7 @@ def submit_job(ctx: StepContext, step: SubmitJob) -> str:
         verb = "submitted"
     else:
         verb = "adopted the already submitted"
+    api = ctx.api()  # an application start replaces the JobManager, and so its address
     wait_running(ctx, api, job_id, spec.parallelism, restoring=restore)
     now = ctx.ports.clock.now()
     job.restored_from = None
@@ -156,6 +158,16 @@ def _run(ctx: StepContext, jar_uri: str | None, step: SubmitJob, restore: str | 
         raise FlinkApiError(f"{ctx.resource.short}: job.jarURI is not set")
     spec = ctx.job_spec()
     job_id = ctx.status.job_status.job_id
+    allow_non_restored = step.allow_non_restored_state or bool(spec.allow_non_restored_state)
+    desired = ctx.plan.desired
+    if ctx.resource.kind is Kind.FLINK_DEPLOYMENT and isinstance(desired, FlinkDeployment):
+        # An application cluster starts its job itself, from the jar in its image.
+        start = JobStart(str(job_id), restore, allow_non_restored)
+        if ctx.ports.runtime.start_application(
+            ctx.resource, desired.spec, start, revision=ctx.revision
+        ):
+            ctx.say(f"started the application with job {str(job_id)[:8]}")
+            return
     api = ctx.api()
     ctx.say(f"submitting job {str(job_id)[:8]}" + (f" from {restore}" if restore else ""))
     jar_id = api.upload_jar(_jar(ctx, jar_uri))
@@ -165,8 +177,7 @@ def _run(ctx: StepContext, jar_uri: str | None, step: SubmitJob, restore: str | 
         parallelism=spec.parallelism,
         job_id=job_id,
         savepoint_path=restore,
-        allow_non_restored_state=step.allow_non_restored_state
-        or bool(spec.allow_non_restored_state),
+        allow_non_restored_state=allow_non_restored,
     )
     try:
         api.run_jar(jar_id, request)

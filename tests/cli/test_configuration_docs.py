@@ -69,6 +69,7 @@ def test_each_documented_variable_changes_the_settings() -> None:
         "GITFLINK_ARTIFACT_ALLOW_RESTRICTED_HOSTS": "true",
         "GITFLINK_ARTIFACT_MAX_BYTES": "1000",
         "GITFLINK_ARTIFACT_TIMEOUT_SECONDS": "5",
+        "GITFLINK_RUNTIME": "kubernetes",
     }
     for name in sorted(documented() - {"HOME"}):
         if name.endswith("_FILE"):

@@ -23,9 +23,8 @@ from gitflink.adapters.git_source import LocalRepository
 from gitflink.adapters.local_runtime import LocalRuntime
 from gitflink.adapters.status_file import FileStatusStore
 from gitflink.adapters.system_clock import SystemClock
-from gitflink.model.ids import Kind, ResourceId
+from gitflink.model.ids import Kind, ResourceId, job_id_for
 from gitflink.ports import FlinkApi, Ports
-from gitflink.runtime.context import job_id_for
 from gitflink.runtime.reconciler import run_pass
 from gitflink.wiring import RestClients
 

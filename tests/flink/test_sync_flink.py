@@ -20,11 +20,11 @@ from support.sync_flink_support import (
 )
 
 from gitflink.adapters.local_runtime import LocalRuntime
-from gitflink.model.ids import Kind, ResourceId
+from gitflink.model.ids import Kind, ResourceId, job_id_for
 from gitflink.model.plan import Action, Downtime, JobPlan
 from gitflink.model.status import LifecycleState, SnapshotTrigger
 from gitflink.ports import FlinkApi
-from gitflink.runtime.context import job_id_for, same_path
+from gitflink.runtime.context import same_path
 from gitflink.runtime.reconciler import PassResult
 
 pytestmark = [pytest.mark.flink, pytest.mark.slow]

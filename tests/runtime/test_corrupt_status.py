@@ -18,8 +18,8 @@ from gitflink.adapters.status_git import GitStatusStore
 from gitflink.agent.loop import Loop
 from gitflink.agent.webhook import make_server, serve_in_background
 from gitflink.cli.sync import print_result
+from gitflink.model.ids import job_id_for
 from gitflink.ports import Ports, StatusStore
-from gitflink.runtime.context import job_id_for
 from gitflink.runtime.reconciler import PassResult, run_pass
 from gitflink.settings import Secret
 

@@ -18,6 +18,7 @@ from support.executor_plans import (
 from support.fakes import fake_world
 
 from gitflink.model.errors import Next
+from gitflink.model.ids import job_id_for
 from gitflink.model.plan import (
     Action,
     RecordSpec,
@@ -33,7 +34,7 @@ from gitflink.model.plan import (
 )
 from gitflink.model.resources import UpgradeMode
 from gitflink.model.status import LifecycleState, PendingChange, SnapshotKind, SnapshotTrigger
-from gitflink.runtime.context import Timeouts, job_id_for
+from gitflink.runtime.context import Timeouts
 
 
 def test_deploy_starts_cluster_submits_job_and_records_stable_status() -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from support.fakes import FakeWorld, fake_world
 
-from gitflink.model.ids import Kind, ResourceId
+from gitflink.model.ids import Kind, ResourceId, job_id_for
 from gitflink.model.plan import Action
-from gitflink.runtime.context import job_id_for
 from gitflink.runtime.reconciler import PassConfig, PassResult, run_pass
 
 ORDERS = ResourceId(Kind.FLINK_DEPLOYMENT, "streaming", "orders")

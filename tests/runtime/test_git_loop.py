@@ -14,10 +14,9 @@ from support.passes import app
 from gitflink.adapters.git_source import GitSource
 from gitflink.core.reporting.conditions import SOURCE
 from gitflink.model.errors import SourceError
-from gitflink.model.ids import Kind, ResourceId
+from gitflink.model.ids import Kind, ResourceId, job_id_for
 from gitflink.model.status import ConditionStatus, LifecycleState, ResourceStatus
 from gitflink.ports import Ports
-from gitflink.runtime.context import job_id_for
 from gitflink.runtime.reconciler import PassConfig, PassResult, run_pass
 
 NAMES = ("orders", "clicks", "views")

@@ -8,8 +8,7 @@ from support.fakes import FakeWorld, fake_world
 from support.passes import ORDERS, SESSION, SESSION_FILES, SNAPSHOT, SNAPSHOT_MANIFEST, VIEWS, app
 from support.passes import pass_ok as _pass
 
-from gitflink.model.ids import ResourceId
-from gitflink.runtime.context import job_id_for
+from gitflink.model.ids import ResourceId, job_id_for
 
 
 def _record_job_state(world: FakeWorld, resource: ResourceId, state: str) -> None:

@@ -10,9 +10,9 @@ from support.passes import pass_ok as _pass
 
 from gitflink.adapters.status_file import FileStatusStore
 from gitflink.model.errors import Next
+from gitflink.model.ids import job_id_for
 from gitflink.model.status import LifecycleState
 from gitflink.ports import Ports
-from gitflink.runtime.context import job_id_for
 from gitflink.runtime.reconciler import PassConfig, run_pass
 
 

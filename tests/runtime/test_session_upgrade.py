@@ -7,9 +7,8 @@ from support.fakes import fake_world
 from support.passes import SESSION, VIEWS
 from support.passes import pass_ok as _pass
 
-from gitflink.model.ids import Kind, ResourceId
+from gitflink.model.ids import Kind, ResourceId, job_id_for
 from gitflink.model.status import LifecycleState
-from gitflink.runtime.context import job_id_for
 from gitflink.runtime.reconciler import PassConfig, run_pass
 
 CLICKS = ResourceId(Kind.FLINK_SESSION_JOB, "analytics", "clicks")

@@ -7,8 +7,8 @@ from __future__ import annotations
 from support.fakes import FakeWorld, fake_world
 from support.passes import ORDERS, app
 
+from gitflink.model.ids import job_id_for
 from gitflink.model.status import LifecycleState
-from gitflink.runtime.context import job_id_for
 from gitflink.runtime.reconciler import PassConfig, PassResult, run_pass
 from gitflink.runtime.settling import Settled
 

@@ -8,8 +8,8 @@ from support.passes import ORDERS, SNAPSHOT, app
 from support.passes import SNAPSHOT_MANIFEST as MANIFEST
 from support.passes import pass_ok as _pass
 
+from gitflink.model.ids import job_id_for
 from gitflink.model.status import LifecycleState
-from gitflink.runtime.context import job_id_for
 
 
 def test_snapshot_resource_records_its_savepoint_and_leaves_the_job_running() -> None:

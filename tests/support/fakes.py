@@ -15,6 +15,7 @@ from pathlib import Path
 
 from gitflink.model.artifacts import DEFAULT_POLICY, ArtifactPolicy
 from gitflink.model.errors import ClusterError, StatusWriteError
+from gitflink.model.flink import JobStart
 from gitflink.model.ids import ResourceId
 from gitflink.model.resources import FlinkDeploymentSpec
 from gitflink.model.status import ResourceStatus, Snapshot, SnapshotKind
@@ -101,8 +102,13 @@ class FakeFlinkRuntime:
         self.storage: set[str] = set()
         self.fail_next_start: str | None = None
         self.degraded: dict[ResourceId, str] = {}  # TaskManagers lost, by cluster
+        # As the Kubernetes runtime: a FlinkDeployment's job starts with its JobManager.
+        self.starts_applications = False
+        self.application_starts: list[tuple[ResourceId, JobStart]] = []
 
-    def ensure_cluster(self, resource: ResourceId, spec: FlinkDeploymentSpec) -> ClusterHandle:
+    def ensure_cluster(
+        self, resource: ResourceId, spec: FlinkDeploymentSpec, *, revision: str | None = None
+    ) -> ClusterHandle:
         self.journal.add("runtime", "ensure_cluster", str(resource))
         if self.fail_next_start:
             reason, self.fail_next_start = self.fail_next_start, None
@@ -147,6 +153,31 @@ class FakeFlinkRuntime:
 
     def list_clusters(self) -> Sequence[ClusterHandle]:
         return list(self.clusters.values())
+
+    def start_application(
+        self,
+        resource: ResourceId,
+        spec: FlinkDeploymentSpec,
+        start: JobStart,
+        *,
+        revision: str | None = None,
+    ) -> bool:
+        """False by default: jobs go through FakeFlinkApi's REST calls (the local runtime)."""
+        if not self.starts_applications:
+            return False
+        self.journal.add("runtime", "start_application", str(resource))
+        self.application_starts.append((resource, start))
+        job = spec.job
+        assert job is not None
+        self.api_for(resource).jobs[start.job_id] = FakeJob(
+            start.job_id,
+            "gitflink-counter-job",
+            "RUNNING",
+            job.parallelism or 1,
+            restored=start.restore_path,
+            args=tuple(job.args or ()),
+        )
+        return True
 
     def resolve_jar(self, jar_uri: str) -> Path:
         self.journal.add("runtime", "resolve_jar", jar_uri)

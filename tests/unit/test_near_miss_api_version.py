@@ -12,8 +12,8 @@ from support.passes import ORDERS, app
 
 from gitflink.cli import main
 from gitflink.core.parsing import parse_files
+from gitflink.model.ids import job_id_for
 from gitflink.model.plan import Action
-from gitflink.runtime.context import job_id_for
 from gitflink.runtime.reconciler import run_pass
 
 NEAR_MISSES = [

@@ -6,7 +6,6 @@ directories, memory); non-local state directories are replaced by the cluster's 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gitflink.adapters.local_runtime.installing import FlinkInstall
+from gitflink.model.flinkconf import config_file_name, config_file_text
 
 log = logging.getLogger(__name__)
 
@@ -234,27 +234,14 @@ def write_config(install: FlinkInstall, layout: ClusterLayout, config: Mapping[s
         for source in (install.home / "conf").glob(pattern):
             (layout.conf / source.name).write_bytes(source.read_bytes())
     legacy = install.major_minor < (1, 19)
-    path = layout.conf / ("flink-conf.yaml" if legacy else "config.yaml")
-    lines = [f"{key}: {_yaml_value(value, legacy)}" for key, value in sorted(config.items())]
+    path = layout.conf / config_file_name(legacy)
     # The configuration holds the manifest's real secrets: readable by this user only, like
     # the status files, from the moment it exists (never world-readable, even briefly).
     path.unlink(missing_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write("\n".join(lines) + "\n")
+        handle.write(config_file_text(config, legacy))
     return path
-
-
-def _yaml_value(value: Any, legacy: bool) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, list | tuple):
-        items = [str(v) for v in value]
-        return ";".join(items) if legacy else json.dumps(items)
-    # The legacy parser keeps quotes as part of the value; standard YAML needs them.
-    return str(value) if legacy else json.dumps(str(value))
 
 
 def user_java_opts(user_config: Mapping[str, Any], role: str) -> list[str]:

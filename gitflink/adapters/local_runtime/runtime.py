@@ -27,6 +27,7 @@ from gitflink.adapters.local_runtime.cluster import ClusterState
 from gitflink.adapters.local_runtime.configuring import ClusterLayout
 from gitflink.adapters.local_runtime.installing import FlinkInstall, file_lock
 from gitflink.model.errors import ClusterError
+from gitflink.model.flink import JobStart
 from gitflink.model.ids import Kind, ResourceId, is_valid
 from gitflink.model.resources import FlinkDeploymentSpec, FlinkVersion
 from gitflink.model.status import Snapshot
@@ -64,7 +65,9 @@ class LocalRuntime:
 
     # -- the port -------------------------------------------------------------------------------
 
-    def ensure_cluster(self, resource: ResourceId, spec: FlinkDeploymentSpec) -> ClusterHandle:
+    def ensure_cluster(
+        self, resource: ResourceId, spec: FlinkDeploymentSpec, *, revision: str | None = None
+    ) -> ClusterHandle:
         layout = self._layout(resource)  # first: refuses an invalid id before any work
         install = installing.flink_install(self.cache_dir, spec.flink_version, self.flink_home)
         user_config = dict(spec.flink_configuration)
@@ -147,6 +150,17 @@ class LocalRuntime:
             if state is not None:
                 records.append((state, self._alive(state)))
         return records
+
+    def start_application(
+        self,
+        resource: ResourceId,
+        spec: FlinkDeploymentSpec,
+        start: JobStart,
+        *,
+        revision: str | None = None,
+    ) -> bool:
+        """Local clusters run jobs submitted over REST: the jar is on this machine anyway."""
+        return False
 
     def resolve_jar(self, jar_uri: str, *, flink_version: FlinkVersion | None = None) -> Path:
         """local:// -> the job directory (example jars built on demand); file:// and paths as-is."""
