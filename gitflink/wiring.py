@@ -7,12 +7,20 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from gitflink.adapters.flink_rest import FlinkRest
 from gitflink.adapters.git_source import GitSource as RemoteRepository
 from gitflink.adapters.git_source import LocalRepository
 from gitflink.adapters.git_source.access import GitCredentials, git_env, is_remote, split_url
 from gitflink.adapters.local_runtime.runtime import LocalRuntime
+from gitflink.adapters.notify import (
+    Delivery,
+    GitHubCommitStatus,
+    GitLabCommitStatus,
+    WebhookListener,
+)
+from gitflink.adapters.notify.commit_status import GITHUB_API, GITLAB_API
 from gitflink.adapters.status_file import FileStatusStore
 from gitflink.adapters.status_git import GitStatusStore
 from gitflink.adapters.system_clock import SystemClock
@@ -20,10 +28,21 @@ from gitflink.core.limits import Limits
 from gitflink.core.planning import Healing
 from gitflink.core.planning.removal import PruneGuard
 from gitflink.model.secrets import hide_in_text
-from gitflink.ports import FlinkApi, GitSource, Ports, Revision, StatusStore
+from gitflink.ports import (
+    NULL_METER,
+    FlinkApi,
+    GitSource,
+    Meter,
+    Ports,
+    ResourceListener,
+    Revision,
+    StatusStore,
+)
+from gitflink.runtime.listener_loading import load_listeners
+from gitflink.runtime.notifying import NamedListener, Notifier
 from gitflink.runtime.reading import ManifestReader
 from gitflink.runtime.validator_loading import LoadedValidators, load_validators
-from gitflink.settings import Settings
+from gitflink.settings import Settings, SettingsError
 
 
 class RestClients:
@@ -205,3 +224,56 @@ def source_id(settings: Settings) -> str:
         repo = str(Path(repo).resolve())
     paths = ",".join(sorted(p.strip("/") for p in settings.paths)) or "/"
     return f"{repo}#{settings.branch or 'HEAD'}:{paths}"
+
+
+def notifier(settings: Settings, meter: Meter = NULL_METER, *, plugins: bool = True) -> Notifier:
+    """The built-in listeners the settings ask for, and the plugins (entry points
+    `gitflink.listeners`); a plugin that cannot be loaded is logged and counted, never fatal."""
+    named = [NamedListener(name, listener) for name, listener in _builtin(settings, meter)]
+    notify = Notifier(named, timeout=settings.listener_timeout_seconds, meter=meter)
+    if plugins:
+        loaded = load_listeners(settings.listener_options)
+        notify.listeners += loaded.listeners
+        for error in loaded.errors:
+            notify.failed_to_load(error)
+    return notify
+
+
+def _builtin(settings: Settings, meter: Meter) -> list[tuple[str, ResourceListener]]:
+    delivery = Delivery(meter=meter)
+    found: list[tuple[str, ResourceListener]] = []
+    if settings.notify_webhook_url is not None:
+        url = settings.notify_webhook_url.reveal()
+        hook = WebhookListener(url, secret=settings.notify_webhook_secret, delivery=delivery)
+        found.append(("webhook", hook))
+    provider = settings.commit_status
+    if provider is None:
+        return found
+    if settings.commit_status_token is None:
+        raise SettingsError(f"GITFLINK_COMMIT_STATUS={provider} needs GITFLINK_COMMIT_STATUS_TOKEN")
+    repository = settings.commit_status_repository or repository_path(settings.repo or "")
+    if not repository:
+        raise SettingsError(
+            f"GITFLINK_COMMIT_STATUS={provider} needs GITFLINK_COMMIT_STATUS_REPOSITORY "
+            "(owner/name) when --repo is not a URL"
+        )
+    token = settings.commit_status_token
+    if provider == "github":
+        api = settings.commit_status_api or GITHUB_API
+        status: ResourceListener = GitHubCommitStatus(
+            repository, token=token, delivery=delivery, api=api
+        )
+    else:
+        api = settings.commit_status_api or GITLAB_API
+        status = GitLabCommitStatus(repository, token=token, delivery=delivery, api=api)
+    found.append((f"commit-status-{provider}", status))
+    return found
+
+
+def repository_path(repo: str) -> str:
+    """`team/apps` from https://host/team/apps.git or git@host:team/apps.git; '' for a path."""
+    if not is_remote(repo):
+        return ""
+    url, _ = split_url(repo)
+    path = url.split(":", 1)[1] if url.startswith("git@") else urlsplit(url).path
+    return path.strip("/").removesuffix(".git")

@@ -88,6 +88,7 @@ class _Reconciling:
             source_id=wiring.source_id(settings),
             healing=wiring.healing(settings),
             stable_after=settings.stability_window_seconds,
+            notifier=wiring.notifier(settings),
         )
         self.store: wiring.StatusBranch | None = None
         self.ports: Ports | None = None

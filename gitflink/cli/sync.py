@@ -21,6 +21,7 @@ from gitflink.model.ids import Kind
 from gitflink.ports import Ports
 from gitflink.runtime import progress as progress_output
 from gitflink.runtime.executor import Execution
+from gitflink.runtime.notifying import Notifier
 from gitflink.runtime.reading import ManifestReader
 from gitflink.runtime.reconciler import PassConfig, PassResult, run_pass
 
@@ -86,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         source_id=wiring.source_id(settings),
         healing=wiring.healing(settings),
         stable_after=settings.stability_window_seconds,
+        notifier=wiring.notifier(settings),
     )
     if args.output == "table":
         print_result(result, ports, sys.stdout)
@@ -107,6 +109,7 @@ def sync(
     source_id: str | None = None,
     healing: Healing | None = None,
     stable_after: float = 60.0,
+    notifier: Notifier | None = None,
 ) -> PassResult:
     """One pass with live progress on stderr (rich on a terminal, plain lines otherwise). Pass
     the same `reader` to several calls so unchanged files are not parsed again. `source_id`:
@@ -125,6 +128,7 @@ def sync(
         source_id=source_id,
         healing=healing or Healing(),
         stable_after=stable_after,
+        notifier=notifier or Notifier(),
     )
     live = display if isinstance(display, progress_output.LiveProgress) else None
     with live or contextlib.nullcontext():

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import groupby
 
 from gitflink.core import planning
@@ -28,13 +28,16 @@ from gitflink.core.reporting import SourceState
 from gitflink.core.validators import Validator
 from gitflink.model.errors import Next, SourceError
 from gitflink.model.ids import ResourceId
+from gitflink.model.notifications import Notice
 from gitflink.model.plan import JobPlan, Plan
 from gitflink.model.problems import Problem
 from gitflink.model.status import ResourceStatus
 from gitflink.model.status_load import corrupt_of
 from gitflink.ports import Ports, Revision
+from gitflink.runtime import notices
 from gitflink.runtime.context import Timeouts
 from gitflink.runtime.executor import Carried, Execution, execute
+from gitflink.runtime.notifying import Notifier
 from gitflink.runtime.observing import observe
 from gitflink.runtime.progress import Progress, SilentProgress
 from gitflink.runtime.reading import ManifestReader
@@ -68,6 +71,9 @@ class PassConfig:
     # per pass. A recovered job counts as stable after running for `stable_after` seconds.
     healing: Healing = field(default_factory=Healing)
     stable_after: float = 60.0
+    # Resource listeners (entry points `gitflink.listeners`, webhooks, commit statuses): told
+    # what each pass decided, never able to break it.
+    notifier: Notifier = field(default_factory=Notifier)
 
 
 def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
@@ -86,7 +92,9 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         # Nothing is planned, so nothing running is touched; statuses say why.
         source = SourceState(ok=False, message=str(error), reason=error.next.value)
         recorded = dict(ports.status.load_all())
-        record(ports, PassRecord(loaded=recorded, source=source, owner=config.source_id))
+        kept = record(ports, PassRecord(loaded=recorded, source=source, owner=config.source_id))
+        changes = notices.status_changes(recorded, kept, None, ports.clock.now())
+        config.notifier.deliver(changes)
         return PassResult(revision=None, error=str(error), source_error=error)
     problems = (*manifests.problems, *_plugin_problems(config.plugin_errors))
     loaded = ports.status.load_all()
@@ -112,6 +120,8 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         healing=replace(config.healing, now=ports.clock.now()),
     )
     unreachable = {**observation.unreachable, **held}
+    notifier = config.notifier
+    notifier.deliver(notifier.revisions.started(revision.sha, plan, ports.clock.now()))
     own, latest = _execute(ports, plan, statuses, unreachable, revision=revision, config=config)
     kept = record(
         ports,
@@ -140,7 +150,25 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         unhealthy=unhealthy(kept),
     )
     config.settled.record(result, ports.clock.monotonic())
+    _tell(config.notifier, result, statuses, kept, ports.clock.now())
     return result
+
+
+def _tell(
+    notifier: Notifier,
+    result: PassResult,
+    loaded: Mapping[ResourceId, ResourceStatus],
+    kept: Mapping[ResourceId, ResourceStatus | None],
+    now: datetime,
+) -> None:
+    if not notifier.listeners or result.revision is None or result.plan is None:
+        return
+    sha = result.revision.sha
+    found: list[Notice] = [*notices.status_changes(loaded, kept, sha, now)]
+    found += notices.events(result.executions, result.problems, sha, now)
+    description = notices.summary(result.plan, result.executions, result.problems)
+    found += notifier.revisions.finished(sha, result.ok, description, now)
+    notifier.deliver(found)
 
 
 def _plugin_problems(errors: Sequence[str]) -> list[Problem]:

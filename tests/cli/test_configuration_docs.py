@@ -65,6 +65,8 @@ def test_each_documented_variable_changes_the_settings() -> None:
         "GITFLINK_RESTART_BACKOFF": "1",
         "GITFLINK_RESTART_BACKOFF_MAX": "60",
         "GITFLINK_STABILITY_WINDOW": "5",
+        "GITFLINK_COMMIT_STATUS": "gitlab",
+        "GITFLINK_LISTENER_TIMEOUT": "3",
     }
     for name in sorted(documented() - {"HOME"}):
         if name.endswith("_FILE"):
@@ -89,6 +91,8 @@ def test_a_file_variable_is_read_for_its_secret(tmp_path: Path) -> None:
         ("GITFLINK_SELF_HEAL", "sometimes"),
         ("GITFLINK_RESTART_BACKOFF", "soon"),
         ("GITFLINK_STABILITY_WINDOW", "-5"),
+        ("GITFLINK_COMMIT_STATUS", "bitbucket"),
+        ("GITFLINK_LISTENER_TIMEOUT", "never"),
     ],
 )
 def test_a_guard_variable_with_an_unusable_value_is_refused(name: str, value: str) -> None:
