@@ -48,7 +48,8 @@ from gitflink.settings import Settings, SettingsError
 class RestClients:
     """FlinkApiFactory that keeps one client (and its connection pool) per REST URL."""
 
-    def __init__(self) -> None:
+    def __init__(self, meter: Meter = NULL_METER) -> None:
+        self._meter = meter
         self._clients: dict[str, FlinkRest] = {}
         self._lock = threading.Lock()
 
@@ -56,7 +57,7 @@ class RestClients:
         with self._lock:
             client = self._clients.get(rest_url)
             if client is None:
-                client = self._clients[rest_url] = FlinkRest(rest_url)
+                client = self._clients[rest_url] = FlinkRest(rest_url, meter=self._meter)
             return client
 
     def close(self) -> None:
@@ -153,7 +154,7 @@ def revisions(settings: Settings, repo: str) -> Revisions:
 StatusBranch = GitStatusStore  # the status branch store, for callers that flush it
 
 
-def git_status_store(settings: Settings) -> GitStatusStore:
+def git_status_store(settings: Settings, meter: Meter = NULL_METER) -> GitStatusStore:
     """The status branch of `status_repo` (default: the repository followed), with the same
     credentials; credentials written into the URL are moved out of it first."""
     url, found = split_url(settings.status_repo or settings.repo or ".")
@@ -163,6 +164,7 @@ def git_status_store(settings: Settings) -> GitStatusStore:
         branch=settings.status_branch,
         env=git_env(url, git_credentials(settings).merged(found)),
         author=(settings.git_author_name, settings.git_author_email),
+        meter=meter,
     )
 
 
@@ -184,15 +186,18 @@ def local_ports(
     source: GitSource | None = None,
     *,
     status: StatusStore | None = None,
+    meter: Meter = NULL_METER,
 ) -> Ports:
-    """The embedded setup: Flink JVMs on this machine, status files under the data dir."""
+    """The embedded setup: Flink JVMs on this machine, status files under the data dir.
+    `meter`: where measurements go (the agent's Prometheus registry)."""
     store = status or file_status_store(settings)
     return Ports(
         source=source,
         runtime=local_runtime(settings, owner=owner_of(store, settings)),
-        flink=RestClients(),
+        flink=RestClients(meter),
         status=store,
         clock=SystemClock(),
+        meter=meter,
     )
 
 

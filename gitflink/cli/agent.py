@@ -11,6 +11,7 @@ from typing import Any
 
 from gitflink import wiring
 from gitflink.agent.loop import Loop
+from gitflink.agent.metrics import Metrics
 from gitflink.agent.pass_log import log_pass
 from gitflink.agent.webhook import make_server, serve_in_background
 from gitflink.cli import options, output
@@ -74,8 +75,11 @@ class _Reconciling:
     """The agent's pass. Ports are built on the first pass that can reach the status branch, so
     an unreachable remote at start is retried like any later outage instead of ending the agent."""
 
-    def __init__(self, settings: Settings, *, allow_mass_prune: bool = False) -> None:
+    def __init__(
+        self, settings: Settings, *, allow_mass_prune: bool = False, metrics: Metrics | None = None
+    ) -> None:
         self.settings = settings
+        self.metrics = metrics or Metrics()
         self.source = wiring.remote_repository(settings, settings.repo or ".", settings.branch)
         loaded = wiring.validators()
         self.config = reconciler.PassConfig(
@@ -88,7 +92,7 @@ class _Reconciling:
             source_id=wiring.source_id(settings),
             healing=wiring.healing(settings),
             stable_after=settings.stability_window_seconds,
-            notifier=wiring.notifier(settings),
+            notifier=wiring.notifier(settings, self.metrics.meter),
         )
         self.store: wiring.StatusBranch | None = None
         self.ports: Ports | None = None
@@ -96,8 +100,11 @@ class _Reconciling:
     def __call__(self) -> reconciler.PassResult:
         """One pass; the loop reads its result for /readyz (corrupt status documents)."""
         if self.ports is None:
-            self.store = wiring.git_status_store(self.settings)  # raises while unreachable
-            self.ports = wiring.local_ports(self.settings, self.source, status=self.store)
+            meter = self.metrics.meter
+            self.store = wiring.git_status_store(self.settings, meter)  # raises if unreachable
+            self.ports = wiring.local_ports(
+                self.settings, self.source, status=self.store, meter=meter
+            )
         result = reconciler.run_pass(self.ports, self.config)
         log_pass(result)
         return result
@@ -113,8 +120,14 @@ def run(args: argparse.Namespace) -> int:
         listen_address(settings.listen)  # GITFLINK_LISTEN is not checked by the parser
     except argparse.ArgumentTypeError as error:
         raise options.UsageError(f"GITFLINK_LISTEN: {error}") from None
-    reconciling = _Reconciling(settings, allow_mass_prune=args.allow_mass_prune)
-    loop = Loop(reconciling, interval=settings.interval_seconds, after_pass=reconciling.flush)
+    metrics = Metrics()
+    reconciling = _Reconciling(settings, allow_mass_prune=args.allow_mass_prune, metrics=metrics)
+    loop = Loop(
+        reconciling,
+        interval=settings.interval_seconds,
+        after_pass=reconciling.flush,
+        metrics=metrics,
+    )
     host, _, port = settings.listen.rpartition(":")
     try:
         server = make_server((host, int(port)), loop, settings.webhook_secret)

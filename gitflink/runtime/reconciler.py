@@ -34,7 +34,7 @@ from gitflink.model.problems import Problem
 from gitflink.model.status import ResourceStatus
 from gitflink.model.status_load import corrupt_of
 from gitflink.ports import Ports, Revision
-from gitflink.runtime import notices
+from gitflink.runtime import measuring, notices
 from gitflink.runtime.context import Timeouts
 from gitflink.runtime.executor import Carried, Execution, execute
 from gitflink.runtime.notifying import Notifier
@@ -83,11 +83,14 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
     if ports.source is None:
         raise SourceError("run_pass needs a Git source in ports.source")
     try:
-        revision = ports.source.fetch()
+        with measuring.stage(ports, "fetch"):
+            revision = measuring.fetch(ports)
         quiet = config.settled.reuse(revision, ports.clock.monotonic())
         if quiet is not None:
             return quiet
-        manifests = config.reader.read(ports.source, revision, config.roots, config.validators)
+        with measuring.stage(ports, "parse"):
+            reader = config.reader
+            manifests = reader.read(ports.source, revision, config.roots, config.validators)
     except SourceError as error:
         # Nothing is planned, so nothing running is touched; statuses say why.
         source = SourceState(ok=False, message=str(error), reason=error.next.value)
@@ -97,6 +100,7 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         config.notifier.deliver(changes)
         return PassResult(revision=None, error=str(error), source_error=error)
     problems = (*manifests.problems, *_plugin_problems(config.plugin_errors))
+    lap = ports.clock.monotonic()
     loaded = ports.status.load_all()
     statuses = dict(loaded)
     # A status document the store could not read holds back its own resource (its job is left
@@ -120,9 +124,11 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         healing=replace(config.healing, now=ports.clock.now()),
     )
     unreachable = {**observation.unreachable, **held}
+    lap = measuring.lap(ports, "plan", lap)
     notifier = config.notifier
     notifier.deliver(notifier.revisions.started(revision.sha, plan, ports.clock.now()))
     own, latest = _execute(ports, plan, statuses, unreachable, revision=revision, config=config)
+    lap = measuring.lap(ports, "execute", lap)
     kept = record(
         ports,
         PassRecord(
@@ -140,6 +146,7 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
             stable_after=timedelta(seconds=config.stable_after),
         ),
     )
+    measuring.lap(ports, "status", lap)
     executions = tuple(own[job.resource] for job in plan.jobs if job.resource in own)
     result = PassResult(
         revision,
@@ -150,6 +157,7 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         unhealthy=unhealthy(kept),
     )
     config.settled.record(result, ports.clock.monotonic())
+    measuring.measure_pass(ports, result, kept)
     _tell(config.notifier, result, statuses, kept, ports.clock.now())
     return result
 
