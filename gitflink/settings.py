@@ -5,11 +5,14 @@ Secrets are held as `Secret` so that printing settings never shows them.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from gitflink import settings_file
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOG_FORMATS = ("console", "json")
@@ -113,10 +116,28 @@ class Settings:
     log_format: str = "console"  # or "json": one object a line, for log collectors
     log_requests: bool = False  # every Flink REST call (httpx at INFO); -vv
     data_dir_given: bool = False  # GITFLINK_DATA_DIR or --data-dir named it (not the default)
+    # The config file these settings were read with (`--config`, GITFLINK_CONFIG), and its
+    # default Flink configuration, laid under every FlinkDeployment's own.
+    config_file: Path | None = None
+    default_flink_configuration: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, config: Path | None = None) -> Settings:
+        """Environment over the config file (`config`, else GITFLINK_CONFIG) over defaults."""
         env = os.environ if env is None else env
+        path = config or _path(env.get("GITFLINK_CONFIG"))
+        from_env = cls._environment(env)
+        if path is None:
+            return from_env
+        try:
+            values = settings_file.read(path)
+        except settings_file.ConfigFileError as error:
+            raise SettingsError(f"config file {error}") from None
+        kept = settings_file.under_environment(values, env)
+        return dataclasses.replace(from_env, config_file=path, **kept)
+
+    @classmethod
+    def _environment(cls, env: Mapping[str, str]) -> Settings:
 
         def secret(name: str) -> Secret | None:
             value = env.get(name)

@@ -19,8 +19,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import groupby
+from typing import Any
 
 from gitflink.core import planning
+from gitflink.core.defaulting import with_default_configuration
 from gitflink.core.planning import Healing, removal
 from gitflink.core.planning.removal import PruneGuard
 from gitflink.core.planning.topology import phase
@@ -74,6 +76,9 @@ class PassConfig:
     # Resource listeners (entry points `gitflink.listeners`, webhooks, commit statuses): told
     # what each pass decided, never able to break it.
     notifier: Notifier = field(default_factory=Notifier)
+    # The default Flink configuration laid under every FlinkDeployment's (the config file's
+    # `flinkConfiguration`); a key the manifest sets wins.
+    flink_defaults: Mapping[str, Any] = field(default_factory=dict)
 
 
 def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
@@ -109,11 +114,12 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
     held = {c.resource: str(c) for c in corrupt if c.resource is not None}
     for document in corrupt:
         log.error("%s", document)
-    resources = [d.resource for d in manifests.parsed.desired]
+    desired = with_default_configuration(manifests.parsed.desired, config.flink_defaults)
+    resources = [d.resource for d in desired]
     observation = observe(ports, resources, statuses)
     known_files = removal.known_files(manifests.known_files, manifests.problems, statuses)
     plan = planning.plan_changes(
-        manifests.parsed.desired,
+        desired,
         observation.observed,
         prune=config.prune,
         problems=problems,

@@ -51,9 +51,12 @@ def test_every_variable_settings_reads_is_documented_and_nothing_else() -> None:
     assert env.asked == documented()
 
 
-def test_each_documented_variable_changes_the_settings() -> None:
+def test_each_documented_variable_changes_the_settings(tmp_path: Path) -> None:
     baseline = Settings.from_env({"HOME": "/home/u"})
+    config = tmp_path / "gitflink.yaml"
+    config.write_text("interval: 5\n")
     values = {
+        "GITFLINK_CONFIG": str(config),
         "GITFLINK_LOG_LEVEL": "debug",
         "GITFLINK_LOG_FORMAT": "json",
         "GITFLINK_ALLOW_MASS_PRUNE": "true",
