@@ -8,6 +8,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from gitflink.model.fingerprints import scrub
 from gitflink.model.ids import ResourceId
 from gitflink.model.notifications import (
     EventType,
@@ -36,8 +37,16 @@ def status_changes(
     for rid, new in sorted(kept.items()):
         before = loaded.get(rid)
         if new != before:
-            changes.append(StatusChange(rid, before, new, revision, now))
+            changes.append(StatusChange(rid, _as_stored(before), _as_stored(new), revision, now))
     return changes
+
+
+def _as_stored(status: ResourceStatus | None) -> ResourceStatus | None:
+    """The status as a store writes it: every secret a fingerprint. Listeners (plugins,
+    webhooks) get nothing a status document would not show."""
+    if status is None:
+        return None
+    return ResourceStatus.model_validate(scrub(status.model_dump(mode="json", by_alias=True)))
 
 
 def events(
@@ -49,7 +58,7 @@ def events(
     found = []
     for problem in problems:
         if problem.is_error and problem.resource is not None:
-            message = f"{problem}"
+            message = scrub(f"{problem}")
             found.append(
                 ResourceEvent(
                     problem.resource, EventType.WARNING, "Invalid", message, revision, now
@@ -62,9 +71,8 @@ def events(
             kind, reason = EventType.NORMAL, execution.action.value.capitalize()
         else:
             continue
-        found.append(
-            ResourceEvent(execution.resource, kind, reason, execution.summary, revision, now)
-        )
+        message = scrub(execution.summary)
+        found.append(ResourceEvent(execution.resource, kind, reason, message, revision, now))
     return found
 
 
@@ -83,7 +91,7 @@ def summary(plan: Plan, executions: Sequence[Execution], problems: Sequence[Prob
         parts.append("applied: " + ", ".join(applied))
     if same:
         parts.append(f"{same} unchanged")
-    text = "; ".join(parts) or "nothing to apply"
+    text = scrub("; ".join(parts) or "nothing to apply")
     return text if len(text) <= SUMMARY_LIMIT else text[: SUMMARY_LIMIT - 3] + "..."
 
 

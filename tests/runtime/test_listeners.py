@@ -3,6 +3,7 @@ state) and can never break a pass: one that raises or hangs is logged, timed out
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 
@@ -103,3 +104,17 @@ def test_a_hanging_listener_is_timed_out_and_skipped_while_still_stuck(
     assert hanging.calls == 1
     hanging.release.set()
     assert "listener slow did not return within 0.3 s" in caplog.text
+
+
+def test_listeners_get_secrets_only_as_fingerprints() -> None:
+    secret = b"    db.password: hunter2\n    state.checkpoints.dir"
+    manifest = app("orders").replace(b"    state.checkpoints.dir", secret, 1)
+    world = fake_world({"streaming/orders.yaml": manifest})
+    listener = RecordingListener()
+    assert run_pass(world.ports, config(NamedListener("rec", listener))).ok
+    [change] = listener.of(StatusChange)
+    assert isinstance(change, StatusChange) and change.status is not None
+    payloads = json.dumps([notice.as_json() for notice in listener.notices])
+    assert "hunter2" not in payloads
+    spec = change.status.reconciliation.last_applied_spec
+    assert spec is not None and spec["flinkConfiguration"]["db.password"].startswith("redacted:")
