@@ -58,7 +58,7 @@ def events(
     found = []
     for problem in problems:
         if problem.is_error and problem.resource is not None:
-            message = scrub(f"{problem}")
+            message = str(scrub(f"{problem}"))
             found.append(
                 ResourceEvent(
                     problem.resource, EventType.WARNING, "Invalid", message, revision, now
@@ -71,7 +71,7 @@ def events(
             kind, reason = EventType.NORMAL, execution.action.value.capitalize()
         else:
             continue
-        message = scrub(execution.summary)
+        message = str(scrub(execution.summary))
         found.append(ResourceEvent(execution.resource, kind, reason, message, revision, now))
     return found
 
@@ -91,7 +91,7 @@ def summary(plan: Plan, executions: Sequence[Execution], problems: Sequence[Prob
         parts.append("applied: " + ", ".join(applied))
     if same:
         parts.append(f"{same} unchanged")
-    text = scrub("; ".join(parts) or "nothing to apply")
+    text = str(scrub("; ".join(parts) or "nothing to apply"))
     return text if len(text) <= SUMMARY_LIMIT else text[: SUMMARY_LIMIT - 3] + "..."
 
 
