@@ -4,8 +4,10 @@ upgrades by mode and outcome, and recoveries. Names: docs/observability.md#metri
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC
 
 from gitflink.model.errors import SourceError
 from gitflink.model.ids import ResourceId
@@ -14,6 +16,7 @@ from gitflink.model.status import LifecycleState, ResourceStatus
 from gitflink.ports import Ports, Revision
 from gitflink.runtime.results import PassResult
 
+log = logging.getLogger(__name__)
 STAGE = "gitflink_pass_stage_duration_seconds"
 UPGRADES = (Action.UPGRADE, Action.REDEPLOY, Action.SCALE)
 
@@ -52,6 +55,16 @@ def fetch(ports: Ports) -> Revision:
 def measure_pass(
     ports: Ports, result: PassResult, kept: Mapping[ResourceId, ResourceStatus | None]
 ) -> None:
+    """Never raises: a measurement gone wrong is logged, the pass's outcome stands."""
+    try:
+        _measure(ports, result, kept)
+    except Exception as error:
+        log.error("pass not measured: %s: %s", type(error).__name__, error)
+
+
+def _measure(
+    ports: Ports, result: PassResult, kept: Mapping[ResourceId, ResourceStatus | None]
+) -> None:
     meter = ports.meter
     applied = False
     for execution in result.executions:
@@ -67,8 +80,11 @@ def measure_pass(
             meter.count("gitflink_recoveries_total", {"outcome": outcome})
     committed = result.revision.committed_at if result.revision else None
     if applied and committed is not None:
-        age = (ports.clock.now() - committed).total_seconds()
-        meter.observe("gitflink_commit_age_seconds", max(0.0, age))
+        if committed.tzinfo is None:  # a source that gave local naive time: Git's are UTC
+            committed = committed.replace(tzinfo=UTC)
+        now = ports.clock.now()
+        now = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+        meter.observe("gitflink_commit_age_seconds", max(0.0, (now - committed).total_seconds()))
     _by_state(ports, kept)
 
 

@@ -175,8 +175,23 @@ def _tell(
     kept: Mapping[ResourceId, ResourceStatus | None],
     now: datetime,
 ) -> None:
+    """Tell the listeners; never raises: the pass's outcome stands whatever telling it does."""
     if not notifier.listeners or result.revision is None or result.plan is None:
         return
+    try:
+        _tell_all(notifier, result, loaded, kept, now)
+    except Exception as error:
+        log.error("listeners not told: %s: %s", type(error).__name__, error)
+
+
+def _tell_all(
+    notifier: Notifier,
+    result: PassResult,
+    loaded: Mapping[ResourceId, ResourceStatus],
+    kept: Mapping[ResourceId, ResourceStatus | None],
+    now: datetime,
+) -> None:
+    assert result.revision is not None and result.plan is not None
     sha = result.revision.sha
     found: list[Notice] = [*notices.status_changes(loaded, kept, sha, now)]
     found += notices.events(result.executions, result.problems, sha, now)
