@@ -164,3 +164,19 @@ def applied_configuration(agent: _Reconciling) -> object:
     status = agent.ports.status.load(ORDERS)
     assert status is not None and status.reconciliation.last_applied_spec is not None
     return status.reconciliation.last_applied_spec["flinkConfiguration"]
+
+
+def test_plan_with_the_same_config_sees_the_defaults_as_deployed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    remote = Remote(tmp_path)
+    remote.commit({"apps/orders.yaml": SUSPENDED})
+    path = write(tmp_path, "flinkConfiguration: {a.b: 1}\n")
+    common = ["--repo", str(remote.work), "--data-dir", str(tmp_path / "data")]
+    assert main(["sync", *common, "--config", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["plan", "--head", "HEAD", *common, "--config", str(path)]) == 0
+    assert "0 to change, 1 unchanged." in capsys.readouterr().out
+    assert main(["plan", "--head", "HEAD", *common]) == 0
+    shown = capsys.readouterr().out
+    assert "spec.flinkConfiguration[a.b]: 1 -> (unset)" in shown  # without it: a change
