@@ -24,6 +24,7 @@ from gitflink.model.flink import (
     VertexMetric,
 )
 from gitflink.model.ids import ResourceId
+from gitflink.model.notifications import ResourceEvent, RevisionState, StatusChange
 from gitflink.model.resources import FlinkDeploymentSpec
 from gitflink.model.status import ResourceStatus, Snapshot
 
@@ -210,6 +211,54 @@ class Clock(Protocol):
     def sleep(self, seconds: float) -> None: ...
 
 
+class ResourceListener(Protocol):
+    """Told what passes did (entry points `gitflink.listeners`, the counterpart of the Flink
+    operator's FlinkResourceListener). Subclass it and override what you need: the others do
+    nothing. Calls come from a worker thread, with a time limit; raising is logged and counted,
+    never seen by the pass."""
+
+    def on_status_change(self, change: StatusChange) -> None:
+        """A resource's status was saved with a difference (or the resource deleted)."""
+        return None  # a default, not abstract: override what you need
+
+    def on_event(self, event: ResourceEvent) -> None:
+        """A pass acted on a resource (Normal), or it failed or was invalid (Warning)."""
+        return None  # a default, not abstract: override what you need
+
+    def on_revision(self, state: RevisionState) -> None:
+        """A revision's change started (pending), or how applying it ended."""
+        return None  # a default, not abstract: override what you need
+
+
+class Meter(Protocol):
+    """Where measurements go (the agent's Prometheus registry). Names and labels are the ones
+    docs/observability.md lists; a name the meter does not know is ignored, never an error."""
+
+    def count(
+        self, name: str, labels: Mapping[str, str] | None = None, amount: float = 1
+    ) -> None: ...
+
+    def observe(self, name: str, value: float, labels: Mapping[str, str] | None = None) -> None: ...
+
+    def set(self, name: str, value: float, labels: Mapping[str, str] | None = None) -> None: ...
+
+
+class NullMeter:
+    """Measures nothing: `sync`, `plan` and tests that do not look."""
+
+    def count(self, name: str, labels: Mapping[str, str] | None = None, amount: float = 1) -> None:
+        pass
+
+    def observe(self, name: str, value: float, labels: Mapping[str, str] | None = None) -> None:
+        pass
+
+    def set(self, name: str, value: float, labels: Mapping[str, str] | None = None) -> None:
+        pass
+
+
+NULL_METER: Meter = NullMeter()
+
+
 @dataclass(frozen=True, slots=True)
 class Ports:
     source: GitSource | None
@@ -218,3 +267,4 @@ class Ports:
     status: StatusStore
     clock: Clock
     artifacts: ArtifactSource | None = None  # None: only local:// (and allowed file://) jars
+    meter: Meter = NULL_METER

@@ -5,15 +5,19 @@ Secrets are held as `Secret` so that printing settings never shows them.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from gitflink import settings_file
 from gitflink.model.artifacts import DEFAULT_SCHEMES, ArtifactPolicy
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOG_FORMATS = ("console", "json")
+COMMIT_STATUS_PROVIDERS = ("github", "gitlab")
 
 
 class Secret:
@@ -97,6 +101,18 @@ class Settings:
     restart_backoff_seconds: float = 10.0
     restart_backoff_max_seconds: float = 300.0
     stability_window_seconds: float = 60.0
+    # Notifications (docs/observability.md#listeners): a JSON webhook, signed when a secret is
+    # set (its URL is held as a secret: chat webhooks carry theirs in the path), and commit
+    # statuses on GitHub or GitLab for the applied revision.
+    notify_webhook_url: Secret | None = None
+    notify_webhook_secret: Secret | None = None
+    commit_status: str | None = None  # github or gitlab
+    commit_status_token: Secret | None = None
+    commit_status_api: str | None = None  # default: api.github.com, gitlab.com/api/v4
+    commit_status_repository: str | None = None  # owner/name; default: the path of `repo`
+    listener_timeout_seconds: float = 10.0
+    # Options for listener plugins, by entry point name (the config file's `listenerOptions`).
+    listener_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     log_level: str = "INFO"
     log_format: str = "console"  # or "json": one object a line, for log collectors
     log_requests: bool = False  # every Flink REST call (httpx at INFO); -vv
@@ -116,10 +132,28 @@ class Settings:
     kube_context: str | None = None  # a kubeconfig context; none: in-cluster, else the current
     # Flink REST of a cluster on Kubernetes: {name}, {namespace} and {pod_ip} are filled in.
     flink_rest_url: str = "http://{name}-rest.{namespace}.svc:8081"
+    # The config file these settings were read with (`--config`, GITFLINK_CONFIG), and its
+    # default Flink configuration, laid under every FlinkDeployment's own.
+    config_file: Path | None = None
+    default_flink_configuration: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, config: Path | None = None) -> Settings:
+        """Environment over the config file (`config`, else GITFLINK_CONFIG) over defaults."""
         env = os.environ if env is None else env
+        path = config or _path(env.get("GITFLINK_CONFIG"))
+        from_env = cls._environment(env)
+        if path is None:
+            return from_env
+        try:
+            values = settings_file.read(path)
+        except settings_file.ConfigFileError as error:
+            raise SettingsError(f"config file {error}") from None
+        kept = settings_file.under_environment(values, env)
+        return dataclasses.replace(from_env, config_file=path, **kept)
+
+    @classmethod
+    def _environment(cls, env: Mapping[str, str]) -> Settings:
 
         def secret(name: str) -> Secret | None:
             value = env.get(name)
@@ -154,6 +188,13 @@ class Settings:
             restart_backoff_seconds=_seconds(env, "GITFLINK_RESTART_BACKOFF", 10.0),
             restart_backoff_max_seconds=_seconds(env, "GITFLINK_RESTART_BACKOFF_MAX", 300.0),
             stability_window_seconds=_seconds(env, "GITFLINK_STABILITY_WINDOW", 60.0),
+            notify_webhook_url=secret("GITFLINK_NOTIFY_WEBHOOK_URL"),
+            notify_webhook_secret=secret("GITFLINK_NOTIFY_WEBHOOK_SECRET"),
+            commit_status=_optional_choice(env, "GITFLINK_COMMIT_STATUS", COMMIT_STATUS_PROVIDERS),
+            commit_status_token=secret("GITFLINK_COMMIT_STATUS_TOKEN"),
+            commit_status_api=env.get("GITFLINK_COMMIT_STATUS_API") or None,
+            commit_status_repository=env.get("GITFLINK_COMMIT_STATUS_REPOSITORY") or None,
+            listener_timeout_seconds=_seconds(env, "GITFLINK_LISTENER_TIMEOUT", 10.0),
             log_level=_choice(env, "GITFLINK_LOG_LEVEL", LOG_LEVELS, "INFO", str.upper),
             log_format=_choice(env, "GITFLINK_LOG_FORMAT", LOG_FORMATS, "console", str.lower),
             max_manifest_bytes=_count(env, "GITFLINK_MAX_MANIFEST_BYTES", 1_572_864),
@@ -236,6 +277,13 @@ def _choice(
     if value not in allowed:
         raise SettingsError(f"{name}={env[name]!r}: expected one of {', '.join(allowed)}")
     return value
+
+
+def _optional_choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str | None:
+    value = (env.get(name) or "").strip().lower()
+    if value and value not in allowed:
+        raise SettingsError(f"{name}={env[name]!r}: expected one of {', '.join(allowed)}")
+    return value or None
 
 
 def _count(env: Mapping[str, str], name: str, default: int) -> int:

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
 
 from gitflink.adapters.artifact_fetch import HttpArtifactFetcher
 from gitflink.adapters.flink_rest import FlinkRest
@@ -14,6 +15,13 @@ from gitflink.adapters.git_source import GitSource as RemoteRepository
 from gitflink.adapters.git_source import LocalRepository
 from gitflink.adapters.git_source.access import GitCredentials, git_env, is_remote, split_url
 from gitflink.adapters.local_runtime.runtime import LocalRuntime
+from gitflink.adapters.notify import (
+    Delivery,
+    GitHubCommitStatus,
+    GitLabCommitStatus,
+    WebhookListener,
+)
+from gitflink.adapters.notify.commit_status import GITHUB_API, GITLAB_API
 from gitflink.adapters.status_file import FileStatusStore
 from gitflink.adapters.status_git import GitStatusStore
 from gitflink.adapters.system_clock import SystemClock
@@ -28,10 +36,22 @@ from gitflink.model.flink import JobStart
 from gitflink.model.ids import API_VERSION, ResourceId
 from gitflink.model.resources import FlinkDeployment, FlinkDeploymentSpec, ObjectMeta
 from gitflink.model.secrets import hide_in_text
-from gitflink.ports import Clock, FlinkApi, GitSource, Ports, Revision, StatusStore
+from gitflink.ports import (
+    NULL_METER,
+    Clock,
+    FlinkApi,
+    GitSource,
+    Meter,
+    Ports,
+    ResourceListener,
+    Revision,
+    StatusStore,
+)
+from gitflink.runtime.listener_loading import load_listeners
+from gitflink.runtime.notifying import NamedListener, Notifier
 from gitflink.runtime.reading import ManifestReader
 from gitflink.runtime.validator_loading import LoadedValidators, load_validators
-from gitflink.settings import Settings
+from gitflink.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     import kubernetes.client
@@ -42,7 +62,8 @@ if TYPE_CHECKING:
 class RestClients:
     """FlinkApiFactory that keeps one client (and its connection pool) per REST URL."""
 
-    def __init__(self) -> None:
+    def __init__(self, meter: Meter = NULL_METER) -> None:
+        self._meter = meter
         self._clients: dict[str, FlinkRest] = {}
         self._lock = threading.Lock()
 
@@ -50,7 +71,7 @@ class RestClients:
         with self._lock:
             client = self._clients.get(rest_url)
             if client is None:
-                client = self._clients[rest_url] = FlinkRest(rest_url)
+                client = self._clients[rest_url] = FlinkRest(rest_url, meter=self._meter)
             return client
 
     def close(self) -> None:
@@ -147,7 +168,7 @@ def revisions(settings: Settings, repo: str) -> Revisions:
 StatusBranch = GitStatusStore  # the status branch store, for callers that flush it
 
 
-def git_status_store(settings: Settings) -> GitStatusStore:
+def git_status_store(settings: Settings, meter: Meter = NULL_METER) -> GitStatusStore:
     """The status branch of `status_repo` (default: the repository followed), with the same
     credentials; credentials written into the URL are moved out of it first."""
     url, found = split_url(settings.status_repo or settings.repo or ".")
@@ -157,6 +178,7 @@ def git_status_store(settings: Settings) -> GitStatusStore:
         branch=settings.status_branch,
         env=git_env(url, git_credentials(settings).merged(found)),
         author=(settings.git_author_name, settings.git_author_email),
+        meter=meter,
     )
 
 
@@ -180,16 +202,19 @@ def local_ports(
     source: GitSource | None = None,
     *,
     status: StatusStore | None = None,
+    meter: Meter = NULL_METER,
 ) -> Ports:
-    """The embedded setup: Flink JVMs on this machine, status files under the data dir."""
+    """The embedded setup: Flink JVMs on this machine, status files under the data dir.
+    `meter`: where measurements go (the agent's Prometheus registry)."""
     store = status or file_status_store(settings)
     return Ports(
         source=source,
         runtime=local_runtime(settings, owner=owner_of(store, settings)),
-        flink=RestClients(),
+        flink=RestClients(meter),
         status=store,
         clock=SystemClock(),
         artifacts=artifact_fetcher(settings),
+        meter=meter,
     )
 
 
@@ -265,18 +290,24 @@ def render_cluster(
 
 
 def ports(
-    settings: Settings, source: GitSource | None = None, *, status: StatusStore | None = None
+    settings: Settings,
+    source: GitSource | None = None,
+    *,
+    status: StatusStore | None = None,
+    meter: Meter = NULL_METER,
 ) -> Ports:
     """The runtime the settings name (local by default), REST clients, the status store."""
     if settings.runtime != "kubernetes":
-        return local_ports(settings, source, status=status)
+        return local_ports(settings, source, status=status, meter=meter)
     clock = SystemClock()
     return Ports(
         source=source,
         runtime=kubernetes_runtime(settings, clock),
-        flink=RestClients(),
+        flink=RestClients(meter),
         status=status or file_status_store(settings),
         clock=clock,
+        artifacts=artifact_fetcher(settings),
+        meter=meter,
     )
 
 
@@ -308,3 +339,56 @@ def source_id(settings: Settings) -> str:
         repo = str(Path(repo).resolve())
     paths = ",".join(sorted(p.strip("/") for p in settings.paths)) or "/"
     return f"{repo}#{settings.branch or 'HEAD'}:{paths}"
+
+
+def notifier(settings: Settings, meter: Meter = NULL_METER, *, plugins: bool = True) -> Notifier:
+    """The built-in listeners the settings ask for, and the plugins (entry points
+    `gitflink.listeners`); a plugin that cannot be loaded is logged and counted, never fatal."""
+    named = [NamedListener(name, listener) for name, listener in _builtin(settings, meter)]
+    notify = Notifier(named, timeout=settings.listener_timeout_seconds, meter=meter)
+    if plugins:
+        loaded = load_listeners(settings.listener_options)
+        notify.listeners += loaded.listeners
+        for error in loaded.errors:
+            notify.failed_to_load(error)
+    return notify
+
+
+def _builtin(settings: Settings, meter: Meter) -> list[tuple[str, ResourceListener]]:
+    delivery = Delivery(meter=meter)
+    found: list[tuple[str, ResourceListener]] = []
+    if settings.notify_webhook_url is not None:
+        url = settings.notify_webhook_url.reveal()
+        hook = WebhookListener(url, secret=settings.notify_webhook_secret, delivery=delivery)
+        found.append(("webhook", hook))
+    provider = settings.commit_status
+    if provider is None:
+        return found
+    if settings.commit_status_token is None:
+        raise SettingsError(f"GITFLINK_COMMIT_STATUS={provider} needs GITFLINK_COMMIT_STATUS_TOKEN")
+    repository = settings.commit_status_repository or repository_path(settings.repo or "")
+    if not repository:
+        raise SettingsError(
+            f"GITFLINK_COMMIT_STATUS={provider} needs GITFLINK_COMMIT_STATUS_REPOSITORY "
+            "(owner/name) when --repo is not a URL"
+        )
+    token = settings.commit_status_token
+    if provider == "github":
+        api = settings.commit_status_api or GITHUB_API
+        status: ResourceListener = GitHubCommitStatus(
+            repository, token=token, delivery=delivery, api=api
+        )
+    else:
+        api = settings.commit_status_api or GITLAB_API
+        status = GitLabCommitStatus(repository, token=token, delivery=delivery, api=api)
+    found.append((f"commit-status-{provider}", status))
+    return found
+
+
+def repository_path(repo: str) -> str:
+    """`team/apps` from https://host/team/apps.git or git@host:team/apps.git; '' for a path."""
+    if not is_remote(repo):
+        return ""
+    url, _ = split_url(repo)
+    path = url.split(":", 1)[1] if url.startswith("git@") else urlsplit(url).path
+    return path.strip("/").removesuffix(".git")

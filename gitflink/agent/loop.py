@@ -9,38 +9,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import schedule
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from gitflink.agent.metrics import Metrics
 from gitflink.runtime.reconciler import PassResult
 
+__all__ = ["Loop", "Metrics"]
+
 log = logging.getLogger("gitflink.agent")
-
-
-@dataclass
-class Metrics:
-    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
-
-    def __post_init__(self) -> None:
-        r = self.registry
-        self.passes = Counter("gitflink_passes", "Reconcile passes", ["result"], registry=r)
-        self.duration = Histogram(
-            "gitflink_pass_duration_seconds", "Wall time of one pass", registry=r
-        )
-        self.last_success = Gauge(
-            "gitflink_last_successful_pass_timestamp_seconds", "Unix time", registry=r
-        )
-        self.wakeups = Counter("gitflink_wakeups", "Why passes ran", ["reason"], registry=r)
-        self.webhooks = Counter(
-            "gitflink_webhook_requests", "Webhook requests", ["outcome"], registry=r
-        )
-        self.unreadable = Gauge(
-            "gitflink_status_documents_unreadable",
-            "Status documents the last pass could not read (their resources are held)",
-            registry=r,
-        )
 
 
 class Loop:

@@ -5,15 +5,19 @@ A remote that cannot be reached keeps the agent up: every pass retries it."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import signal
+from collections.abc import Callable
 from typing import Any
 
 from gitflink import wiring
 from gitflink.agent.loop import Loop
+from gitflink.agent.metrics import Metrics
 from gitflink.agent.pass_log import log_pass
+from gitflink.agent.reloading import ConfigWatch
 from gitflink.agent.webhook import make_server, serve_in_background
-from gitflink.cli import options, output
+from gitflink.cli import logs, options, output
 from gitflink.cli.validate import add_exclude_argument
 from gitflink.ports import Ports
 from gitflink.runtime import reconciler
@@ -39,7 +43,9 @@ def register(subparsers: Any) -> None:
         "webhooks; status goes to the status branch. Flink clusters run on this machine, "
         "recorded under the data dir.",
     )
-    options.add_repo(parser, required=True, help="the repository to follow")
+    options.add_repo(
+        parser, required=False, help="the repository to follow (or `repo:` in --config)"
+    )
     parser.add_argument("--branch", help="branch, tag or commit to follow (default: remote HEAD)")
     options.add_paths(parser, "only manifests under these repository folders")
     options.add_status_branch(parser)
@@ -75,8 +81,18 @@ class _Reconciling:
     """The agent's pass. Ports are built on the first pass that can reach the status branch, so
     an unreachable remote at start is retried like any later outage instead of ending the agent."""
 
-    def __init__(self, settings: Settings, *, allow_mass_prune: bool = False) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        allow_mass_prune: bool = False,
+        metrics: Metrics | None = None,
+        reload: Callable[[], Settings] | None = None,
+    ) -> None:
         self.settings = settings
+        self.metrics = metrics or Metrics()
+        self.allow_mass_prune = allow_mass_prune
+        self.watch = ConfigWatch(settings, reload or (lambda: settings))
         self.source = wiring.remote_repository(settings, settings.repo or ".", settings.branch)
         loaded = wiring.validators()
         self.config = reconciler.PassConfig(
@@ -89,18 +105,42 @@ class _Reconciling:
             source_id=wiring.source_id(settings),
             healing=wiring.healing(settings),
             stable_after=settings.stability_window_seconds,
+            notifier=wiring.notifier(settings, self.metrics.meter),
+            flink_defaults=settings.default_flink_configuration,
         )
         self.store: wiring.StatusBranch | None = None
         self.ports: Ports | None = None
 
     def __call__(self) -> reconciler.PassResult:
         """One pass; the loop reads its result for /readyz (corrupt status documents)."""
+        reloaded = self.watch.changed()
+        if reloaded is not None:
+            self.reconfigure(reloaded)
         if self.ports is None:
-            self.store = wiring.git_status_store(self.settings)  # raises while unreachable
-            self.ports = wiring.ports(self.settings, self.source, status=self.store)
+            meter = self.metrics.meter
+            self.store = wiring.git_status_store(self.settings, meter)  # raises if unreachable
+            self.ports = wiring.ports(self.settings, self.source, status=self.store, meter=meter)
         result = reconciler.run_pass(self.ports, self.config)
         log_pass(result)
         return result
+
+    def reconfigure(self, settings: Settings) -> None:
+        """Take on reloaded settings (agent.reloading.RELOADABLE) from the next pass on. The
+        drift check is due at once, so changed defaults reach running jobs now."""
+        if (settings.log_level, settings.log_format) != (
+            self.settings.log_level,
+            self.settings.log_format,
+        ):
+            logs.configure(settings)
+        self.settings = settings
+        self.config = dataclasses.replace(
+            self.config,
+            flink_defaults=settings.default_flink_configuration,
+            healing=wiring.healing(settings),
+            prune_guard=wiring.prune_guard(settings, allow=self.allow_mass_prune),
+            stable_after=settings.stability_window_seconds,
+            settled=Settled(drift_interval=settings.drift_interval_seconds),
+        )
 
     def flush(self) -> None:
         if self.store is not None:
@@ -109,12 +149,25 @@ class _Reconciling:
 
 def run(args: argparse.Namespace) -> int:
     settings = options.settings_from(args)
+    if not settings.repo:
+        raise options.UsageError("the repository to follow: --repo, or `repo:` in --config")
     try:
         listen_address(settings.listen)  # GITFLINK_LISTEN is not checked by the parser
     except argparse.ArgumentTypeError as error:
         raise options.UsageError(f"GITFLINK_LISTEN: {error}") from None
-    reconciling = _Reconciling(settings, allow_mass_prune=args.allow_mass_prune)
-    loop = Loop(reconciling, interval=settings.interval_seconds, after_pass=reconciling.flush)
+    metrics = Metrics()
+    reconciling = _Reconciling(
+        settings,
+        allow_mass_prune=args.allow_mass_prune,
+        metrics=metrics,
+        reload=lambda: options.settings_from(args),
+    )
+    loop = Loop(
+        reconciling,
+        interval=settings.interval_seconds,
+        after_pass=reconciling.flush,
+        metrics=metrics,
+    )
     host, _, port = settings.listen.rpartition(":")
     try:
         server = make_server((host, int(port)), loop, settings.webhook_secret)

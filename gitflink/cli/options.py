@@ -18,7 +18,8 @@ class UsageError(Exception):
 
 
 def add_logging_flags(parser: argparse.ArgumentParser) -> None:
-    """On the root and on every subcommand, so `-v` works before and after the subcommand.
+    """On the root and on every subcommand, so `-v` (and `--config`) work before and after the
+    subcommand.
     SUPPRESS: a flag not given leaves no attribute, so it never overrides the other place."""
     group = parser.add_argument_group("logging")
     group.add_argument(
@@ -44,6 +45,14 @@ def add_logging_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="warnings only"
     )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        default=argparse.SUPPRESS,
+        help="settings from this YAML file (GITFLINK_CONFIG); environment and flags win; the "
+        "agent reloads it when it changes",
+    ).complete = shtab.FILE  # type: ignore[attr-defined]
 
 
 def add_paths(parser: argparse.ArgumentParser, help: str) -> None:
@@ -147,7 +156,7 @@ _FIELDS = {
 
 def settings_from(args: argparse.Namespace, base: Settings | None = None) -> Settings:
     """The environment's settings with every flag given on the command line on top."""
-    settings = base or Settings.from_env()
+    settings = base or Settings.from_env(config=getattr(args, "config", None))
     changes: dict[str, Any] = {}
     for dest, name in _FIELDS.items():
         value = getattr(args, dest, None)

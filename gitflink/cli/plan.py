@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from gitflink import wiring
 from gitflink.cli import options, output
 from gitflink.cli.validate import add_exclude_argument
 from gitflink.core import ignoring, plan_rendering, planning
+from gitflink.core.defaulting import with_default_configuration
 from gitflink.core.limits import DEFAULT_LIMITS, Limits
 from gitflink.core.parsing import ParseResult, parse_files
 from gitflink.core.planning import Healing, recorded, removal
@@ -98,7 +99,10 @@ def run(args: argparse.Namespace) -> int:
     paths, prune = settings.paths, not args.no_prune
     guard = wiring.prune_guard(settings, allow=args.allow_mass_prune)
     reading = Reading(
-        tuple(args.exclude or ()), wiring.limits(settings), settings.artifact_policy()
+        tuple(args.exclude or ()),
+        wiring.limits(settings),
+        settings.artifact_policy(),
+        settings.default_flink_configuration,
     )
     try:
         repo = wiring.revisions(settings, args.repo)
@@ -151,6 +155,13 @@ class Reading:
     excludes: Sequence[str] = ()
     limits: Limits = DEFAULT_LIMITS
     artifacts: ArtifactPolicy = DEFAULT_POLICY  # the jar URIs the agent may fetch
+    # The config file's default Flink configuration, as the agent lays it under each
+    # deployment: without it a deployed spec would differ from every manifest by the defaults.
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+
+    def parse(self, files: Mapping[str, bytes]) -> ParseResult:
+        parsed = parse_files(files, self.limits)
+        return replace(parsed, desired=with_default_configuration(parsed.desired, self.defaults))
 
     def tree(self, repo: Revisions, rev: Revision, paths: Sequence[str]) -> dict[str, bytes]:
         files = dict(repo.read_tree(rev, paths))
@@ -222,7 +233,7 @@ def plan_deployed(
     resource may differ from what runs, whatever the last commit touched."""
     reading = reading or Reading()
     head_rev = repo.resolve(head)
-    parsed = parse_files(reading.tree(repo, head_rev, paths), reading.limits)
+    parsed = reading.parse(reading.tree(repo, head_rev, paths))
     checked = validate(parsed.desired, broken=parsed.broken, artifacts=reading.artifacts)
     problems = [*parsed.problems, *checked]
     problems.sort(key=lambda p: (p.file, p.line, p.column))
@@ -269,16 +280,15 @@ def plan_revisions(
         for path in base_files.keys() | head_files.keys()
         if base_files.get(path) != head_files.get(path)
     }
-    before = parse_files({p: base_files[p] for p in changed if p in base_files}, reading.limits)
-    after = parse_files({p: head_files[p] for p in changed if p in head_files}, reading.limits)
+    before = reading.parse({p: base_files[p] for p in changed if p in base_files})
+    after = reading.parse({p: head_files[p] for p in changed if p in head_files})
     names = _names(before) | _names(after)
-    related = parse_files(
+    related = reading.parse(
         {
             path: data
             for path, data in head_files.items()
             if path not in changed and any(name in data for name in names)
         },
-        reading.limits,
     )
     unchanged = len(head_files.keys() - changed)
     observed = planning_baseline.observed_from_revision(

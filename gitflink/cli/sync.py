@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
 from gitflink import wiring
@@ -21,6 +21,7 @@ from gitflink.model.ids import Kind
 from gitflink.ports import Ports
 from gitflink.runtime import progress as progress_output
 from gitflink.runtime.executor import Execution
+from gitflink.runtime.notifying import Notifier
 from gitflink.runtime.reading import ManifestReader
 from gitflink.runtime.reconciler import PassConfig, PassResult, run_pass
 
@@ -88,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
         source_id=wiring.source_id(settings),
         healing=wiring.healing(settings),
         stable_after=settings.stability_window_seconds,
+        notifier=wiring.notifier(settings),
+        flink_defaults=settings.default_flink_configuration,
     )
     if args.output == "table":
         print_result(result, ports, sys.stdout)
@@ -109,6 +112,8 @@ def sync(
     source_id: str | None = None,
     healing: Healing | None = None,
     stable_after: float = 60.0,
+    notifier: Notifier | None = None,
+    flink_defaults: Mapping[str, Any] | None = None,
 ) -> PassResult:
     """One pass with live progress on stderr (rich on a terminal, plain lines otherwise). Pass
     the same `reader` to several calls so unchanged files are not parsed again. `source_id`:
@@ -127,6 +132,8 @@ def sync(
         source_id=source_id,
         healing=healing or Healing(),
         stable_after=stable_after,
+        notifier=notifier or Notifier(),
+        flink_defaults=flink_defaults or {},
     )
     live = display if isinstance(display, progress_output.LiveProgress) else None
     with live or contextlib.nullcontext():

@@ -91,7 +91,15 @@ def wait_operation(
         operation = poll(job_id, trigger_id)
         return None if operation.state is OperationState.IN_PROGRESS else operation
 
-    operation = ctx.wait_for(f"waiting for the {what}", check, ctx.timeouts.savepoint)
+    clock, started = ctx.ports.clock, ctx.ports.clock.monotonic()
+    outcome = "timeout"  # wait_for raises when the time is up
+    try:
+        operation = ctx.wait_for(f"waiting for the {what}", check, ctx.timeouts.savepoint)
+        outcome = "failed" if operation.state is OperationState.FAILED else "ok"
+    finally:
+        elapsed = clock.monotonic() - started
+        labels = {"kind": what, "outcome": outcome}
+        ctx.ports.meter.observe("gitflink_snapshot_duration_seconds", elapsed, labels)
     if operation.state is OperationState.FAILED:
         raise SavepointFailed(f"{what} of job {job_id} failed: {operation.failure}")
     return operation

@@ -17,10 +17,12 @@ import logging
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import groupby
+from typing import Any
 
 from gitflink.core import planning
+from gitflink.core.defaulting import with_default_configuration
 from gitflink.core.planning import Healing, removal
 from gitflink.core.planning.removal import PruneGuard
 from gitflink.core.planning.topology import phase
@@ -28,13 +30,16 @@ from gitflink.core.reporting import SourceState
 from gitflink.core.validators import Validator
 from gitflink.model.errors import Next, SourceError
 from gitflink.model.ids import ResourceId
+from gitflink.model.notifications import Notice
 from gitflink.model.plan import JobPlan, Plan
 from gitflink.model.problems import Problem
 from gitflink.model.status import ResourceStatus
 from gitflink.model.status_load import corrupt_of
 from gitflink.ports import Ports, Revision
+from gitflink.runtime import measuring, notices
 from gitflink.runtime.context import Timeouts
 from gitflink.runtime.executor import Carried, Execution, execute
+from gitflink.runtime.notifying import Notifier
 from gitflink.runtime.observing import observe
 from gitflink.runtime.progress import Progress, SilentProgress
 from gitflink.runtime.reading import ManifestReader
@@ -68,6 +73,12 @@ class PassConfig:
     # per pass. A recovered job counts as stable after running for `stable_after` seconds.
     healing: Healing = field(default_factory=Healing)
     stable_after: float = 60.0
+    # Resource listeners (entry points `gitflink.listeners`, webhooks, commit statuses): told
+    # what each pass decided, never able to break it.
+    notifier: Notifier = field(default_factory=Notifier)
+    # The default Flink configuration laid under every FlinkDeployment's (the config file's
+    # `flinkConfiguration`); a key the manifest sets wins.
+    flink_defaults: Mapping[str, Any] = field(default_factory=dict)
 
 
 def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
@@ -77,18 +88,24 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
     if ports.source is None:
         raise SourceError("run_pass needs a Git source in ports.source")
     try:
-        revision = ports.source.fetch()
+        with measuring.stage(ports, "fetch"):
+            revision = measuring.fetch(ports)
         quiet = config.settled.reuse(revision, ports.clock.monotonic())
         if quiet is not None:
             return quiet
-        manifests = config.reader.read(ports.source, revision, config.roots, config.validators)
+        with measuring.stage(ports, "parse"):
+            reader = config.reader
+            manifests = reader.read(ports.source, revision, config.roots, config.validators)
     except SourceError as error:
         # Nothing is planned, so nothing running is touched; statuses say why.
         source = SourceState(ok=False, message=str(error), reason=error.next.value)
         recorded = dict(ports.status.load_all())
-        record(ports, PassRecord(loaded=recorded, source=source, owner=config.source_id))
+        kept = record(ports, PassRecord(loaded=recorded, source=source, owner=config.source_id))
+        changes = notices.status_changes(recorded, kept, None, ports.clock.now())
+        config.notifier.deliver(changes)
         return PassResult(revision=None, error=str(error), source_error=error)
     problems = (*manifests.problems, *_plugin_problems(config.plugin_errors))
+    lap = ports.clock.monotonic()
     loaded = ports.status.load_all()
     statuses = dict(loaded)
     # A status document the store could not read holds back its own resource (its job is left
@@ -97,11 +114,12 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
     held = {c.resource: str(c) for c in corrupt if c.resource is not None}
     for document in corrupt:
         log.error("%s", document)
-    resources = [d.resource for d in manifests.parsed.desired]
+    desired = with_default_configuration(manifests.parsed.desired, config.flink_defaults)
+    resources = [d.resource for d in desired]
     observation = observe(ports, resources, statuses)
     known_files = removal.known_files(manifests.known_files, manifests.problems, statuses)
     plan = planning.plan_changes(
-        manifests.parsed.desired,
+        desired,
         observation.observed,
         prune=config.prune,
         problems=problems,
@@ -112,7 +130,11 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         healing=replace(config.healing, now=ports.clock.now()),
     )
     unreachable = {**observation.unreachable, **held}
+    lap = measuring.lap(ports, "plan", lap)
+    notifier = config.notifier
+    notifier.deliver(notifier.revisions.started(revision.sha, plan, ports.clock.now()))
     own, latest = _execute(ports, plan, statuses, unreachable, revision=revision, config=config)
+    lap = measuring.lap(ports, "execute", lap)
     kept = record(
         ports,
         PassRecord(
@@ -130,6 +152,7 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
             stable_after=timedelta(seconds=config.stable_after),
         ),
     )
+    measuring.lap(ports, "status", lap)
     executions = tuple(own[job.resource] for job in plan.jobs if job.resource in own)
     result = PassResult(
         revision,
@@ -140,7 +163,41 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         unhealthy=unhealthy(kept),
     )
     config.settled.record(result, ports.clock.monotonic())
+    measuring.measure_pass(ports, result, kept)
+    _tell(config.notifier, result, statuses, kept, ports.clock.now())
     return result
+
+
+def _tell(
+    notifier: Notifier,
+    result: PassResult,
+    loaded: Mapping[ResourceId, ResourceStatus],
+    kept: Mapping[ResourceId, ResourceStatus | None],
+    now: datetime,
+) -> None:
+    """Tell the listeners; never raises: the pass's outcome stands whatever telling it does."""
+    if not notifier.listeners or result.revision is None or result.plan is None:
+        return
+    try:
+        _tell_all(notifier, result, loaded, kept, now)
+    except Exception as error:
+        log.error("listeners not told: %s: %s", type(error).__name__, error)
+
+
+def _tell_all(
+    notifier: Notifier,
+    result: PassResult,
+    loaded: Mapping[ResourceId, ResourceStatus],
+    kept: Mapping[ResourceId, ResourceStatus | None],
+    now: datetime,
+) -> None:
+    assert result.revision is not None and result.plan is not None
+    sha = result.revision.sha
+    found: list[Notice] = [*notices.status_changes(loaded, kept, sha, now)]
+    found += notices.events(result.executions, result.problems, sha, now)
+    description = notices.summary(result.plan, result.executions, result.problems)
+    found += notifier.revisions.finished(sha, result.ok, description, now)
+    notifier.deliver(found)
 
 
 def _plugin_problems(errors: Sequence[str]) -> list[Problem]:

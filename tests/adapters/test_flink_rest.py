@@ -426,3 +426,25 @@ def test_vertex_metrics_are_aggregated_over_subtasks(mock: respx.MockRouter) -> 
 def test_flink_message_without_lines_is_empty() -> None:
     assert flink_message("") == ""
     assert flink_message("only line\n\tat x") == "only line"
+
+
+def test_every_call_is_counted_by_verb_and_status_code(mock: respx.MockRouter) -> None:
+    from gitflink.agent.metrics import Metrics
+
+    metrics = Metrics()
+    api = FlinkRest(URL, version="1.20.5", meter=metrics.meter)
+    mock.get("/overview").respond(json=overview("1.20.5"))
+    mock.patch(f"/jobs/{JOB}").respond(status_code=404, json={"errors": ["not found"]})
+    mock.get("/jobs/overview").mock(side_effect=httpx.ConnectError("refused"))
+    api.overview()
+    api.overview()
+    with pytest.raises(FlinkHttpError):
+        api.cancel(JOB)
+    with pytest.raises(FlinkUnreachable):
+        api.list_jobs()
+
+    def count(verb: str, code: str) -> float:
+        labels = {"verb": verb, "code": code}
+        return metrics.registry.get_sample_value("gitflink_flink_rest_requests_total", labels) or 0
+
+    assert (count("GET", "200"), count("PATCH", "404"), count("GET", "unreachable")) == (2, 1, 1)

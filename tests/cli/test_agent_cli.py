@@ -80,6 +80,12 @@ def test_pushed_invalid_manifest_becomes_a_status_commit_and_sigterm_exits_clean
         assert subject == f"gitflink: default/bad invalid @ {sha[:7]}"
         body = run_git(remote.bare, "log", "-1", "--format=%B", "gitflink/status")
         assert f"Gitflink-Revision: {sha}" in body
+        assert httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        # The agent's passes measure through its registry: stages, the Git fetch, states.
+        assert 'gitflink_pass_stage_duration_seconds_count{stage="parse"}' in metrics
+        assert "gitflink_git_fetch_duration_seconds_count" in metrics
+        assert 'gitflink_resources{state="FAILED"}' in metrics
     finally:
         agent.send_signal(signal.SIGTERM)
         output, _ = agent.communicate(timeout=30)

@@ -51,9 +51,12 @@ def test_every_variable_settings_reads_is_documented_and_nothing_else() -> None:
     assert env.asked == documented()
 
 
-def test_each_documented_variable_changes_the_settings() -> None:
+def test_each_documented_variable_changes_the_settings(tmp_path: Path) -> None:
     baseline = Settings.from_env({"HOME": "/home/u"})
+    config = tmp_path / "gitflink.yaml"
+    config.write_text("interval: 5\n")
     values = {
+        "GITFLINK_CONFIG": str(config),
         "GITFLINK_LOG_LEVEL": "debug",
         "GITFLINK_LOG_FORMAT": "json",
         "GITFLINK_ALLOW_MASS_PRUNE": "true",
@@ -70,6 +73,8 @@ def test_each_documented_variable_changes_the_settings() -> None:
         "GITFLINK_ARTIFACT_MAX_BYTES": "1000",
         "GITFLINK_ARTIFACT_TIMEOUT_SECONDS": "5",
         "GITFLINK_RUNTIME": "kubernetes",
+        "GITFLINK_COMMIT_STATUS": "gitlab",
+        "GITFLINK_LISTENER_TIMEOUT": "3",
     }
     for name in sorted(documented() - {"HOME"}):
         if name.endswith("_FILE"):
@@ -97,6 +102,8 @@ def test_a_file_variable_is_read_for_its_secret(tmp_path: Path) -> None:
         ("GITFLINK_ARTIFACT_SCHEMES", "https,s3"),
         ("GITFLINK_ARTIFACT_ALLOW_RESTRICTED_HOSTS", "maybe"),
         ("GITFLINK_ARTIFACT_MAX_BYTES", "lots"),
+        ("GITFLINK_COMMIT_STATUS", "bitbucket"),
+        ("GITFLINK_LISTENER_TIMEOUT", "never"),
     ],
 )
 def test_a_guard_variable_with_an_unusable_value_is_refused(name: str, value: str) -> None:

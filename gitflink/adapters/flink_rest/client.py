@@ -30,7 +30,9 @@ from gitflink.model.flink import (
     Vertex,
     VertexMetric,
 )
+from gitflink.ports import NULL_METER, Meter
 
+REQUESTS = "gitflink_flink_rest_requests_total"
 DEFAULT_TIMEOUT = 10.0
 # Submission runs the job's main() on the JobManager; the first call on 2.3 takes ~1.5 s.
 RUN_TIMEOUT = 60.0
@@ -47,8 +49,10 @@ class FlinkRest:
         timeout: float = DEFAULT_TIMEOUT,
         version: str | None = None,
         transport: httpx.BaseTransport | None = None,
+        meter: Meter = NULL_METER,
     ) -> None:
         self.rest_url = rest_url.rstrip("/")
+        self._meter = meter
         self.timeout = timeout
         self._version = version
         self._client = httpx.Client(base_url=self.rest_url, timeout=timeout, transport=transport)
@@ -68,9 +72,12 @@ class FlinkRest:
         try:
             response = self._client.request(method, path, timeout=timeout or self.timeout, **kwargs)
         except httpx.TimeoutException as error:
+            self._meter.count(REQUESTS, {"verb": method, "code": "timeout"})
             raise FlinkTimeout(f"{method} {self.rest_url}{path} timed out: {error}") from error
         except httpx.TransportError as error:
+            self._meter.count(REQUESTS, {"verb": method, "code": "unreachable"})
             raise FlinkUnreachable(f"{method} {self.rest_url}{path}: {error}") from error
+        self._meter.count(REQUESTS, {"verb": method, "code": str(response.status_code)})
         if response.status_code >= 400:
             raise FlinkHttpError(
                 f"{method} {path} -> {response.status_code}: {error_message(response)}",

@@ -60,7 +60,9 @@ class LocalRepository:
         except (git.BadName, ValueError) as error:
             raise SourceError(f"unknown revision {rev!r}") from error
         return Revision(
-            sha=commit.hexsha, ref=rev, committed_at=datetime.fromtimestamp(commit.committed_date)
+            sha=commit.hexsha,
+            ref=rev,
+            committed_at=datetime.fromtimestamp(commit.committed_date, tz=UTC),
         )
 
     def fetch(self) -> Revision:

@@ -31,6 +31,7 @@ from gitflink.model.errors import StatusWriteError
 from gitflink.model.ids import ResourceId
 from gitflink.model.status import ResourceStatus
 from gitflink.model.status_load import CorruptStatus, StatusLoad
+from gitflink.ports import NULL_METER, Meter
 
 JOURNAL = "refs/gitflink/journal"
 WAL = "refs/gitflink/wal"  # the local copy of the remote write-ahead ref
@@ -49,8 +50,10 @@ class GitStatusStore:
         author: tuple[str, str] = ("gitflink", "gitflink@localhost"),
         push_attempts: int = 10,
         sleep: Callable[[float], None] = time.sleep,
+        meter: Meter = NULL_METER,
     ) -> None:
         self.url, self.branch = url, branch
+        self._meter = meter
         self.cache = (
             cache_dir / "status" / hashlib.sha256(f"{url}#{branch}".encode()).hexdigest()[:16]
         )
@@ -322,6 +325,7 @@ class GitStatusStore:
                 except StatusWriteError as error:
                     if not any(word in str(error) for word in _REJECTED):
                         raise
+                    self._meter.count("gitflink_retries_total", {"cause": "status_push_rejected"})
                     self._sleep(min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.0))
                     self._fetch()
                     continue
