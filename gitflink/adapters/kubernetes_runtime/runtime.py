@@ -135,7 +135,7 @@ class KubernetesRuntime:
 
     def latest_checkpoint(self, resource: ResourceId, job_id: str) -> Snapshot | None:
         """Checkpoint storage on Kubernetes is remote (s3://, gs://...), which gitflink does not
-        list: a lost cluster comes back from Flink's HA metadata, or the last savepoint."""
+        list: a lost cluster comes back from the last savepoint recorded (docs/kubernetes.md)."""
         return None
 
     def delete_cluster(self, resource: ResourceId) -> None:
