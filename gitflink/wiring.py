@@ -21,7 +21,6 @@ from gitflink.adapters.notify import (
     GitLabCommitStatus,
     WebhookListener,
 )
-from gitflink.adapters.notify.commit_status import GITHUB_API, GITLAB_API
 from gitflink.adapters.status_file import FileStatusStore
 from gitflink.adapters.status_git import GitStatusStore
 from gitflink.adapters.system_clock import SystemClock
@@ -373,14 +372,8 @@ def _builtin(settings: Settings, meter: Meter) -> list[tuple[str, ResourceListen
             "(owner/name) when --repo is not a URL"
         )
     token = settings.commit_status_token
-    if provider == "github":
-        api = settings.commit_status_api or GITHUB_API
-        status: ResourceListener = GitHubCommitStatus(
-            repository, token=token, delivery=delivery, api=api
-        )
-    else:
-        api = settings.commit_status_api or GITLAB_API
-        status = GitLabCommitStatus(repository, token=token, delivery=delivery, api=api)
+    forge = GitHubCommitStatus if provider == "github" else GitLabCommitStatus
+    status = forge(repository, token=token, delivery=delivery, api=settings.commit_status_api)
     found.append((f"commit-status-{provider}", status))
     return found
 

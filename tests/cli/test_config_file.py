@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from support.gitrepos import Remote
+from support.plugin_manifests import suspended
 
 from gitflink.agent.reloading import ConfigWatch
 from gitflink.cli import build_parser, main, options
@@ -32,17 +33,7 @@ flinkConfiguration:
   execution.checkpointing.unaligned.enabled: true
 """
 ORDERS = ResourceId(Kind.FLINK_DEPLOYMENT, "default", "orders")
-SUSPENDED = """\
-apiVersion: flink.apache.org/v1beta1
-kind: FlinkDeployment
-metadata: {name: orders}
-spec:
-  flinkVersion: v1_20
-  jobManager: {resource: {memory: 1g}}
-  taskManager: {resource: {memory: 1g}}
-  flinkConfiguration: {taskmanager.numberOfTaskSlots: "2"}
-  job: {jarURI: local:///x.jar, parallelism: 1, upgradeMode: stateless, state: suspended}
-"""
+SUSPENDED = suspended('{taskmanager.numberOfTaskSlots: "2"}')
 
 
 def write(tmp_path: Path, text: str = FILE) -> Path:

@@ -13,6 +13,7 @@ from support.fakes import fake_world
 from support.gitrepos import Remote
 from support.http_recorder import http_recorder
 from support.passes import app
+from support.plugin_manifests import SUSPENDED, install_plugin
 
 from gitflink import wiring
 from gitflink.cli import main
@@ -22,26 +23,10 @@ from gitflink.settings import Settings, SettingsError
 
 PLUGINS = Path(__file__).parents[1] / "plugins"
 TOKEN = "canary-token-77ab"
-# Suspended: a pass records it without starting any Flink process.
-SUSPENDED = """\
-apiVersion: flink.apache.org/v1beta1
-kind: FlinkDeployment
-metadata: {name: orders}
-spec:
-  flinkVersion: v1_20
-  jobManager: {resource: {memory: 1g}}
-  taskManager: {resource: {memory: 1g}}
-  job: {jarURI: local:///x.jar, parallelism: 1, upgradeMode: stateless, state: suspended}
-"""
 
 
 def install(site: Path, entry_points: str) -> None:
-    dist_info = site / "listener_plugin-0.1.dist-info"
-    dist_info.mkdir(parents=True)
-    (dist_info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: listener_plugin\nVersion: 0.1\n"
-    )
-    (dist_info / "entry_points.txt").write_text(f"[gitflink.listeners]\n{entry_points}\n")
+    install_plugin(site, "listener_plugin", "gitflink.listeners", entry_points)
 
 
 def test_plugins_are_loaded_with_their_options_and_broken_ones_reported(

@@ -12,30 +12,16 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 from support.gitrepos import Remote, run_git
+from support.plugin_manifests import SUSPENDED, install_plugin
 
 from gitflink.cli import main
 
 PLUGINS = Path(__file__).parents[1] / "plugins"
-# Suspended: a pass records it without starting any Flink process.
-UNLABELLED = """\
-apiVersion: flink.apache.org/v1beta1
-kind: FlinkDeployment
-metadata: {name: orders}
-spec:
-  flinkVersion: v1_20
-  jobManager: {resource: {memory: 1g}}
-  taskManager: {resource: {memory: 1g}}
-  job: {jarURI: local:///x.jar, parallelism: 1, upgradeMode: stateless, state: suspended}
-"""
+UNLABELLED = SUSPENDED  # it has no team label
 
 
 def install(site: Path, entry_points: str) -> None:
-    dist_info = site / "example_plugin-0.1.dist-info"
-    dist_info.mkdir(parents=True)
-    (dist_info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: example_plugin\nVersion: 0.1\n"
-    )
-    (dist_info / "entry_points.txt").write_text(f"[gitflink.validators]\n{entry_points}\n")
+    install_plugin(site, "example_plugin", "gitflink.validators", entry_points)
 
 
 def test_agent_runs_the_installed_validator_plugins(tmp_path: Path) -> None:

@@ -20,23 +20,31 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-class GitHubCommitStatus(ResourceListener):
+class _CommitStatus(ResourceListener):
+    """What both forges need: where the commit lives, the API, the token, how to post."""
+
+    API = ""
+
     def __init__(
         self,
-        repository: str,  # owner/name
+        target: str,  # GitHub: owner/name; GitLab: group/name, or the numeric id
         *,
         token: Secret,
         delivery: Delivery,
-        api: str = GITHUB_API,
+        api: str | None = None,
         context: str = CONTEXT,
         target_url: str | None = None,
     ) -> None:
-        self.repository = repository.strip("/")
-        self.api = api.rstrip("/")
+        self.target = target.strip("/")
+        self.api = (api or self.API).rstrip("/")
         self.context = context
         self.target_url = target_url
         self._token = token
         self._delivery = delivery
+
+
+class GitHubCommitStatus(_CommitStatus):
+    API = GITHUB_API
 
     def on_revision(self, state: RevisionState) -> None:
         body: dict[str, str] = {
@@ -52,7 +60,7 @@ class GitHubCommitStatus(ResourceListener):
             "X-GitHub-Api-Version": "2022-11-28",
             "User-Agent": "gitflink",
         }
-        url = f"{self.api}/repos/{self.repository}/statuses/{state.sha}"
+        url = f"{self.api}/repos/{self.target}/statuses/{state.sha}"
         self._delivery.post(url, body, headers, cause="commit_status")
 
 
@@ -63,23 +71,8 @@ _GITLAB_STATES = {
 }
 
 
-class GitLabCommitStatus(ResourceListener):
-    def __init__(
-        self,
-        project: str,  # group/name, or the numeric id
-        *,
-        token: Secret,
-        delivery: Delivery,
-        api: str = GITLAB_API,
-        context: str = CONTEXT,
-        target_url: str | None = None,
-    ) -> None:
-        self.project = project.strip("/")
-        self.api = api.rstrip("/")
-        self.context = context
-        self.target_url = target_url
-        self._token = token
-        self._delivery = delivery
+class GitLabCommitStatus(_CommitStatus):
+    API = GITLAB_API
 
     def on_revision(self, state: RevisionState) -> None:
         body: dict[str, str] = {
@@ -90,6 +83,6 @@ class GitLabCommitStatus(ResourceListener):
         if self.target_url:
             body["target_url"] = self.target_url
         headers = {"PRIVATE-TOKEN": self._token.reveal(), "User-Agent": "gitflink"}
-        project = quote(self.project, safe="")  # group/name is one path segment: group%2Fname
+        project = quote(self.target, safe="")  # group/name is one path segment: group%2Fname
         url = f"{self.api}/projects/{project}/statuses/{state.sha}"
         self._delivery.post(url, body, headers, cause="commit_status")
