@@ -1,0 +1,77 @@
+"""What a running job gets while Git does not change it: periodic savepoints and checkpoints
+(`kubernetes.operator.periodic.savepoint.interval`, `...periodic.checkpoint.interval`) and the
+trimming of its savepoint history (retention), planned from facts like every other rule.
+
+A periodic snapshot is due when the interval has passed since the newest snapshot of that kind
+recorded for the job (or since the job started). Its trigger key is that moment, so a pass
+resumed after a crash plans the same key and the executor re-attaches to the same trigger.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from gitflink.core.planning.facts import Facts
+from gitflink.core.planning.retention import expired, retention_of
+from gitflink.core.quantities import seconds
+from gitflink.model.plan import Action, JobPlan, Step, TakeCheckpoint, TakeSavepoint, TrimHistory
+from gitflink.model.status import Snapshot
+
+SAVEPOINT_INTERVAL = "kubernetes.operator.periodic.savepoint.interval"
+CHECKPOINT_INTERVAL = "kubernetes.operator.periodic.checkpoint.interval"
+# Flink triggers checkpoints over REST from 1.17 (FLINK-27101).
+CHECKPOINT_TRIGGER_SINCE = (1, 17)
+PERIODIC = "periodic"
+
+
+def housekeep(facts: Facts) -> JobPlan | None:
+    """A plan for a running job Git does not change, or None when nothing is due."""
+    now = facts.healing.now
+    job = facts.status.job_status
+    live = facts.observed.job
+    if now is None or live is None or not live.is_running or live.job_id != job.job_id:
+        return None
+    steps: list[Step] = []
+    notes: list[str] = []
+    since = _since(job.last_savepoint, job.start_time)
+    if _due(facts.config(SAVEPOINT_INTERVAL), since, now):
+        steps.append(TakeSavepoint(facts.resource, "PERIODIC", PERIODIC, _key(since)))
+    since = _since(job.last_checkpoint, job.start_time)
+    if _due(facts.config(CHECKPOINT_INTERVAL), since, now):
+        version = facts.flink_version()
+        if version is not None and version >= CHECKPOINT_TRIGGER_SINCE:
+            steps.append(TakeCheckpoint(facts.resource, "PERIODIC", PERIODIC, _key(since)))
+        else:
+            notes.append(f"{CHECKPOINT_INTERVAL} is ignored: Flink before 1.17 cannot trigger one")
+    retention = retention_of(facts.config)
+    drop = expired(facts.status, now, retention)
+    if drop or job.disposing:
+        steps.append(TrimHistory(facts.resource, drop, retention.dispose))
+    if not steps:
+        return None
+    snapshot = next((s for s in steps if isinstance(s, TakeSavepoint | TakeCheckpoint)), None)
+    action = Action.NONE
+    if snapshot is not None:
+        action = Action.SAVEPOINT if isinstance(snapshot, TakeSavepoint) else Action.CHECKPOINT
+    return facts.plan(action, tuple(steps), notes=notes)
+
+
+def _since(last: Snapshot | None, started: datetime | None) -> datetime | None:
+    taken = last.taken_at if last is not None else None
+    if taken is None:
+        return started
+    return taken if started is None else max(taken, started)
+
+
+def _due(interval: str | None, since: datetime | None, now: datetime) -> bool:
+    if interval is None or since is None:
+        return False
+    try:
+        length = float(seconds(interval))
+    except ValueError:
+        return False  # validation reports the value
+    return length > 0 and now - since >= timedelta(seconds=length)
+
+
+def _key(since: datetime | None) -> str:
+    return f"{PERIODIC}@{since.isoformat() if since else '-'}"

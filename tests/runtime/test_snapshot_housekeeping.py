@@ -1,0 +1,203 @@
+"""Periodic savepoints and checkpoints, the savepoint history's trimming and disposal, and the
+FlinkStateSnapshot status (backoffLimit, alreadyExists, abandoned, disposeOnDelete), in whole
+passes on the fakes."""
+
+from __future__ import annotations
+
+from support.fakes import FakeWorld, fake_world
+from support.passes import ORDERS, SNAPSHOT, SNAPSHOT_MANIFEST, app
+from support.passes import pass_ok as _pass
+
+from gitflink.model.status import SnapshotKind, SnapshotState, SnapshotTrigger
+from gitflink.runtime.reconciler import PassConfig, run_pass
+
+PERIODIC = "kubernetes.operator.periodic.savepoint.interval"
+
+
+def configured(**keys: str) -> bytes:
+    lines = "".join(f"    {key}: '{value}'\n" for key, value in keys.items())
+    return app("orders").replace(
+        b"  flinkConfiguration:\n", f"  flinkConfiguration:\n{lines}".encode()
+    )
+
+
+def deployed(manifest: bytes) -> FakeWorld:
+    world = fake_world({"streaming/orders.yaml": manifest})
+    _pass(world)
+    return world
+
+
+def test_a_periodic_savepoint_is_taken_once_the_interval_passed() -> None:
+    world = deployed(configured(**{PERIODIC: "10 min"}))
+    api = world.runtime.api_for(ORDERS)
+    [job] = api.running_jobs()
+    _pass(world)
+    assert job.savepoints == []  # not due yet
+    world.clock.sleep(601)
+    _pass(world)
+    assert len(job.savepoints) == 1
+    status = world.store.load(ORDERS)
+    assert status is not None and status.job_status.last_savepoint is not None
+    assert status.job_status.last_savepoint.trigger is SnapshotTrigger.PERIODIC
+    assert [(e.use, e.path) for e in status.lineage] == [("periodic", job.savepoints[0])]
+    assert [h.action for h in status.history] == ["deploy"]  # no history entry for it
+    _pass(world)
+    assert len(job.savepoints) == 1  # the next one is due 10 minutes after this one
+
+
+def test_a_periodic_savepoint_whose_record_was_lost_reattaches_to_its_trigger() -> None:
+    world = deployed(configured(**{PERIODIC: "10 min"}))
+    [job] = world.runtime.api_for(ORDERS).running_jobs()
+    before = world.store.load(ORDERS)
+    assert before is not None
+    world.clock.sleep(601)
+    _pass(world)
+    world.store.save(ORDERS, before, "the status write of that pass was lost (crash)")
+    _pass(world)
+    assert len(job.savepoints) == 1  # the same trigger id: Flink answered the same savepoint
+    status = world.store.load(ORDERS)
+    assert status is not None and status.job_status.last_savepoint is not None
+    assert status.job_status.last_savepoint.path == job.savepoints[0]
+
+
+def test_periodic_checkpoints_use_their_own_interval() -> None:
+    world = deployed(configured(**{"kubernetes.operator.periodic.checkpoint.interval": "1 min"}))
+    world.clock.sleep(61)
+    _pass(world)
+    status = world.store.load(ORDERS)
+    assert status is not None and status.job_status.last_checkpoint is not None
+    assert status.job_status.last_checkpoint.kind is SnapshotKind.CHECKPOINT
+    assert status.job_status.last_savepoint is None
+    assert [e.use for e in status.lineage] == ["periodic"]
+
+
+def test_the_history_is_trimmed_and_the_dropped_savepoints_disposed() -> None:
+    world = deployed(
+        configured(
+            **{
+                PERIODIC: "1 min",
+                "kubernetes.operator.savepoint.history.max.count": "2",
+                "kubernetes.operator.savepoint.dispose-on-delete": "true",
+            }
+        )
+    )
+    api = world.runtime.api_for(ORDERS)
+    [job] = api.running_jobs()
+    for _ in range(4):
+        world.clock.sleep(61)
+        _pass(world)
+    _pass(world)  # trims what the last periodic savepoint pushed over the limit
+    status = world.store.load(ORDERS)
+    assert status is not None
+    kept = [s.path for s in status.job_status.savepoint_history]
+    assert kept == job.savepoints[-2:]
+    assert api.disposed == job.savepoints[:2]
+    assert not set(api.disposed) & api.existing_paths
+    assert status.job_status.disposing == []
+
+
+def test_without_dispose_on_delete_the_history_forgets_but_keeps_the_data() -> None:
+    world = deployed(
+        configured(**{PERIODIC: "1 min", "kubernetes.operator.savepoint.history.max.count": "1"})
+    )
+    api = world.runtime.api_for(ORDERS)
+    for _ in range(2):
+        world.clock.sleep(61)
+        _pass(world)
+    _pass(world)
+    status = world.store.load(ORDERS)
+    assert status is not None and len(status.job_status.savepoint_history) == 1
+    assert api.disposed == []
+
+
+def snapshot_manifest(extra: str = "", savepoint: str = "{}") -> bytes:
+    text = SNAPSHOT_MANIFEST.decode().replace("savepoint: {}", f"savepoint: {savepoint}")
+    return (text + extra).encode()
+
+
+def with_snapshot(world: FakeWorld, manifest: bytes) -> None:
+    world.source.commit({"streaming/orders.yaml": app("orders"), "streaming/sp.yaml": manifest})
+
+
+def test_a_snapshot_resource_completes_with_the_operator_status() -> None:
+    world = deployed(app("orders"))
+    with_snapshot(world, SNAPSHOT_MANIFEST)
+    _pass(world)
+    status = world.store.load(SNAPSHOT)
+    [job] = world.runtime.api_for(ORDERS).running_jobs()
+    assert status is not None and status.snapshot is not None
+    assert status.snapshot.state is SnapshotState.COMPLETED
+    assert status.snapshot.path == job.savepoints[0]
+    assert status.snapshot.trigger_id is not None and status.snapshot.failures == 0
+    assert status.snapshot.trigger_timestamp is not None
+    assert status.snapshot.result_timestamp is not None
+    orders = world.store.load(ORDERS)
+    assert orders is not None and [e.use for e in orders.lineage] == ["snapshot orders-sp"]
+
+
+def test_a_failed_trigger_is_retried_within_the_backoff_limit() -> None:
+    world = deployed(app("orders"))
+    api = world.runtime.api_for(ORDERS)
+    api.fail_next_savepoint = "disk full"
+    with_snapshot(world, SNAPSHOT_MANIFEST)  # backoffLimit unset: one retry
+    run_pass(world.ports, PassConfig())
+    status = world.store.load(SNAPSHOT)
+    assert status is not None and status.snapshot is not None
+    assert status.snapshot.state is SnapshotState.TRIGGER_PENDING
+    assert status.snapshot.failures == 1 and "disk full" in (status.snapshot.error or "")
+    failed_trigger = status.snapshot.trigger_id
+    _pass(world)
+    status = world.store.load(SNAPSHOT)
+    assert status is not None and status.snapshot is not None
+    assert status.snapshot.state is SnapshotState.COMPLETED
+    assert status.snapshot.trigger_id != failed_trigger
+
+
+def test_beyond_the_backoff_limit_the_snapshot_failed_for_good() -> None:
+    world = deployed(app("orders"))
+    api = world.runtime.api_for(ORDERS)
+    api.fail_next_savepoint = "disk full"
+    with_snapshot(world, snapshot_manifest("  backoffLimit: 0\n"))
+    run_pass(world.ports, PassConfig())
+    run_pass(world.ports, PassConfig())
+    status = world.store.load(SNAPSHOT)
+    assert status is not None and status.snapshot is not None
+    assert status.snapshot.state is SnapshotState.FAILED and status.snapshot.failures == 1
+    [job] = api.running_jobs()
+    assert job.savepoints == []  # never triggered again
+
+
+def test_an_existing_savepoint_is_registered_without_a_trigger() -> None:
+    world = deployed(app("orders"))
+    path = "file:///flink-data/savepoints/savepoint-old"
+    with_snapshot(world, snapshot_manifest(savepoint=f"{{path: '{path}', alreadyExists: true}}"))
+    _pass(world)
+    status = world.store.load(SNAPSHOT)
+    assert status is not None and status.snapshot is not None
+    assert (status.snapshot.state, status.snapshot.path) == (SnapshotState.COMPLETED, path)
+    assert "trigger_savepoint" not in world.journal.calls("flink")
+
+
+def test_a_snapshot_of_a_job_that_does_not_run_is_abandoned() -> None:
+    world = deployed(app("orders"))
+    ghost = SNAPSHOT_MANIFEST.replace(b"name: orders}", b"name: ghost}")
+    with_snapshot(world, ghost)
+    run_pass(world.ports, PassConfig())
+    status = world.store.load(SNAPSHOT)
+    assert status is not None and status.snapshot is not None
+    assert status.snapshot.state is SnapshotState.ABANDONED
+    assert "ghost is not running" in (status.snapshot.error or "")
+
+
+def test_a_snapshot_removed_from_git_disposes_its_data_when_asked() -> None:
+    world = deployed(app("orders"))
+    with_snapshot(world, snapshot_manifest(savepoint="{disposeOnDelete: true}"))
+    _pass(world)
+    api = world.runtime.api_for(ORDERS)
+    [job] = api.running_jobs()
+    world.source.commit({"streaming/orders.yaml": app("orders")})
+    _pass(world)
+    assert api.disposed == job.savepoints
+    orders = world.store.load(ORDERS)
+    assert orders is not None  # the job keeps running, its lineage keeps the entry
+    assert [e.path for e in orders.lineage] == job.savepoints
