@@ -282,11 +282,13 @@ class JobPlan:
     drift: str | None = None
 
 
-HOUSEKEEPING_USES = frozenset({"periodic"})
+PERIODIC_USE, ONE_OFF_USE = "periodic", "one-off"
+HOUSEKEEPING_USES = frozenset({PERIODIC_USE, ONE_OFF_USE})
 
 
 def housekeeping(plan: JobPlan) -> bool:
-    """Only periodic snapshots and history trimming: no change of what runs, no history entry."""
+    """Only periodic or one-off (`gitflink savepoint`) snapshots and history trimming: nothing
+    changes what runs, so no history entry; the snapshots go to the lineage."""
     return bool(plan.steps) and all(
         isinstance(step, TrimHistory)
         or (isinstance(step, TakeSavepoint | TakeCheckpoint) and step.use in HOUSEKEEPING_USES)

@@ -14,14 +14,22 @@ from datetime import datetime, timedelta
 from gitflink.core.planning.facts import Facts
 from gitflink.core.planning.retention import expired, retention_of
 from gitflink.core.quantities import seconds
-from gitflink.model.plan import Action, JobPlan, Step, TakeCheckpoint, TakeSavepoint, TrimHistory
+from gitflink.model.plan import (
+    PERIODIC_USE,
+    Action,
+    JobPlan,
+    Step,
+    TakeCheckpoint,
+    TakeSavepoint,
+    TrimHistory,
+)
 from gitflink.model.status import Snapshot
 
 SAVEPOINT_INTERVAL = "kubernetes.operator.periodic.savepoint.interval"
 CHECKPOINT_INTERVAL = "kubernetes.operator.periodic.checkpoint.interval"
 # Flink triggers checkpoints over REST from 1.17 (FLINK-27101).
 CHECKPOINT_TRIGGER_SINCE = (1, 17)
-PERIODIC = "periodic"
+PERIODIC = PERIODIC_USE
 
 
 def housekeep(facts: Facts) -> JobPlan | None:
