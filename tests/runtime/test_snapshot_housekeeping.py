@@ -179,14 +179,33 @@ def test_an_existing_savepoint_is_registered_without_a_trigger() -> None:
 
 
 def test_a_snapshot_of_a_job_that_does_not_run_is_abandoned() -> None:
+    suspended = app("orders").replace(
+        b"upgradeMode: savepoint", b"upgradeMode: savepoint\n    state: suspended"
+    )
     world = deployed(app("orders"))
-    ghost = SNAPSHOT_MANIFEST.replace(b"name: orders}", b"name: ghost}")
-    with_snapshot(world, ghost)
+    world.source.commit({"streaming/orders.yaml": suspended})
+    _pass(world)
+    world.source.commit(
+        {"streaming/orders.yaml": suspended, "streaming/sp.yaml": SNAPSHOT_MANIFEST}
+    )
     run_pass(world.ports, PassConfig())
+    run_pass(world.ports, PassConfig())  # final: not tried again
     status = world.store.load(SNAPSHOT)
     assert status is not None and status.snapshot is not None
     assert status.snapshot.state is SnapshotState.ABANDONED
-    assert "ghost is not running" in (status.snapshot.error or "")
+    assert "orders is not running" in (status.snapshot.error or "")
+    assert "trigger_savepoint" not in world.journal.calls("flink")
+
+
+def test_a_snapshot_of_an_unknown_job_fails_within_its_backoff_limit() -> None:
+    world = deployed(app("orders"))
+    ghost = SNAPSHOT_MANIFEST.replace(b"name: orders}", b"name: ghost}")
+    with_snapshot(world, ghost)
+    for _ in range(3):
+        run_pass(world.ports, PassConfig())
+    status = world.store.load(SNAPSHOT)
+    assert status is not None and status.snapshot is not None
+    assert status.snapshot.state is SnapshotState.FAILED and status.snapshot.failures == 2
 
 
 def test_a_snapshot_removed_from_git_disposes_its_data_when_asked() -> None:

@@ -25,7 +25,6 @@ from gitflink.model.plan import (
 from gitflink.model.resources import FlinkStateSnapshot
 from gitflink.model.status import SnapshotState
 
-DEFAULT_BACKOFF_LIMIT = 1  # the operator's default: one retry
 FINAL = frozenset({SnapshotState.COMPLETED, SnapshotState.FAILED, SnapshotState.ABANDONED})
 
 
@@ -61,9 +60,11 @@ def plan_snapshot(
     if reference is None:
         return _blocked(snapshot, file, "a snapshot to take needs spec.jobReference")
     target = ResourceId(Kind(reference.kind), resource.namespace, reference.name)
-    running = job is not None and job.job is not None and job.job.is_running
+    # Abandoned only when the job is known and known not to run (nor to start in this pass);
+    # a job nothing is known of fails the trigger, counted against backoffLimit.
+    stopped = job is not None and job.status is not None and not _runs(job)
     starting = job_plan is not None and any(isinstance(s, SubmitJob) for s in job_plan.steps)
-    if not running and not starting:
+    if stopped and not starting:
         return _blocked(snapshot, file, f"{ABANDONED}job {target.short} is not running")
     failures = tracked.failures if tracked is not None else 0
     key = f"{resource}#{failures}"  # a new key per attempt; the same one after a crash
@@ -80,9 +81,8 @@ def plan_snapshot(
     )
 
 
-def backoff_limit(snapshot: FlinkStateSnapshot) -> int:
-    limit = snapshot.spec.backoff_limit
-    return DEFAULT_BACKOFF_LIMIT if limit is None else limit
+def _runs(job: Observed) -> bool:
+    return job.job is not None and job.job.is_running
 
 
 def plan_removed(resource: ResourceId, observed: Observed, file: str | None) -> JobPlan:
