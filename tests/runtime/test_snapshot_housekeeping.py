@@ -220,3 +220,47 @@ def test_a_snapshot_removed_from_git_disposes_its_data_when_asked() -> None:
     orders = world.store.load(ORDERS)
     assert orders is not None  # the job keeps running, its lineage keeps the entry
     assert [e.path for e in orders.lineage] == job.savepoints
+
+
+def test_a_snapshot_trigger_is_saved_in_progress_before_flink_is_asked() -> None:
+    world = deployed(app("orders"))
+    with_snapshot(world, SNAPSHOT_MANIFEST)
+    _pass(world)
+    events = world.journal.events
+    saved = next(
+        i
+        for i, e in enumerate(events)
+        if e[1].startswith("streaming/orders-sp: snapshot triggered")
+    )
+    triggered = next(i for i, e in enumerate(events) if e[:2] == ("flink", "trigger_savepoint"))
+    assert saved < triggered
+
+
+def test_a_crash_after_the_trigger_reattaches_to_the_same_savepoint() -> None:
+    world = deployed(app("orders"))
+    orders_before = world.store.load(ORDERS)
+    assert orders_before is not None
+    with_snapshot(world, SNAPSHOT_MANIFEST)
+    _pass(world)
+    [in_progress] = [
+        s
+        for rid, s, _ in world.store.saves
+        if rid == SNAPSHOT
+        and s.snapshot is not None
+        and s.snapshot.state is SnapshotState.IN_PROGRESS
+    ]
+    completed = world.store.load(SNAPSHOT)
+    assert completed is not None and completed.snapshot is not None
+    # What the store held had the process died right after the trigger:
+    world.store.save(SNAPSHOT, in_progress, "crash: the savepoint was not recorded")
+    world.store.save(ORDERS, orders_before, "crash: the savepoint was not recorded")
+    _pass(world)
+    [job] = world.runtime.api_for(ORDERS).running_jobs()
+    assert len(job.savepoints) == 1  # the same trigger id: no second savepoint
+    again = world.store.load(SNAPSHOT)
+    assert again is not None and again.snapshot is not None
+    assert again.snapshot.state is SnapshotState.COMPLETED
+    assert (again.snapshot.path, again.snapshot.trigger_id) == (
+        completed.snapshot.path,
+        completed.snapshot.trigger_id,
+    )

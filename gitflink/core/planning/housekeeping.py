@@ -55,7 +55,7 @@ def housekeep(facts: Facts) -> JobPlan | None:
     drop = expired(facts.status, now, retention)
     if drop or job.disposing:
         steps.append(TrimHistory(facts.resource, drop, retention.dispose))
-    if not steps:
+    if not steps and not notes:
         return None
     snapshot = next((s for s in steps if isinstance(s, TakeSavepoint | TakeCheckpoint)), None)
     action = Action.NONE
