@@ -283,6 +283,7 @@ class JobPlan:
 
 
 PERIODIC_USE, ONE_OFF_USE = "periodic", "one-off"
+PERIODIC_RETRY = "/retry@"  # a periodic trigger key after a failure: base key, failure time
 HOUSEKEEPING_USES = frozenset({PERIODIC_USE, ONE_OFF_USE})
 
 

@@ -86,6 +86,16 @@ class LineageEntry(StatusModel):
     job_id: str | None = None
 
 
+class PeriodicFailure(StatusModel):
+    """A periodic snapshot that failed: the next one waits a full interval from `at`, under a
+    new trigger id (Flink would answer the failed trigger's id with the same failure)."""
+
+    kind: SnapshotKind
+    key: str  # the trigger key of the attempt that failed, without its retry suffix
+    at: datetime
+    error: str | None = None
+
+
 class JobStatus(StatusModel):
     job_id: str | None = None
     job_name: str | None = None
@@ -110,6 +120,8 @@ class JobStatus(StatusModel):
     # Savepoints dropped from `savepoint_history` whose data is still to be disposed: saved
     # before the disposal, so a crash never forgets one (docs/savepoints.md).
     disposing: list[str] = Field(default_factory=list)
+    # The last failed periodic savepoint and checkpoint (one per kind).
+    periodic_failures: list[PeriodicFailure] = Field(default_factory=list)
 
 
 class ReconciliationStatus(StatusModel):

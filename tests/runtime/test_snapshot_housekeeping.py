@@ -8,7 +8,7 @@ from support.fakes import FakeWorld, fake_world
 from support.passes import ORDERS, SNAPSHOT, SNAPSHOT_MANIFEST, app
 from support.passes import pass_ok as _pass
 
-from gitflink.model.status import SnapshotKind, SnapshotState, SnapshotTrigger
+from gitflink.model.status import LifecycleState, SnapshotKind, SnapshotState, SnapshotTrigger
 from gitflink.runtime.reconciler import PassConfig, run_pass
 
 PERIODIC = "kubernetes.operator.periodic.savepoint.interval"
@@ -58,6 +58,26 @@ def test_a_periodic_savepoint_whose_record_was_lost_reattaches_to_its_trigger() 
     status = world.store.load(ORDERS)
     assert status is not None and status.job_status.last_savepoint is not None
     assert status.job_status.last_savepoint.path == job.savepoints[0]
+
+
+def test_a_failed_periodic_savepoint_waits_an_interval_and_retries_under_a_new_trigger() -> None:
+    world = deployed(configured(**{PERIODIC: "10 min"}))
+    api = world.runtime.api_for(ORDERS)
+    [job] = api.running_jobs()
+    api.fail_next_savepoint = "disk full"
+    world.clock.sleep(601)
+    run_pass(world.ports, PassConfig())
+    status = world.store.load(ORDERS)
+    assert status is not None and "disk full" in (status.error or "")
+    assert status.lifecycle_state is LifecycleState.STABLE  # the job runs on
+    tried = len(api.triggers)
+    run_pass(world.ports, PassConfig())
+    assert len(api.triggers) == tried  # not again before an interval passed
+    world.clock.sleep(601)
+    _pass(world)
+    assert len(api.triggers) == tried + 1 and len(job.savepoints) == 1
+    status = world.store.load(ORDERS)
+    assert status is not None and status.error is None
 
 
 def test_periodic_checkpoints_use_their_own_interval() -> None:

@@ -15,6 +15,7 @@ from gitflink.core.planning.facts import Facts
 from gitflink.core.planning.retention import expired, retention_of
 from gitflink.core.quantities import seconds
 from gitflink.model.plan import (
+    PERIODIC_RETRY,
     PERIODIC_USE,
     Action,
     JobPlan,
@@ -23,7 +24,7 @@ from gitflink.model.plan import (
     TakeSavepoint,
     TrimHistory,
 )
-from gitflink.model.status import Snapshot
+from gitflink.model.status import Snapshot, SnapshotKind
 
 SAVEPOINT_INTERVAL = "kubernetes.operator.periodic.savepoint.interval"
 CHECKPOINT_INTERVAL = "kubernetes.operator.periodic.checkpoint.interval"
@@ -41,14 +42,14 @@ def housekeep(facts: Facts) -> JobPlan | None:
         return None
     steps: list[Step] = []
     notes: list[str] = []
-    since = _since(job.last_savepoint, job.start_time)
-    if _due(facts.config(SAVEPOINT_INTERVAL), since, now):
-        steps.append(TakeSavepoint(facts.resource, "PERIODIC", PERIODIC, _key(since)))
-    since = _since(job.last_checkpoint, job.start_time)
-    if _due(facts.config(CHECKPOINT_INTERVAL), since, now):
+    key = _due(facts, SnapshotKind.SAVEPOINT, job.last_savepoint, now)
+    if key is not None:
+        steps.append(TakeSavepoint(facts.resource, "PERIODIC", PERIODIC, key))
+    key = _due(facts, SnapshotKind.CHECKPOINT, job.last_checkpoint, now)
+    if key is not None:
         version = facts.flink_version()
         if version is not None and version >= CHECKPOINT_TRIGGER_SINCE:
-            steps.append(TakeCheckpoint(facts.resource, "PERIODIC", PERIODIC, _key(since)))
+            steps.append(TakeCheckpoint(facts.resource, "PERIODIC", PERIODIC, key))
         else:
             notes.append(f"{CHECKPOINT_INTERVAL} is ignored: Flink before 1.17 cannot trigger one")
     retention = retention_of(facts.config)
@@ -64,22 +65,28 @@ def housekeep(facts: Facts) -> JobPlan | None:
     return facts.plan(action, tuple(steps), notes=notes)
 
 
-def _since(last: Snapshot | None, started: datetime | None) -> datetime | None:
+def _due(facts: Facts, kind: SnapshotKind, last: Snapshot | None, now: datetime) -> str | None:
+    """The trigger key of a periodic snapshot due now, or None. After a failed attempt the next
+    one waits a full interval from the failure, under a key of its own."""
+    setting = SAVEPOINT_INTERVAL if kind is SnapshotKind.SAVEPOINT else CHECKPOINT_INTERVAL
+    interval = _interval(facts.config(setting))
+    job = facts.status.job_status
     taken = last.taken_at if last is not None else None
-    if taken is None:
-        return started
-    return taken if started is None else max(taken, started)
-
-
-def _due(interval: str | None, since: datetime | None, now: datetime) -> bool:
+    since = job.start_time if taken is None else max(taken, job.start_time or taken)
     if interval is None or since is None:
-        return False
+        return None
+    key = f"{PERIODIC}@{since.isoformat()}"
+    failed = next((f for f in job.periodic_failures if f.kind is kind and f.key == key), None)
+    if failed is not None:
+        since, key = failed.at, f"{key}{PERIODIC_RETRY}{failed.at.isoformat()}"
+    return key if now - since >= interval else None
+
+
+def _interval(text: str | None) -> timedelta | None:
+    if text is None:
+        return None
     try:
-        length = float(seconds(interval))
+        length = float(seconds(text))
     except ValueError:
-        return False  # validation reports the value
-    return length > 0 and now - since >= timedelta(seconds=length)
-
-
-def _key(since: datetime | None) -> str:
-    return f"{PERIODIC}@{since.isoformat() if since else '-'}"
+        return None  # validation reports the value
+    return timedelta(seconds=length) if length > 0 else None

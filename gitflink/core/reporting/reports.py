@@ -109,6 +109,8 @@ def report(facts: PassFacts, now: datetime) -> ResourceStatus | None:
         _invalid(draft, errors, facts.revision, now)
     elif plan is not None and plan.blocked:
         _blocked(draft, plan.blocked, facts.revision, now)
+    elif outcome is not None and not outcome.ok and plan is not None and housekeeping(plan):
+        snapshots.housekeeping_failed(draft, plan, outcome.outcomes, outcome.error, now)
     elif outcome is not None and not outcome.ok:
         _failed(draft, outcome, facts.revision, now)
         if recovering and plan is not None:
@@ -120,6 +122,8 @@ def report(facts: PassFacts, now: datetime) -> ResourceStatus | None:
         if facts.owner is not None and draft.status.source != facts.owner:
             draft.edit().source = facts.owner
     else:
+        if plan is not None and outcome is not None and outcome.ran and housekeeping(plan):
+            snapshots.housekeeping_done(draft)
         _valid_again(draft, facts.revision, now)
         health.observed(draft, facts.observed, plan, now, facts.stable_after)
     if not errors:

@@ -8,16 +8,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from gitflink.model.plan import ABANDONED, JobPlan, TakeCheckpoint, TakeSavepoint
+from gitflink.model.plan import (
+    ABANDONED,
+    PERIODIC_RETRY,
+    JobPlan,
+    TakeCheckpoint,
+    TakeSavepoint,
+    describe,
+)
 from gitflink.model.resources import FlinkStateSnapshot
 from gitflink.model.status import (
     LineageEntry,
+    PeriodicFailure,
     ResourceStatus,
     SnapshotKind,
     SnapshotState,
     SnapshotStatus,
+    StepOutcome,
 )
 
+HOUSEKEEPING_ERROR = "periodic snapshot or savepoint cleanup failed: "
 DEFAULT_BACKOFF_LIMIT = 1  # the operator's default (FlinkStateSnapshotSpec.backoffLimit)
 
 
@@ -79,3 +89,39 @@ def _completed(
         update["path"] = taken.path
         update["trigger_id"] = taken.trigger_id or before.trigger_id
     return before.model_copy(update=update)
+
+
+def housekeeping_failed(
+    draft: Draft,
+    plan: JobPlan,
+    outcomes: tuple[StepOutcome, ...],
+    error: str | None,
+    now: datetime,
+) -> None:
+    """A periodic snapshot or the history's cleanup failed while the job runs on: said in
+    `error` (the lifecycle stays), and a failed periodic trigger remembered so the next one
+    waits an interval and uses a trigger id of its own."""
+    status = draft.edit()
+    failed = next((outcome.step for outcome in outcomes if not outcome.ok), None)
+    for step in plan.steps:
+        if not isinstance(step, TakeSavepoint | TakeCheckpoint) or step.key is None:
+            continue
+        if describe(step) != failed:
+            continue
+        kind = (
+            SnapshotKind.SAVEPOINT if isinstance(step, TakeSavepoint) else SnapshotKind.CHECKPOINT
+        )
+        job = status.job_status
+        failure = PeriodicFailure(
+            kind=kind, key=step.key.split(PERIODIC_RETRY)[0], at=now, error=error
+        )
+        job.periodic_failures = [*(f for f in job.periodic_failures if f.kind is not kind), failure]
+    status.error = f"{HOUSEKEEPING_ERROR}{error}"
+    status.last_plan = list(outcomes)
+
+
+def housekeeping_done(draft: Draft) -> None:
+    """A later periodic snapshot or cleanup succeeded: the error it left is cleared."""
+    error = draft.status.error
+    if error is not None and error.startswith(HOUSEKEEPING_ERROR):
+        draft.edit().error = None
