@@ -5,9 +5,10 @@ passes on the fakes."""
 from __future__ import annotations
 
 from support.fakes import FakeWorld, fake_world
-from support.passes import ORDERS, SNAPSHOT, SNAPSHOT_MANIFEST, app
+from support.passes import ORDERS, SESSION_FILES, SNAPSHOT, SNAPSHOT_MANIFEST, VIEWS, app
 from support.passes import pass_ok as _pass
 
+from gitflink.model.errors import FlinkUnreachable
 from gitflink.model.status import LifecycleState, SnapshotKind, SnapshotState, SnapshotTrigger
 from gitflink.runtime.reconciler import PassConfig, run_pass
 
@@ -284,3 +285,51 @@ def test_a_crash_after_the_trigger_reattaches_to_the_same_savepoint() -> None:
         completed.snapshot.path,
         completed.snapshot.trigger_id,
     )
+
+
+def test_a_disposal_interrupted_after_the_history_save_is_finished_on_a_later_pass() -> None:
+    world = deployed(
+        configured(
+            **{
+                PERIODIC: "1 min",
+                "kubernetes.operator.savepoint.history.max.count": "1",
+                "kubernetes.operator.savepoint.dispose-on-delete": "true",
+            }
+        )
+    )
+    api = world.runtime.api_for(ORDERS)
+    [job] = api.running_jobs()
+    for _ in range(2):
+        world.clock.sleep(61)
+        _pass(world)
+    real = api.dispose_savepoint
+
+    def lost(path: str) -> str:
+        raise FlinkUnreachable("connection reset (the process died here)")
+
+    api.dispose_savepoint = lost  # type: ignore[method-assign]
+    run_pass(world.ports, PassConfig())
+    status = world.store.load(ORDERS)
+    assert status is not None
+    assert status.job_status.disposing == [job.savepoints[0]]  # forgotten, not yet disposed
+    assert [s.path for s in status.job_status.savepoint_history] == [job.savepoints[1]]
+    api.dispose_savepoint = real  # type: ignore[method-assign]
+    _pass(world)
+    status = world.store.load(ORDERS)
+    assert status is not None and status.job_status.disposing == []
+    assert api.disposed == [job.savepoints[0]]
+
+
+def test_a_session_job_takes_periodic_savepoints_its_cluster_configures() -> None:
+    cluster = SESSION_FILES["analytics/cluster.yaml"].replace(
+        b"  flinkVersion: v1_20}",
+        b"  flinkVersion: v1_20,\n  flinkConfiguration: "
+        b"{kubernetes.operator.periodic.savepoint.interval: 5 min, "
+        b"state.savepoints.dir: 'file:///flink-data/savepoints'}}",
+    )
+    world = fake_world({**SESSION_FILES, "analytics/cluster.yaml": cluster})
+    _pass(world)
+    world.clock.sleep(301)
+    _pass(world)
+    views = world.store.load(VIEWS)
+    assert views is not None and [e.use for e in views.lineage] == ["periodic"]
