@@ -94,6 +94,8 @@ def plan_removed(resource: ResourceId, observed: Observed, file: str | None) -> 
     savepoint = spec.get("savepoint") or {}
     reference = spec.get("jobReference") or {}
     path = status.snapshot.path if status is not None and status.snapshot else None
+    if path is None and status is not None and status.job_status.last_savepoint is not None:
+        path = status.job_status.last_savepoint.path  # recorded before the snapshot status was
     steps: tuple[Step, ...] = ()
     notes: tuple[str, ...] = ()
     if savepoint.get("disposeOnDelete") and path:
