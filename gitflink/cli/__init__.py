@@ -18,12 +18,14 @@ from gitflink.cli import (
     agent,
     completion,
     demo,
+    history,
     local,
     logs,
     options,
     output,
     plan,
     render,
+    savepoint,
     schema,
     status,
     sync,
@@ -32,7 +34,20 @@ from gitflink.cli import (
 from gitflink.model.errors import GitflinkError
 from gitflink.settings import SettingsError
 
-COMMANDS = (validate, plan, render, sync, agent, status, schema, local, demo, completion)
+COMMANDS = (
+    validate,
+    plan,
+    render,
+    sync,
+    agent,
+    status,
+    history,
+    savepoint,
+    schema,
+    local,
+    demo,
+    completion,
+)
 EXIT_USAGE, EXIT_PIPE, EXIT_INTERRUPTED = 2, 141, 130
 
 

@@ -16,6 +16,7 @@ from gitflink.model.errors import GitflinkError
 from gitflink.model.ids import ResourceId
 from gitflink.model.status import Condition, ConditionStatus, ResourceStatus
 from gitflink.model.status_load import StatusLoad, corrupt_of
+from gitflink.ports import StatusStore
 from gitflink.runtime import observing
 from gitflink.settings import Settings
 
@@ -131,24 +132,35 @@ def select(
     return picked, missing
 
 
-def _load(
-    args: argparse.Namespace, settings: Settings
-) -> tuple[Mapping[ResourceId, ResourceStatus], str]:
-    """(statuses, where they came from). Raises LookupError when what was asked for is not
-    there at all (no status branch, no status directory)."""
+def store_for(settings: Settings) -> tuple[StatusStore, str]:
+    """The status store the options name (the status branch with --repo/--status-repo, else
+    the data dir's files) and where it is. Raises LookupError when it is not there at all (no
+    status branch, no status directory)."""
     if settings.repo or settings.status_repo:
         store = wiring.git_status_store(settings)
         where = f"status branch {settings.status_branch} of {store.url}"
         if not store.branch_exists:
             raise LookupError(f"{where} not found: no agent has written status there yet")
-        return store.load_all(), where
+        return store, where
     files = wiring.file_status_store(settings)
     where = str(settings.data_dir)
     if not files.root.is_dir():
         hint = "run `gitflink sync` with it, or give --repo for a status branch"
         raise LookupError(f"no status in {where}: {hint}")
-    loaded = files.load_all()
-    if not wiring.local_runtime(settings).cluster_records():
+    return files, where
+
+
+def _load(
+    args: argparse.Namespace, settings: Settings
+) -> tuple[Mapping[ResourceId, ResourceStatus], str]:
+    """(statuses, where they came from); LookupError as `store_for`."""
+    store, where = store_for(settings)
+    loaded = store.load_all()
+    if (
+        settings.repo
+        or settings.status_repo
+        or not wiring.local_runtime(settings).cluster_records()
+    ):
         return loaded, where
     return _observed(settings, loaded), where
 

@@ -122,14 +122,50 @@ class SubmitJob:
 
 @dataclass(frozen=True, slots=True)
 class TakeSavepoint:
-    """A savepoint while the job keeps running (savepointTriggerNonce, or before a risky step)."""
+    """A savepoint while the job keeps running (savepointTriggerNonce, a periodic savepoint, a
+    FlinkStateSnapshot, `gitflink savepoint`). `trigger`: the operator's trigger type (MANUAL,
+    PERIODIC); `use`: what it is for, in the lineage; `key`: makes its trigger id (the same key
+    and job give the same id, so a retry after a crash never triggers twice). `owner`: the
+    FlinkStateSnapshot it is taken for."""
 
     target: ResourceId
+    trigger: str = "MANUAL"
+    use: str = "manual"
+    key: str | None = None
+    owner: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class TakeCheckpoint:
     target: ResourceId
+    trigger: str = "MANUAL"
+    use: str = "manual"
+    key: str | None = None
+    owner: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrimHistory:
+    """Drop savepoints from the job's history (max count and age) and, with `dispose`, dispose
+    their data; data dropped before and not yet disposed (`disposing`) is disposed too."""
+
+    target: ResourceId
+    drop: tuple[str, ...] = ()
+    dispose: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DisposeSnapshot:
+    """Dispose the data of a FlinkStateSnapshot removed from Git (disposeOnDelete), through the
+    REST API of the cluster that runs `job` (the job it references)."""
+
+    target: ResourceId
+    path: str
+    job: ResourceId
+
+
+# A FlinkStateSnapshot whose job does not run: blocked with this prefix, reported ABANDONED.
+ABANDONED = "abandoned: "
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +194,8 @@ Step = (
     | TakeCheckpoint
     | Rescale
     | AwaitJob
+    | TrimHistory
+    | DisposeSnapshot
 )
 
 
@@ -189,10 +227,21 @@ def describe(step: Step) -> str:
             return f"submit job {step.target.short} with empty state"
         case SubmitJob():
             return f"submit job {step.target.short} restoring from {step.restore}"
-        case TakeSavepoint():
+        case TakeSavepoint(use="manual"):
             return f"take a savepoint of {step.target.short}"
-        case TakeCheckpoint():
+        case TakeSavepoint():
+            return f"take a savepoint of {step.target.short} ({step.use})"
+        case TakeCheckpoint(use="manual"):
             return f"take a checkpoint of {step.target.short}"
+        case TakeCheckpoint():
+            return f"take a checkpoint of {step.target.short} ({step.use})"
+        case TrimHistory(drop=()):
+            return f"dispose the savepoints of {step.target.short} dropped from its history"
+        case TrimHistory():
+            verb = "dispose" if step.dispose else "forget (data kept)"
+            return f"{verb} {len(step.drop)} old savepoint(s) of {step.target.short}"
+        case DisposeSnapshot():
+            return f"dispose the data of {step.path}"
         case Rescale():
             return f"rescale {step.target.short} in place to parallelism {step.parallelism}"
         case AwaitJob():
@@ -231,6 +280,21 @@ class JobPlan:
     # What runs differs from what Git says (a lost cluster, a failed or cancelled job...): the
     # difference in words. A RECOVER plan converges it; any other action only reports it.
     drift: str | None = None
+
+
+PERIODIC_USE, ONE_OFF_USE = "periodic", "one-off"
+PERIODIC_RETRY = "/retry@"  # a periodic trigger key after a failure: base key, failure time
+HOUSEKEEPING_USES = frozenset({PERIODIC_USE, ONE_OFF_USE})
+
+
+def housekeeping(plan: JobPlan) -> bool:
+    """Only periodic or one-off (`gitflink savepoint`) snapshots and history trimming: nothing
+    changes what runs, so no history entry; the snapshots go to the lineage."""
+    return bool(plan.steps) and all(
+        isinstance(step, TrimHistory)
+        or (isinstance(step, TakeSavepoint | TakeCheckpoint) and step.use in HOUSEKEEPING_USES)
+        for step in plan.steps
+    )
 
 
 class Baseline(StrEnum):

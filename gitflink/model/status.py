@@ -16,6 +16,7 @@ from pydantic.alias_generators import to_camel
 from gitflink.model.plan import Action
 
 HISTORY_LIMIT = 10
+LINEAGE_LIMIT = 100  # lineage entries kept per resource, newest last
 
 
 class StatusModel(BaseModel):
@@ -63,6 +64,36 @@ class Snapshot(StatusModel):
     taken_at: datetime | None = None
     revision: str | None = None
     job_id: str | None = None
+    # The trigger id it was taken under (deterministic: a retried trigger is the same request).
+    trigger_id: str | None = None
+    # The FlinkStateSnapshot it was taken for: its life is that resource's (never trimmed with
+    # the job's history; disposed when the resource leaves Git with disposeOnDelete).
+    owner: str | None = None
+
+
+class LineageEntry(StatusModel):
+    """A savepoint or checkpoint taken or used, with the Git revision whose spec was running
+    (taken) or was started from it (restored), and what it was for (docs/savepoints.md):
+    `periodic`, `manual` (a trigger nonce, `gitflink savepoint`), `snapshot <name>` (a
+    FlinkStateSnapshot), the action whose stop took it (`upgrade`, `suspend`, `delete`...),
+    `restored` (a job started from it), `registered` (an existing savepoint, alreadyExists)."""
+
+    revision: str | None = None
+    at: datetime | None = None
+    kind: SnapshotKind = SnapshotKind.SAVEPOINT
+    path: str
+    use: str
+    job_id: str | None = None
+
+
+class PeriodicFailure(StatusModel):
+    """A periodic snapshot that failed: the next one waits a full interval from `at`, under a
+    new trigger id (Flink would answer the failed trigger's id with the same failure)."""
+
+    kind: SnapshotKind
+    key: str  # the trigger key of the attempt that failed, without its retry suffix
+    at: datetime
+    error: str | None = None
 
 
 class JobStatus(StatusModel):
@@ -86,6 +117,11 @@ class JobStatus(StatusModel):
     # The job's task count (its vertices' parallelism summed) when gitflink last verified it:
     # Flink's job listing showing another count means the job was rescaled since.
     tasks: int | None = None
+    # Savepoints dropped from `savepoint_history` whose data is still to be disposed: saved
+    # before the disposal, so a crash never forgets one (docs/savepoints.md).
+    disposing: list[str] = Field(default_factory=list)
+    # The last failed periodic savepoint and checkpoint (one per kind).
+    periodic_failures: list[PeriodicFailure] = Field(default_factory=list)
 
 
 class ReconciliationStatus(StatusModel):
@@ -151,6 +187,26 @@ class HistoryEntry(StatusModel):
     savepoint: str | None = None
 
 
+class SnapshotState(StrEnum):
+    TRIGGER_PENDING = "TRIGGER_PENDING"
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    ABANDONED = "ABANDONED"
+
+
+class SnapshotStatus(StatusModel):
+    """A FlinkStateSnapshot's status, in the operator's shape."""
+
+    state: SnapshotState = SnapshotState.TRIGGER_PENDING
+    path: str | None = None
+    trigger_id: str | None = None
+    trigger_timestamp: datetime | None = None
+    result_timestamp: datetime | None = None
+    failures: int = 0
+    error: str | None = None
+
+
 class ResourceStatus(StatusModel):
     lifecycle_state: LifecycleState = LifecycleState.CREATED
     job_status: JobStatus = Field(default_factory=JobStatus)
@@ -166,3 +222,7 @@ class ResourceStatus(StatusModel):
     source: str | None = None
     last_plan: list[StepOutcome] = Field(default_factory=list)
     history: list[HistoryEntry] = Field(default_factory=list)  # newest first, HISTORY_LIMIT
+    # Every savepoint and checkpoint taken or used, newest last (LINEAGE_LIMIT).
+    lineage: list[LineageEntry] = Field(default_factory=list)
+    # FlinkStateSnapshot resources only: the operator's snapshot status.
+    snapshot: SnapshotStatus | None = None

@@ -12,7 +12,7 @@ from gitflink.model.errors import ClusterError, FlinkTimeout, GitflinkError, Nex
 from gitflink.model.ids import ResourceId
 from gitflink.model.plan import JobPlan
 from gitflink.model.resources import FlinkDeployment, FlinkSessionJob, JobSpec
-from gitflink.model.status import HISTORY_LIMIT, ResourceStatus, Snapshot
+from gitflink.model.status import LINEAGE_LIMIT, LineageEntry, ResourceStatus, Snapshot
 from gitflink.ports import ClusterHandle, FlinkApi, Ports
 from gitflink.runtime.progress import Progress
 
@@ -117,14 +117,32 @@ class StepContext:
         spec: dict[str, Any] = desired.to_manifest().get("spec", {})
         return spec
 
-    def record_snapshot(self, snapshot: Snapshot) -> None:
-        """Remember a snapshot in the status (newest last in the bounded history)."""
+    def record_snapshot(self, snapshot: Snapshot, use: str) -> None:
+        """Remember a snapshot taken in the status (newest last in the history, which only the
+        retention rule trims: core.planning.retention) and in the lineage, with `use`."""
         job = self.status.job_status
         if snapshot.kind.value == "checkpoint":
             job.last_checkpoint = snapshot
         else:
             job.last_savepoint = snapshot
-            job.savepoint_history = [*job.savepoint_history, snapshot][-HISTORY_LIMIT:]
+            known = [s for s in job.savepoint_history if s.path != snapshot.path]
+            job.savepoint_history = [*known, snapshot]
+        self.record_lineage(snapshot, use, snapshot.revision)
+
+    def record_lineage(self, snapshot: Snapshot, use: str, revision: str | None) -> None:
+        """One lineage entry (a retried step records the same use of a path once)."""
+        entry = LineageEntry(
+            revision=revision,
+            at=snapshot.taken_at,
+            kind=snapshot.kind,
+            path=snapshot.path,
+            use=use,
+            job_id=snapshot.job_id,
+        )
+        lineage = self.status.lineage
+        if any(e.path == entry.path and e.use == entry.use for e in lineage):
+            return
+        self.status.lineage = [*lineage, entry][-LINEAGE_LIMIT:]
 
     def wait_for(self, what: str, check: Callable[[], T | None], timeout: float) -> T:
         """Poll `check` through the Clock until it returns a value or the deadline passes."""

@@ -20,6 +20,7 @@ from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.plan import (
     Action,
     AwaitJob,
+    DisposeSnapshot,
     JobPlan,
     RecordSpec,
     Rescale,
@@ -30,6 +31,7 @@ from gitflink.model.plan import (
     SubmitJob,
     TakeCheckpoint,
     TakeSavepoint,
+    TrimHistory,
     describe,
 )
 from gitflink.model.status import (
@@ -37,10 +39,12 @@ from gitflink.model.status import (
     PendingChange,
     ReconciliationState,
     ResourceStatus,
+    SnapshotState,
+    SnapshotStatus,
     StepOutcome,
 )
 from gitflink.ports import Ports
-from gitflink.runtime import clusters, snapshots, stopping, submitting
+from gitflink.runtime import clusters, disposing, snapshots, stopping, submitting
 from gitflink.runtime.context import StepContext, Timeouts
 from gitflink.runtime.progress import Progress, SilentProgress
 
@@ -95,6 +99,10 @@ def run_step(ctx: StepContext, step: Step) -> str:
             return clusters.rescale(ctx, step)
         case AwaitJob():
             return clusters.await_job(ctx, step)
+        case TrimHistory():
+            return disposing.trim_history(ctx, step)
+        case DisposeSnapshot():
+            return disposing.dispose_snapshot(ctx, step)
         case _:
             assert_never(step)
 
@@ -137,6 +145,8 @@ def execute(
             if isinstance(step, DESTRUCTIVE) and step.target not in intents:
                 _save_intent(step_ctx)
                 intents.add(step.target)
+            if plan.resource.kind is Kind.FLINK_STATE_SNAPSHOT:
+                _in_progress(ctx, step_ctx, step)
             ctx.say(text)
             detail = run_step(step_ctx, step)
         except Exception as error:  # any failure is recorded in the status, never lost
@@ -206,6 +216,26 @@ def _carried_context(
         raise GitflinkError(f"{ctx.resource.short}: a step targets {target.short}, not planned")
     status = other.status.model_copy(deep=True) if other.status else ResourceStatus()
     return StepContext(ctx.ports, other.plan, status, ctx.revision, ctx.progress, ctx.timeouts)
+
+
+def _in_progress(ctx: StepContext, job_ctx: StepContext, step: Step) -> None:
+    """A FlinkStateSnapshot's trigger, saved IN_PROGRESS before Flink is asked: its id is
+    derived from the attempt, so a pass after a crash re-attaches to the same trigger."""
+    if not isinstance(step, TakeSavepoint | TakeCheckpoint):
+        return
+    tracked = ctx.status.snapshot or SnapshotStatus()
+    trigger_id = snapshots.trigger_id(job_ctx, step)
+    if tracked.state is SnapshotState.IN_PROGRESS and tracked.trigger_id == trigger_id:
+        return
+    ctx.status.snapshot = tracked.model_copy(
+        update={
+            "state": SnapshotState.IN_PROGRESS,
+            "trigger_id": trigger_id,
+            "trigger_timestamp": _now(ctx),
+            "error": None,
+        }
+    )
+    ctx.save(f"snapshot triggered ({trigger_id})")
 
 
 def _now(ctx: StepContext) -> datetime:

@@ -1,4 +1,5 @@
-"""TakeSavepoint and TakeCheckpoint: a snapshot while the job keeps running (trigger nonces)."""
+"""TakeSavepoint and TakeCheckpoint: a snapshot while the job keeps running (trigger nonces,
+periodic snapshots, FlinkStateSnapshots, `gitflink savepoint`)."""
 
 from __future__ import annotations
 
@@ -10,36 +11,48 @@ from gitflink.runtime.context import StepContext
 from gitflink.runtime.flinkjobs import wait_operation
 
 
-def _running_job(ctx: StepContext) -> str:
+def running_job(ctx: StepContext) -> str:
     job_id = ctx.status.job_status.job_id
     if job_id is None:
         raise FlinkApiError(f"{ctx.resource.short}: no job recorded to snapshot")
     return job_id
 
 
-def take_savepoint(ctx: StepContext, step: TakeSavepoint) -> str:
-    job_id = _running_job(ctx)
-    api = ctx.api()
+def trigger_id(ctx: StepContext, step: TakeSavepoint | TakeCheckpoint) -> str:
+    """Same job and key -> same trigger id: Flink treats a re-post as the same request, so a
+    step retried after a crash re-attaches to the trigger it started."""
+    job_id = running_job(ctx)
+    kind = "savepoint" if isinstance(step, TakeSavepoint) else "checkpoint"
+    if step.key is not None:
+        return derived_id(ctx.resource, job_id, kind, step.key)
     nonce = ctx.job_spec().savepoint_trigger_nonce
-    # Same job and nonce -> same trigger id: Flink treats a re-post as the same request.
-    trigger_id = derived_id(ctx.resource, job_id, "savepoint", nonce, ctx.revision)
+    if isinstance(step, TakeCheckpoint):
+        nonce = ctx.job_spec().checkpoint_trigger_nonce
+    return derived_id(ctx.resource, job_id, kind, nonce, ctx.revision)
+
+
+def take_savepoint(ctx: StepContext, step: TakeSavepoint) -> str:
+    job_id = running_job(ctx)
+    api = ctx.api()
+    trigger = trigger_id(ctx, step)
     ctx.say(f"taking a savepoint of job {job_id[:8]}")
-    api.trigger_savepoint(job_id, ctx.handle().savepoint_dir, trigger_id=trigger_id)
-    operation = wait_operation(ctx, "savepoint", api.savepoint_status, job_id, trigger_id)
+    api.trigger_savepoint(job_id, ctx.handle().savepoint_dir, trigger_id=trigger)
+    operation = wait_operation(ctx, "savepoint", api.savepoint_status, job_id, trigger)
     path = operation.location or api.checkpoints(job_id).latest_savepoint
     if path is None:
         raise FlinkApiError(f"savepoint of job {job_id} completed without a location")
-    ctx.record_snapshot(_snapshot(ctx, path, SnapshotKind.SAVEPOINT, job_id))
-    ctx.save(f"savepoint {path} taken")
+    snapshot = _snapshot(ctx, path, SnapshotKind.SAVEPOINT, step, trigger)
+    ctx.record_snapshot(snapshot, step.use)
+    ctx.save(f"savepoint {path} taken ({step.use})")
     return f"savepoint {path}"
 
 
 def take_checkpoint(ctx: StepContext, step: TakeCheckpoint) -> str:
-    job_id = _running_job(ctx)
+    job_id = running_job(ctx)
     api = ctx.api()
     ctx.say(f"taking a checkpoint of job {job_id[:8]}")
-    trigger_id = api.trigger_checkpoint(job_id)
-    operation = wait_operation(ctx, "checkpoint", api.checkpoint_status, job_id, trigger_id)
+    trigger = api.trigger_checkpoint(job_id, trigger_id=trigger_id(ctx, step))
+    operation = wait_operation(ctx, "checkpoint", api.checkpoint_status, job_id, trigger)
     wanted = operation.checkpoint_id
 
     def listed() -> str | None:
@@ -52,17 +65,26 @@ def take_checkpoint(ctx: StepContext, step: TakeCheckpoint) -> str:
     path = operation.location or ctx.wait_for(
         f"for checkpoint {wanted} of job {job_id[:8]} to be listed", listed, ctx.timeouts.stop
     )
-    ctx.record_snapshot(_snapshot(ctx, path, SnapshotKind.CHECKPOINT, job_id))
-    ctx.save(f"checkpoint {path} taken")
+    snapshot = _snapshot(ctx, path, SnapshotKind.CHECKPOINT, step, trigger)
+    ctx.record_snapshot(snapshot, step.use)
+    ctx.save(f"checkpoint {path} taken ({step.use})")
     return f"checkpoint {path}"
 
 
-def _snapshot(ctx: StepContext, path: str, kind: SnapshotKind, job_id: str) -> Snapshot:
+def _snapshot(
+    ctx: StepContext,
+    path: str,
+    kind: SnapshotKind,
+    step: TakeSavepoint | TakeCheckpoint,
+    trigger: str,
+) -> Snapshot:
     return Snapshot(
         path=path,
         kind=kind,
-        trigger=SnapshotTrigger.MANUAL,
+        trigger=SnapshotTrigger(step.trigger),
         taken_at=ctx.ports.clock.now(),
         revision=ctx.status.applied_revision,
-        job_id=job_id,
+        job_id=running_job(ctx),
+        trigger_id=trigger,
+        owner=step.owner,
     )

@@ -137,4 +137,4 @@ def record_stop_snapshot(ctx: StepContext, path: str, kind: SnapshotKind, job_id
     job.upgrade_savepoint_path = path
     if ctx.status.pending is not None:
         ctx.status.pending.stop_snapshot = snapshot
-    ctx.record_snapshot(snapshot)
+    ctx.record_snapshot(snapshot, ctx.plan.action.value)

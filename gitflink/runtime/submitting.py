@@ -71,6 +71,7 @@ def submit_job(ctx: StepContext, step: SubmitJob) -> str:
         stats = _verify_restore(ctx, job_id, restore)
         kind = SnapshotKind.SAVEPOINT if stats.restored_is_savepoint else SnapshotKind.CHECKPOINT
         job.restored_from = Snapshot(path=restore, kind=kind, taken_at=now, job_id=job_id)
+        ctx.record_lineage(job.restored_from, "restored", ctx.revision)
     job.state = "RUNNING"
     job.start_time = job.start_time or now
     job.update_time = now

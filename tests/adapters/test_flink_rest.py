@@ -339,6 +339,20 @@ def test_checkpoint_trigger_and_status_report_the_checkpoint_id(mock: respx.Mock
     assert api.checkpoint_status(JOB, "c1").checkpoint_id == 7
 
 
+def test_a_checkpoint_trigger_id_and_a_savepoint_disposal_are_sent_as_flink_reads_them(
+    mock: respx.MockRouter,
+) -> None:
+    trigger = mock.post(f"/jobs/{JOB}/checkpoints").respond(202, json={"request-id": "t1"})
+    disposal = mock.post("/savepoint-disposal").respond(200, json={"request-id": "d1"})
+    mock.get("/savepoint-disposal/d1").respond(json={"status": {"id": "COMPLETED"}})
+    api = client()
+    assert api.trigger_checkpoint(JOB, trigger_id="t1") == "t1"
+    assert sent(trigger) == {"checkpointType": "FULL", "triggerId": "t1"}
+    assert api.dispose_savepoint("file:/sp/savepoint-1") == "d1"
+    assert sent(disposal) == {"savepoint-path": "file:/sp/savepoint-1"}
+    assert api.disposal_status("d1").state is OperationState.COMPLETED
+
+
 def test_checkpoint_stats_give_latest_and_restored_paths(mock: respx.MockRouter) -> None:
     mock.get(f"/jobs/{JOB}/checkpoints").respond(
         json={

@@ -68,6 +68,7 @@ class FakeFlinkApi:
         self.jars: dict[str, Path] = {}
         self.triggers: dict[str, FakeTrigger] = {}
         self.existing_paths: set[str] = set()
+        self.disposed: list[str] = []  # savepoint paths disposed, in order
         self.deploy_polls = 1  # job_details calls before vertices report RUNNING
         self.savepoint_polls = 1
         self.fail_next_savepoint: str | None = None
@@ -237,9 +238,21 @@ class FakeFlinkApi:
     def savepoint_status(self, job_id: str, trigger_id: str) -> AsyncOperation:
         return self._status(trigger_id)
 
-    def trigger_checkpoint(self, job_id: str) -> str:
+    def trigger_checkpoint(self, job_id: str, *, trigger_id: str | None = None) -> str:
         self._log("trigger_checkpoint", job_id)
-        return self._new_trigger(job_id, None, "checkpoint")
+        return self._new_trigger(job_id, trigger_id, "checkpoint")
+
+    def dispose_savepoint(self, path: str) -> str:
+        self._log("dispose_savepoint", path)
+        trigger_id = f"{next(self._ids):032x}"
+        failure = None if path in self.existing_paths else f"FileNotFoundException: {path}"
+        self.existing_paths.discard(path)
+        self.disposed.append(path)
+        self.triggers[trigger_id] = FakeTrigger("", None, failure, 0)
+        return trigger_id
+
+    def disposal_status(self, trigger_id: str) -> AsyncOperation:
+        return self._status(trigger_id)
 
     def checkpoint_status(self, job_id: str, trigger_id: str) -> AsyncOperation:
         return self._status(trigger_id)

@@ -15,6 +15,7 @@ from gitflink.model.errors import FlinkHttpError
 from gitflink.model.flink import OperationState, RunRequest
 from gitflink.ports import FlinkApi
 from gitflink.runtime.context import same_path
+from gitflink.runtime.disposing import GONE
 
 T = TypeVar("T")
 ARGS = ("--rate", "50", "--keys", "4", "--checkpoint-interval", "1000")
@@ -92,8 +93,35 @@ def check_stop_with_savepoint_finishes_the_job_and_a_new_job_restores_it(target:
     target.api.cancel(restored_job)
 
 
+def check_a_disposed_savepoint_is_gone_and_a_reposted_checkpoint_is_one(target: Target) -> None:
+    """Savepoint disposal completes, and disposing it again fails the way runtime.disposing
+    counts as done (its data is gone); a checkpoint trigger re-posted with the same id is the
+    same operation (the periodic rule relies on both)."""
+    job_id = start(target)
+    trigger_id = uuid.uuid4().hex
+    first = target.api.trigger_checkpoint(job_id, trigger_id=trigger_id)
+    assert target.api.trigger_checkpoint(job_id, trigger_id=trigger_id) == first == trigger_id
+    location = stop_with_savepoint(target, job_id)
+
+    def disposed(path: str) -> OperationState | str:
+        trigger = target.api.dispose_savepoint(path)
+
+        def done() -> OperationState | str | None:
+            operation = target.api.disposal_status(trigger)
+            if operation.state is OperationState.IN_PROGRESS:
+                return None
+            return operation.failure or operation.state
+
+        return poll(done, f"disposal of {path}")
+
+    assert disposed(location) is OperationState.COMPLETED
+    again = disposed(location)
+    assert isinstance(again, str) and any(sign in again for sign in GONE), again
+
+
 CHECKS = [
     check_a_job_runs_under_the_id_it_was_given_and_the_id_is_refused_again,
     check_an_unknown_job_is_404,
     check_stop_with_savepoint_finishes_the_job_and_a_new_job_restores_it,
+    check_a_disposed_savepoint_is_gone_and_a_reposted_checkpoint_is_one,
 ]

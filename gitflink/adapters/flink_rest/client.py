@@ -247,9 +247,14 @@ class FlinkRest:
             raise SavepointFailed(f"savepoint for job {job_id} failed: {operation.failure}")
         return operation.location
 
-    def trigger_checkpoint(self, job_id: str, *, checkpoint_type: str = "FULL") -> str:
-        """Flink >= 1.17. FULL so the result is self-contained, not a chain of increments."""
+    def trigger_checkpoint(
+        self, job_id: str, *, trigger_id: str | None = None, checkpoint_type: str = "FULL"
+    ) -> str:
+        """Flink >= 1.17. FULL so the result is self-contained, not a chain of increments.
+        Re-posting the same trigger_id is idempotent, as for savepoints."""
         body = {"checkpointType": checkpoint_type}
+        if trigger_id:
+            body["triggerId"] = trigger_id
         return str(self._call("POST", f"/jobs/{job_id}/checkpoints", json=body)["request-id"])
 
     def checkpoint_status(self, job_id: str, trigger_id: str) -> AsyncOperation:
@@ -268,6 +273,15 @@ class FlinkRest:
             restored=restored.get("external_path"),
             restored_is_savepoint=bool(restored.get("is_savepoint", False)),
         )
+
+    def dispose_savepoint(self, path: str) -> str:
+        """The JobManager loads the savepoint's metadata, discards its state and deletes its
+        directory (Flink's savepoint disposal, as `flink savepoint --dispose` does)."""
+        body = {"savepoint-path": path}
+        return str(self._call("POST", "/savepoint-disposal", json=body)["request-id"])
+
+    def disposal_status(self, trigger_id: str) -> AsyncOperation:
+        return operation(self._call("GET", f"/savepoint-disposal/{trigger_id}"))
 
     # -- scaling and metrics --------------------------------------------------------------------
 

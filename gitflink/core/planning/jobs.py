@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from gitflink.core.planning import healing, interrupted, restoring, scaling
+from gitflink.core.planning import healing, housekeeping, interrupted, restoring, scaling
 from gitflink.core.planning.facts import Facts
 from gitflink.core.planning.restarting import CHECKPOINT_NONCE, restart, triggered_snapshots
 from gitflink.model.diffkind import DiffKind
@@ -115,7 +115,7 @@ def _job_added(facts: Facts) -> JobPlan:
 def _running_to_running(facts: Facts) -> JobPlan:
     kind = facts.kind
     if kind is None:
-        return healing.heal(facts) or facts.plan(Action.NONE)
+        return healing.heal(facts) or housekeeping.housekeep(facts) or facts.plan(Action.NONE)
     if kind is DiffKind.SAVEPOINT_REDEPLOY:
         return _redeploy(facts)
     if kind is DiffKind.UPGRADE:

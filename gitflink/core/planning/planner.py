@@ -13,11 +13,11 @@ from typing import Protocol
 from pydantic import ValidationError
 
 from gitflink.core import diffing
-from gitflink.core.planning import jobs, refusals, removal, sessions
+from gitflink.core.planning import jobs, refusals, removal, sessions, snapshots
 from gitflink.core.planning.facts import Facts, Healing, JobSpecOwner
 from gitflink.core.planning.topology import order, session_cluster
 from gitflink.model.fingerprints import unredact
-from gitflink.model.ids import ResourceId
+from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.observed import Observed
 from gitflink.model.plan import Action, Baseline, DiffClass, JobPlan, Plan
 from gitflink.model.problems import Problem
@@ -109,7 +109,7 @@ def plan_changes(
     plans.update(carried)  # a session job its cluster restarts: planned by the cluster's plan
     for rid, record in wanted.items():
         if isinstance(record.resource, FlinkStateSnapshot):
-            plans[rid] = removal.plan_snapshot(record.resource, record.file, observed.get(rid))
+            plans[rid] = _snapshot(record.resource, record.file, observed, plans)
     mine = {
         rid: seen
         for rid, seen in observed.items()
@@ -125,7 +125,10 @@ def plan_changes(
         if rid in held or files.get(rid) in broken_files:
             plan_notes.append(f"{rid}: not planned while its manifest has errors")
             continue
-        removed.append(removal.plan_removed(rid, seen, prune=prune, file=files.get(rid)))
+        if prune and rid.kind is Kind.FLINK_STATE_SNAPSHOT:
+            removed.append(snapshots.plan_removed(rid, seen, files.get(rid)))
+        else:
+            removed.append(removal.plan_removed(rid, seen, prune=prune, file=files.get(rid)))
     deployed = sum(1 for seen in mine.values() if seen.deployed)
     for job in removal.guard(removed, deployed, len(wanted), prune_guard or removal.PruneGuard()):
         plans[job.resource] = job
@@ -137,6 +140,20 @@ def plan_changes(
         head=head,
         notes=tuple(plan_notes),
     )
+
+
+def _snapshot(
+    snapshot: FlinkStateSnapshot,
+    file: str,
+    observed: Mapping[ResourceId, Observed],
+    plans: Mapping[ResourceId, JobPlan],
+) -> JobPlan:
+    reference = snapshot.spec.job_reference
+    job = None
+    if reference is not None:
+        job = ResourceId(Kind(reference.kind), snapshot.metadata.namespace, reference.name)
+    seen, job_plan = (observed.get(job), plans.get(job)) if job else (None, None)
+    return snapshots.plan_snapshot(snapshot, file, observed.get(snapshot.id), seen, job_plan)
 
 
 def _refusal_problem(record: DesiredLike, refused: refusals.Refusal) -> Problem:

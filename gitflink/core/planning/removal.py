@@ -1,5 +1,5 @@
 """Resources removed from Git (delete, or orphaned when pruning is off; a mass prune refused)
-and FlinkStateSnapshots."""
+(a FlinkStateSnapshot's own removal: snapshots.py)."""
 
 from __future__ import annotations
 
@@ -16,15 +16,12 @@ from gitflink.model.plan import (
     DiffClass,
     Downtime,
     JobPlan,
-    RecordSpec,
     Step,
     StopCluster,
     StopJob,
-    TakeCheckpoint,
-    TakeSavepoint,
 )
 from gitflink.model.problems import Problem
-from gitflink.model.resources import AnyResource, FlinkStateSnapshot, UpgradeMode
+from gitflink.model.resources import AnyResource, UpgradeMode
 
 
 def plan_removed(
@@ -42,8 +39,6 @@ def plan_removed(
     spec: dict[str, Any] = {}
     if observed.status is not None:
         spec = observed.status.reconciliation.last_applied_spec or {}
-    if resource.kind is Kind.FLINK_STATE_SNAPSHOT:
-        return JobPlan(resource, Action.DELETE, DiffClass.REMOVED, file=file)
     job: dict[str, Any] = spec.get("job") or {}
     config: dict[str, Any] = spec.get(diffing.CONFIG_FIELD) or {}
     mode = UpgradeMode(job.get("upgradeMode", UpgradeMode.STATELESS.value)) if job else None
@@ -129,41 +124,6 @@ def guard(
         else job
         for job in removals
     ]
-
-
-def plan_snapshot(
-    snapshot: FlinkStateSnapshot, file: str | None, observed: Observed | None
-) -> JobPlan:
-    """A new snapshot resource triggers a savepoint or checkpoint of the job it references;
-    an existing one is never re-triggered (change the job's trigger nonce for that)."""
-    spec = snapshot.spec
-    resource = snapshot.id
-    if observed is not None and observed.deployed:
-        return JobPlan(resource, Action.NONE, DiffClass.NONE, file=file, desired=snapshot)
-    reference = spec.job_reference
-    if spec.savepoint is not None and spec.savepoint.already_exists:
-        return JobPlan(
-            resource,
-            Action.NONE,
-            DiffClass.NEW,
-            file=file,
-            desired=snapshot,
-            steps=(RecordSpec(resource),),
-            notes=(f"registers the existing savepoint {spec.savepoint.path}",),
-        )
-    if reference is None:
-        return JobPlan(
-            resource,
-            Action.BLOCKED,
-            DiffClass.NEW,
-            file=file,
-            desired=snapshot,
-            blocked="a snapshot to take needs spec.jobReference",
-        )
-    target = ResourceId(Kind(reference.kind), resource.namespace, reference.name)
-    step: Step = TakeSavepoint(target) if spec.savepoint is not None else TakeCheckpoint(target)
-    action = Action.SAVEPOINT if spec.savepoint is not None else Action.CHECKPOINT
-    return JobPlan(resource, action, DiffClass.NEW, file=file, desired=snapshot, steps=(step,))
 
 
 def conflict(resource: AnyResource, file: str | None, owner: str) -> JobPlan:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from gitflink.core.reporting import health
+from gitflink.core.reporting import health, snapshots
 from gitflink.core.reporting.conditions import (
     READY,
     SOURCE,
@@ -22,8 +22,9 @@ from gitflink.core.reporting.conditions import (
     set_condition,
 )
 from gitflink.model.errors import Next
+from gitflink.model.ids import Kind
 from gitflink.model.observed import Observed
-from gitflink.model.plan import Action, JobPlan
+from gitflink.model.plan import Action, JobPlan, housekeeping
 from gitflink.model.problems import Problem
 from gitflink.model.status import (
     HISTORY_LIMIT,
@@ -108,21 +109,29 @@ def report(facts: PassFacts, now: datetime) -> ResourceStatus | None:
         _invalid(draft, errors, facts.revision, now)
     elif plan is not None and plan.blocked:
         _blocked(draft, plan.blocked, facts.revision, now)
+    elif outcome is not None and not outcome.ok and plan is not None and housekeeping(plan):
+        snapshots.housekeeping_failed(draft, plan, outcome.outcomes, outcome.error, now)
     elif outcome is not None and not outcome.ok:
         _failed(draft, outcome, facts.revision, now)
         if recovering and plan is not None:
             health.attempted(draft, plan, now)
-    elif plan is not None and outcome is not None and outcome.ran:
+    elif plan is not None and outcome is not None and outcome.ran and not housekeeping(plan):
         _applied(draft, plan, outcome.outcomes, facts.revision, now)
         if recovering:
             health.attempted(draft, plan, now)
         if facts.owner is not None and draft.status.source != facts.owner:
             draft.edit().source = facts.owner
     else:
+        if plan is not None and outcome is not None and outcome.ran and housekeeping(plan):
+            snapshots.housekeeping_done(draft)
         _valid_again(draft, facts.revision, now)
         health.observed(draft, facts.observed, plan, now, facts.stable_after)
     if not errors:
         health.drift(draft, plan, now)
+    if plan is not None and plan.resource.kind is Kind.FLINK_STATE_SNAPSHOT:
+        ok, ran = (outcome.ok, outcome.ran) if outcome is not None else (True, False)
+        error = outcome.error if outcome is not None else None
+        snapshots.track(draft, plan, now, ok=ok, ran=ran, error=error)
     return draft.status
 
 

@@ -1,0 +1,78 @@
+"""`gitflink savepoint RESOURCE`: a one-off savepoint of the resource's running job, now,
+recorded in its status (lineage and savepoint history) like every other status change: a commit
+on the status branch with --repo/--status-repo, else the data dir's status file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from gitflink import wiring
+from gitflink.cli import options, output
+from gitflink.cli.status import select, store_for
+from gitflink.model.errors import GitflinkError
+from gitflink.runtime import progress as progress_output
+from gitflink.runtime.oneoff import savepoint_now
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "savepoint",
+        help="take a one-off savepoint of a running job now, recorded in its status",
+        description="Triggers a savepoint of the job RESOURCE runs (a FlinkDeployment "
+        "application or a FlinkSessionJob; a name or NAMESPACE/NAME), waits for it, and "
+        "records it with the Git revision whose spec runs (see `gitflink history`). The job "
+        "keeps running. Status store options as for `gitflink status`; the runtime as for "
+        "`gitflink sync`.",
+    )
+    parser.add_argument("resource", metavar="RESOURCE", help="the resource's name")
+    options.add_repo(parser, required=False, help="record in the status branch of this repo")
+    options.add_status_branch(parser)
+    options.add_cache_dir(parser)
+    options.add_data_dir(parser, "clusters and status files")
+    options.add_runtime(parser)
+    options.add_output(parser, ("text",))
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = options.settings_from(args)
+    try:
+        store, where = store_for(settings)
+        picked, missing = select(store.load_all(), [args.resource])
+        jobs = {rid: s for rid, s in picked.items() if s.job_status.job_id}
+        if missing or not jobs:
+            output.error("savepoint", f'no job of "{args.resource}" recorded in {where}')
+            return EXIT_FAILED
+        if len(jobs) > 1:
+            names = ", ".join(str(rid) for rid in jobs)
+            output.error("savepoint", f'"{args.resource}" names {names}: give NAMESPACE/NAME')
+            return EXIT_FAILED
+        [(resource, status)] = jobs.items()
+        ports = wiring.ports(settings, status=store)
+        taken = savepoint_now(ports, resource, status, progress_output.LineProgress(sys.stderr))
+        # A status branch: the saves become one commit, pushed now (as an agent's pass does).
+        flush = getattr(store, "flush", None)
+        if callable(flush):
+            flush()
+    except LookupError as nothing:
+        output.error("savepoint", nothing)
+        return EXIT_FAILED
+    except GitflinkError as error:
+        output.error("savepoint", error)
+        return EXIT_FAILED
+    document = {
+        "resource": str(resource),
+        "path": taken.path,
+        "revision": taken.revision,
+        "jobId": taken.job_id,
+        "triggerId": taken.trigger_id,
+    }
+    if args.output == "text":
+        print(taken.path)
+    else:
+        output.write_document(document, args.output)
+    return EXIT_OK
