@@ -327,6 +327,7 @@ def healing(settings: Settings) -> Healing:
         restart_failed=settings.restart_failed,
         backoff_first=settings.restart_backoff_seconds,
         backoff_cap=settings.restart_backoff_max_seconds,
+        readiness_timeout=settings.readiness_timeout_seconds,
     )
 
 

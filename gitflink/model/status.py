@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from gitflink.model.plan import Action
+from gitflink.model.rollback import Rollback
 
 HISTORY_LIMIT = 10
 
@@ -92,8 +93,14 @@ class ReconciliationStatus(StatusModel):
     # Specs are stored as the manifest's `spec` mapping in upstream field names.
     last_applied_spec: dict[str, Any] | None = None
     last_stable_spec: dict[str, Any] | None = None
+    last_stable_revision: str | None = None
     state: ReconciliationState = ReconciliationState.DEPLOYED
     reconciled_at: datetime | None = None
+    # With rollback enabled, a change is watched (lifecycle DEPLOYED) until its job has run for
+    # the stability window: the state it started from, which a rollback restores.
+    upgrade_snapshot: Snapshot | None = None
+    # Git's spec that is not run (rolled back, or `gitflink rollback`), and what runs instead.
+    rollback: Rollback | None = None
 
 
 class ConditionStatus(StrEnum):
@@ -166,3 +173,15 @@ class ResourceStatus(StatusModel):
     source: str | None = None
     last_plan: list[StepOutcome] = Field(default_factory=list)
     history: list[HistoryEntry] = Field(default_factory=list)  # newest first, HISTORY_LIMIT
+
+    @property
+    def watched(self) -> bool:
+        """A change applied with rollback enabled whose job has not run for the stability
+        window yet: it is rolled back if it fails (docs/rollback.md)."""
+        rec = self.reconciliation
+        return (
+            self.lifecycle_state is LifecycleState.DEPLOYED
+            and self.pending is None
+            and rec.last_applied_spec is not None
+            and rec.last_stable_spec != rec.last_applied_spec
+        )
