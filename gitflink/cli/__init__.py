@@ -24,6 +24,7 @@ from gitflink.cli import (
     output,
     plan,
     render,
+    rollback,
     schema,
     status,
     sync,
@@ -32,7 +33,19 @@ from gitflink.cli import (
 from gitflink.model.errors import GitflinkError
 from gitflink.settings import SettingsError
 
-COMMANDS = (validate, plan, render, sync, agent, status, schema, local, demo, completion)
+COMMANDS = (
+    validate,
+    plan,
+    render,
+    sync,
+    agent,
+    status,
+    rollback,
+    schema,
+    local,
+    demo,
+    completion,
+)
 EXIT_USAGE, EXIT_PIPE, EXIT_INTERRUPTED = 2, 141, 130
 
 

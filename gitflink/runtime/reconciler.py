@@ -79,6 +79,8 @@ class PassConfig:
     # The default Flink configuration laid under every FlinkDeployment's (the config file's
     # `flinkConfiguration`); a key the manifest sets wins.
     flink_defaults: Mapping[str, Any] = field(default_factory=dict)
+    # Only these resources are acted on (`gitflink rollback`); None: every resource.
+    only: frozenset[ResourceId] | None = None
 
 
 def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
@@ -129,6 +131,8 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         source=config.source_id,
         healing=replace(config.healing, now=ports.clock.now()),
     )
+    if config.only is not None:
+        plan = replace(plan, jobs=tuple(j for j in plan.jobs if j.resource in config.only))
     unreachable = {**observation.unreachable, **held}
     lap = measuring.lap(ports, "plan", lap)
     notifier = config.notifier

@@ -109,8 +109,8 @@ def failing(facts: Facts) -> str | None:
             return None  # ready: the pass adopts and verifies it
         seen = ours.state if ours is not None else "not found"
         return f"its job did not run with every task within {timeout:g}s (it is {seen})"
-    if not status.watched:
-        return None
+    if not status.watched or not _enabled(facts):
+        return None  # rollback turned off meanwhile: a failed job is reported (healing.py)
     if job is None or job.job_id != status.job_status.job_id:
         return None
     if job.state in _FAILING:
@@ -279,11 +279,18 @@ def _moved(facts: Facts, target: dict[str, Any]) -> bool:
 
 
 def _same(stored: dict[str, Any] | None, spec: dict[str, Any], facts: Facts) -> bool:
-    """Two specs equal, secrets compared through their fingerprints."""
+    """Two specs equal as specs (however they were written down), secrets compared through
+    their fingerprints."""
     if stored is None:
         return False
     current = facts.desired.spec.model_dump(by_alias=True, mode="json")
-    return spec_digest(unredact(stored, current)) == spec_digest(unredact(spec, current))
+    model = type(facts.desired.spec)
+    try:
+        return model.model_validate(unredact(stored, current)) == model.model_validate(
+            unredact(spec, current)
+        )
+    except ValidationError:
+        return False
 
 
 def _state(facts: Facts) -> str:
