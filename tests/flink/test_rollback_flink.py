@@ -4,6 +4,7 @@ rejected spec is not tried again, the next commit is. One Flink version, short t
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,10 +12,12 @@ from typing import Any
 
 import pytest
 from support.flink_fixtures import stop_everything, wait_for
+from support.gitrepos import Remote
 from support.sync_flink_support import FlinkWorld, counter_gauge, flink_world, wait_counting
 from test_recovery_flink import FAILING, failing_args, manifest, plan_of
 
 from gitflink.adapters.local_runtime import LocalRuntime
+from gitflink.cli import main
 from gitflink.core.planning import Healing
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.plan import Action
@@ -131,3 +134,53 @@ def test_without_rollback_a_failing_upgrade_is_reported_and_its_savepoint_kept(
     kept = world.status(rid)
     assert kept.job_status.upgrade_savepoint_path == savepoint
     assert kept.error is not None and "savepoint" in kept.error
+
+
+def test_gitflink_rollback_to_a_revision_restores_its_spec_from_its_savepoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`gitflink rollback --to` on real Flink, as a user runs it: the spec of that revision
+    from the savepoint its job left, then pinned while Git asks for the newer spec."""
+    (tmp_path / "git").mkdir()
+    remote = Remote(tmp_path / "git")
+    data = tmp_path / "data"
+    monkeypatch.setenv("GITFLINK_STABILITY_WINDOW", "0")
+    rid = ResourceId(Kind.FLINK_DEPLOYMENT, "it", "pinme")
+    args = FAILING["args"]
+
+    def text(**changes: Any) -> str:
+        return manifest(VERSION, "pinme", conf=FAILING["conf"], **changes).decode()
+
+    def sync_cli() -> int:
+        return main(["sync", "--repo", str(remote.work), "--data-dir", str(data)])
+
+    try:
+        first = remote.commit({"pinme.yaml": text(args=args)})
+        assert sync_cli() == 0
+        world = flink_world(LocalRuntime(data, Settings.from_env().cache_dir), data, {})
+        job = world.status(rid).job_status.job_id
+        assert job is not None
+        wait_counting(world.api(rid), job, 300)
+        remote.commit({"pinme.yaml": text(args=[*args, "--print-every", "500"])})
+        assert sync_cli() == 0  # the upgrade's savepoint was taken from the job of `first`
+        savepoint = world.status(rid).job_status.last_savepoint
+        assert savepoint is not None and savepoint.revision == first
+        common = ["rollback", "pinme", "--to", first[:8], "--repo", str(remote.work)]
+        common += ["--data-dir", str(data)]
+        monkeypatch.setattr("sys.stdin", io.StringIO(""))  # not a terminal: asks for --yes
+        assert main(common) == 3
+        assert world.status(rid).reconciliation.rollback is None
+        assert main([*common, "--yes"]) == 0
+        status = world.status(rid)
+        assert status.lifecycle_state is LifecycleState.ROLLED_BACK
+        assert status.applied_revision == first
+        [restored] = world.running_jobs(rid)
+        api = world.api(rid)
+        assert same_path(api.checkpoints(restored).restored, savepoint.path)
+        wait_counting(api, restored, 1)
+        start = counter_gauge(api, restored, "startCount")
+        assert start is not None and start > 1, "the counter started again from zero"
+        assert sync_cli() == 0  # pinned: Git's newer spec is not applied again
+        assert world.running_jobs(rid) == [restored]
+    finally:
+        stop_everything(data)

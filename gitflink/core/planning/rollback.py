@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from gitflink.core import diffing
 from gitflink.core.planning import healing
 from gitflink.core.planning.facts import Facts, JobSpecOwner
 from gitflink.core.planning.restoring import at
@@ -179,7 +180,9 @@ def _rollback(facts: Facts, record: Rollback) -> JobPlan:
     restored = _restored(facts, spec)
     if isinstance(restored, str):
         return facts.plan(Action.BLOCKED, blocked=restored)
-    rolled = replace(facts, desired=restored, changes=())
+    # The fields shown are what the rollback changes against what was last applied.
+    changes = diffing.diff_specs(facts.deployed, restored.spec) if facts.deployed else ()
+    rolled = replace(facts, desired=restored, changes=changes)
     job = restored.spec.job
     stateless = job is None or job.upgrade_mode is UpgradeMode.STATELESS
     if record.restore_point is None and not stateless:
