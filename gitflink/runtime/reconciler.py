@@ -36,7 +36,7 @@ from gitflink.model.problems import Problem
 from gitflink.model.status import ResourceStatus
 from gitflink.model.status_load import corrupt_of
 from gitflink.ports import Ports, Revision
-from gitflink.runtime import measuring, notices
+from gitflink.runtime import measuring, notices, reverting
 from gitflink.runtime.context import Timeouts
 from gitflink.runtime.executor import Carried, Execution, execute
 from gitflink.runtime.notifying import Notifier
@@ -157,6 +157,7 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         ),
     )
     measuring.lap(ports, "status", lap)
+    reverting.publish(ports, plan, own, revision)
     executions = tuple(own[job.resource] for job in plan.jobs if job.resource in own)
     result = PassResult(
         revision,

@@ -4,6 +4,8 @@ left alone and the next commit applied; nothing of Flink is stubbed away from th
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from support.fakes import FakeWorld, fake_world
 from support.passes import ORDERS
 from support.passes import app as manifest
@@ -11,6 +13,7 @@ from support.passes import app as manifest
 from gitflink.core.planning import Healing
 from gitflink.model.plan import Action
 from gitflink.model.status import LifecycleState, ReconciliationState, ResourceStatus
+from gitflink.ports import RevertRequest
 from gitflink.runtime.reconciler import PassConfig, PassResult, run_pass
 
 ROLLBACK = b'    kubernetes.operator.deployment.rollback.enabled: "true"\n'
@@ -100,3 +103,31 @@ def test_a_job_stable_for_the_window_is_never_rolled_back() -> None:
     api = world.runtime.api_for(ORDERS)
     api.fail_job(status.job_status.job_id or "", "boom")
     assert action(sync(world)) is Action.NONE  # reported as a failed job (recovery.md)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.requests: list[RevertRequest] = []
+
+    def publish(self, request: RevertRequest) -> bool:
+        self.requests.append(request)
+        return True
+
+
+def test_a_rollback_asks_for_a_revert_branch_when_configured() -> None:
+    world = stable_world()
+    stable = status_of(world).applied_revision
+    recorder = Recorder()
+    ports = replace(world.ports, reverts=recorder)
+    bad = world.source.commit({"streaming/orders.yaml": text(20)})
+    run_pass(ports, PassConfig(stable_after=30.0))
+    api = world.runtime.api_for(ORDERS)
+    api.fail_job(status_of(world).job_status.job_id or "", "boom")
+    assert action(run_pass(ports, PassConfig(stable_after=30.0))) is Action.ROLLBACK
+    [request] = recorder.requests
+    assert (request.stable, request.rejected, request.file) == (
+        stable,
+        bad.sha,
+        "streaming/orders.yaml",
+    )
+    assert request.branch == f"gitflink/revert-orders-{bad.sha[:7]}"
