@@ -136,6 +136,33 @@ def test_without_rollback_a_failing_upgrade_is_reported_and_its_savepoint_kept(
     assert kept.error is not None and "savepoint" in kept.error
 
 
+def test_an_upgrade_whose_job_never_runs_is_rolled_back_at_once(world: FlinkWorld) -> None:
+    """The new job cannot restore the savepoint (its counter has another uid): it never runs,
+    and with rollback on the next pass restores the stable spec from that savepoint."""
+    rid = ResourceId(Kind.FLINK_DEPLOYMENT, "it", "neverup")
+    commit(world, "neverup", args=FAILING["args"], conf=ROLLBACK)
+    assert sync(world).ok
+    job = world.status(rid).job_status.job_id
+    assert job is not None
+    wait_counting(world.api(rid), job, 200)
+    time.sleep(WINDOW)
+    assert sync(world).ok and world.status(rid).lifecycle_state is LifecycleState.STABLE
+    commit(world, "neverup", args=[*FAILING["args"], "--counter-uid", "other"], conf=ROLLBACK)
+    assert not sync(world).ok  # the restore fails: the upgrade never runs
+    savepoint = world.status(rid).job_status.upgrade_savepoint_path
+    assert savepoint is not None
+    rolled = sync(world)
+    assert plan_of(rolled, rid).action is Action.ROLLBACK and rolled.ok, rolled.executions
+    status = world.status(rid)
+    assert status.lifecycle_state is LifecycleState.ROLLED_BACK
+    [restored] = world.running_jobs(rid)
+    api = world.api(rid)
+    assert same_path(api.checkpoints(restored).restored, savepoint)
+    wait_counting(api, restored, 1)
+    start = counter_gauge(api, restored, "startCount")
+    assert start is not None and start > 1, "the counter started again from zero"
+
+
 def test_gitflink_rollback_to_a_revision_restores_its_spec_from_its_savepoint(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -243,3 +243,20 @@ def test_the_savepoint_of_a_revision_is_found_in_the_lineage() -> None:
     assert savepoint_for(ResourceStatus(history=history), "d" * 40) == Snapshot(
         path="file:///sp/4", revision="d" * 40
     )
+
+
+def test_an_interrupted_rollback_verifies_the_job_it_submitted_instead_of_a_second() -> None:
+    stable, bad = app(ON), app(ON, args=["--v2"])
+    found = rolled_back(stable, bad)
+    found.lifecycle_state = LifecycleState.ROLLING_BACK
+    found.pending = PendingChange(
+        action=Action.ROLLBACK, target_spec=spec_of(stable), submitted_job_id="j4"
+    )
+    running = LiveJob("j4", "RUNNING", all_vertices_running=True)
+    job = plan_one(bad, Observed(found, cluster_running=True, job=running))
+    assert job.action is Action.ROLLBACK
+    assert job.steps == (
+        SubmitJob(job.resource, Restore(RestoreSource.PATH, SAVEPOINT), adopt="j4"),
+    )
+    gone = plan_one(bad, Observed(found, cluster_running=True, job=LiveJob("j4", "FAILED")))
+    assert gone.steps[-1] == SubmitJob(gone.resource, Restore(RestoreSource.PATH, SAVEPOINT))

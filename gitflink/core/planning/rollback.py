@@ -188,15 +188,21 @@ def _rollback(facts: Facts, record: Rollback) -> JobPlan:
     if record.restore_point is None and not stateless:
         reason = f"rollback to revision {_short(record.to_revision)}: no savepoint recorded"
         return facts.plan(Action.BLOCKED, blocked=reason)
-    steps: list[Step] = []
-    live = facts.observed.job
-    if live is not None and not live.is_terminal:
-        steps.append(StopJob(facts.resource, UpgradeMode.STATELESS))
-    if isinstance(restored, FlinkDeployment):
-        steps += [StopCluster(facts.resource), StartCluster(facts.resource)]
     restore = at(record.restore_point) if record.restore_point and not stateless else None
     allow = bool(job and job.allow_non_restored_state)
-    steps.append(SubmitJob(facts.resource, restore=restore, allow_non_restored_state=allow))
+    live, pending = facts.observed.job, facts.status.pending
+    submitted = pending.submitted_job_id if pending and pending.action is Action.ROLLBACK else None
+    steps: list[Step] = []
+    if live is not None and not live.is_terminal:
+        if submitted is not None and live.job_id == submitted:
+            # Interrupted after its submission: verify that job, never submit a second.
+            steps.append(SubmitJob(facts.resource, restore, allow, adopt=live.job_id))
+        else:
+            steps.append(StopJob(facts.resource, UpgradeMode.STATELESS))
+    if not steps or isinstance(steps[0], StopJob):
+        if isinstance(restored, FlinkDeployment):
+            steps += [StopCluster(facts.resource), StartCluster(facts.resource)]
+        steps.append(SubmitJob(facts.resource, restore=restore, allow_non_restored_state=allow))
     risk = (
         f"the job restarts from {record.restore_point}: what it did since is replayed from "
         "its sources"
