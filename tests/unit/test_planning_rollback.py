@@ -11,7 +11,7 @@ from support.planning_builders import Record, deployment, status
 from gitflink.core import planning
 from gitflink.core.planning import Healing
 from gitflink.core.restore_points import savepoint_for
-from gitflink.model.fingerprints import spec_digest
+from gitflink.model.fingerprints import scrub, spec_digest
 from gitflink.model.observed import LiveJob, Observed
 from gitflink.model.plan import (
     Action,
@@ -260,3 +260,15 @@ def test_an_interrupted_rollback_verifies_the_job_it_submitted_instead_of_a_seco
     )
     gone = plan_one(bad, Observed(found, cluster_running=True, job=LiveJob("j4", "FAILED")))
     assert gone.steps[-1] == SubmitJob(gone.resource, Restore(RestoreSource.PATH, SAVEPOINT))
+
+
+def test_a_spec_whose_secret_git_no_longer_has_is_not_rolled_back_to() -> None:
+    stable, bad = app({**ON, "db.password": "s3cret-old"}), app({**ON, "db.password": "new"})
+    found = watched(stable, bad)
+    assert found.reconciliation.last_stable_spec is not None
+    stored = scrub(found.reconciliation.last_stable_spec)  # as status documents keep it
+    found.reconciliation.last_stable_spec = stored
+    failed = LiveJob("j2", "FAILED", failure="boom")
+    job = plan_one(bad, Observed(found, cluster_running=True, job=failed))
+    assert job.action is Action.BLOCKED and job.blocked is not None
+    assert "secret that Git no longer has" in job.blocked and "s3cret" not in job.blocked

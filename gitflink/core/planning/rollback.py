@@ -9,6 +9,7 @@ restarts repeatedly after it was verified.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -19,7 +20,7 @@ from gitflink.core import diffing
 from gitflink.core.planning import healing
 from gitflink.core.planning.facts import Facts, JobSpecOwner
 from gitflink.core.planning.restoring import at
-from gitflink.model.fingerprints import is_fingerprint, spec_digest, unredact
+from gitflink.model.fingerprints import PREFIX, spec_digest, unredact
 from gitflink.model.plan import (
     WATCHED,
     Action,
@@ -35,6 +36,7 @@ from gitflink.model.plan import (
 from gitflink.model.resources import (
     FlinkDeployment,
     FlinkDeploymentSpec,
+    FlinkSessionJob,
     FlinkSessionJobSpec,
     UpgradeMode,
 )
@@ -73,7 +75,7 @@ def plan(facts: Facts) -> JobPlan | None:
     failure = failing(facts) if facts.wants_running else None
     if failure is None:
         return None
-    if pending is not None and _moved(facts, pending.target_spec):
+    if pending is not None and not _same(pending.target_spec, desired_spec(facts), facts):
         return _superseded(facts, failure)
     return _failed(facts, failure)
 
@@ -190,19 +192,14 @@ def _rollback(facts: Facts, record: Rollback) -> JobPlan:
         return facts.plan(Action.BLOCKED, blocked=reason)
     restore = at(record.restore_point) if record.restore_point and not stateless else None
     allow = bool(job and job.allow_non_restored_state)
+    submit = SubmitJob(facts.resource, restore, allow_non_restored_state=allow)
     live, pending = facts.observed.job, facts.status.pending
     submitted = pending.submitted_job_id if pending and pending.action is Action.ROLLBACK else None
-    steps: list[Step] = []
-    if live is not None and not live.is_terminal:
-        if submitted is not None and live.job_id == submitted:
-            # Interrupted after its submission: verify that job, never submit a second.
-            steps.append(SubmitJob(facts.resource, restore, allow, adopt=live.job_id))
-        else:
-            steps.append(StopJob(facts.resource, UpgradeMode.STATELESS))
-    if not steps or isinstance(steps[0], StopJob):
-        if isinstance(restored, FlinkDeployment):
-            steps += [StopCluster(facts.resource), StartCluster(facts.resource)]
-        steps.append(SubmitJob(facts.resource, restore=restore, allow_non_restored_state=allow))
+    if live is not None and not live.is_terminal and live.job_id == submitted:
+        # Interrupted after its submission: verify that job, never submit a second.
+        steps: tuple[Step, ...] = (replace(submit, adopt=live.job_id),)
+    else:
+        steps = _fresh_start(facts, submit)
     risk = (
         f"the job restarts from {record.restore_point}: what it did since is replayed from "
         "its sources"
@@ -213,7 +210,7 @@ def _rollback(facts: Facts, record: Rollback) -> JobPlan:
     return replace(
         rolled.plan(
             Action.ROLLBACK,
-            tuple(steps),
+            steps,
             downtime=Downtime.RESTART,
             risks=(risk,),
             notes=(note,),
@@ -223,9 +220,9 @@ def _rollback(facts: Facts, record: Rollback) -> JobPlan:
     )
 
 
-def _restored(facts: Facts, spec: dict[str, Any]) -> FlinkDeployment | Any | str:
+def _restored(facts: Facts, spec: dict[str, Any]) -> FlinkDeployment | FlinkSessionJob | str:
     """The resource as it is rolled back to, or why it cannot be built."""
-    if _holds_fingerprint(spec):
+    if PREFIX in json.dumps(spec):  # a fingerprint, whole or inside a text
         return (
             "the spec to roll back to holds a secret that Git no longer has (only its "
             "fingerprint is recorded): roll forward with a commit instead"
@@ -237,14 +234,6 @@ def _restored(facts: Facts, spec: dict[str, Any]) -> FlinkDeployment | Any | str
         return facts.desired.model_copy(update={"spec": model.model_validate(spec)})
     except ValidationError as error:
         return f"the spec to roll back to cannot be read ({error.error_count()} errors)"
-
-
-def _holds_fingerprint(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(_holds_fingerprint(item) for item in value.values())
-    if isinstance(value, list):
-        return any(_holds_fingerprint(item) for item in value)
-    return is_fingerprint(value)
 
 
 def _kept(facts: Facts, record: Rollback) -> JobPlan:
@@ -272,19 +261,20 @@ def _superseded(facts: Facts, failure: str) -> JobPlan:
     stateless = facts.mode is UpgradeMode.STATELESS
     if restore is None and not stateless:
         return facts.plan(Action.BLOCKED, blocked=f"{failure}; no restore point is recorded")
-    steps: list[Step] = []
+    steps = _fresh_start(facts, facts.submit(at(restore) if restore and not stateless else None))
+    note = f"the failing change is replaced by Git's newer spec ({failure})"
+    return facts.plan(Action.UPGRADE, steps, downtime=Downtime.RESTART, notes=(note,))
+
+
+def _fresh_start(facts: Facts, submit: SubmitJob) -> tuple[Step, ...]:
+    """Cancel what runs (its state is the failing spec's), restart the cluster, submit."""
     live = facts.observed.job
+    steps: list[Step] = []
     if live is not None and not live.is_terminal:
         steps.append(StopJob(facts.resource, UpgradeMode.STATELESS))
     if facts.is_deployment:
         steps += [StopCluster(facts.resource), StartCluster(facts.resource)]
-    steps.append(facts.submit(at(restore) if restore and not stateless else None))
-    note = f"the failing change is replaced by Git's newer spec ({failure})"
-    return facts.plan(Action.UPGRADE, tuple(steps), downtime=Downtime.RESTART, notes=(note,))
-
-
-def _moved(facts: Facts, target: dict[str, Any]) -> bool:
-    return not _same(target, desired_spec(facts), facts)
+    return (*steps, submit)
 
 
 def _same(stored: dict[str, Any] | None, spec: dict[str, Any], facts: Facts) -> bool:
