@@ -30,6 +30,29 @@ from gitflink.model.status import ResourceStatus, Snapshot
 
 
 @dataclass(frozen=True, slots=True)
+class RevertRequest:
+    """A branch that puts `file` back as it was at `stable` on top of `tip`, after the spec of
+    `rejected` was rolled back (docs/rollback.md), so a person can open the pull request."""
+
+    resource: ResourceId
+    file: str
+    stable: str
+    rejected: str
+    tip: str
+    reason: str
+
+    @property
+    def branch(self) -> str:
+        return f"gitflink/revert-{self.resource.name}-{self.rejected[:7]}"
+
+
+class RevertPublisher(Protocol):
+    def publish(self, request: RevertRequest) -> bool:
+        """Push the branch unless it exists; True when pushed. Raises SourceError."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
 class Revision:
     sha: str
     ref: str
@@ -274,3 +297,4 @@ class Ports:
     clock: Clock
     artifacts: ArtifactSource | None = None  # None: only local:// (and allowed file://) jars
     meter: Meter = NULL_METER
+    reverts: RevertPublisher | None = None  # None: no revert branches (the default)

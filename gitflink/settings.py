@@ -101,6 +101,11 @@ class Settings:
     restart_backoff_seconds: float = 10.0
     restart_backoff_max_seconds: float = 300.0
     stability_window_seconds: float = 60.0
+    # How long a change may take to run with every task before it counts as failed (the
+    # default of kubernetes.operator.deployment.readiness.timeout; docs/rollback.md).
+    readiness_timeout_seconds: float = 300.0
+    # After a rollback, push a branch gitflink/revert-<name>-<sha> that reverts the change.
+    revert_branches: bool = False
     # Notifications (docs/observability.md#listeners): a JSON webhook, signed when a secret is
     # set (its URL is held as a secret: chat webhooks carry theirs in the path), and commit
     # statuses on GitHub or GitLab for the applied revision.
@@ -188,6 +193,8 @@ class Settings:
             restart_backoff_seconds=_seconds(env, "GITFLINK_RESTART_BACKOFF", 10.0),
             restart_backoff_max_seconds=_seconds(env, "GITFLINK_RESTART_BACKOFF_MAX", 300.0),
             stability_window_seconds=_seconds(env, "GITFLINK_STABILITY_WINDOW", 60.0),
+            readiness_timeout_seconds=_seconds(env, "GITFLINK_READINESS_TIMEOUT", 300.0),
+            revert_branches=_flag(env, "GITFLINK_REVERT_BRANCHES"),
             notify_webhook_url=secret("GITFLINK_NOTIFY_WEBHOOK_URL"),
             notify_webhook_secret=secret("GITFLINK_NOTIFY_WEBHOOK_SECRET"),
             commit_status=_optional_choice(env, "GITFLINK_COMMIT_STATUS", COMMIT_STATUS_PROVIDERS),

@@ -136,6 +136,8 @@ ENV_OF = {
     "restart_backoff_seconds": "GITFLINK_RESTART_BACKOFF",
     "restart_backoff_max_seconds": "GITFLINK_RESTART_BACKOFF_MAX",
     "stability_window_seconds": "GITFLINK_STABILITY_WINDOW",
+    "readiness_timeout_seconds": "GITFLINK_READINESS_TIMEOUT",
+    "revert_branches": "GITFLINK_REVERT_BRANCHES",
     "max_manifest_bytes": "GITFLINK_MAX_MANIFEST_BYTES",
     "max_manifest_nodes": "GITFLINK_MAX_MANIFEST_NODES",
     "commit_status": "GITFLINK_COMMIT_STATUS",

@@ -3,6 +3,7 @@ adapters, so everything below it sees ports only."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from gitflink.adapters.flink_rest import FlinkRest
 from gitflink.adapters.git_source import GitSource as RemoteRepository
 from gitflink.adapters.git_source import LocalRepository
 from gitflink.adapters.git_source.access import GitCredentials, git_env, is_remote, split_url
+from gitflink.adapters.git_source.revert import RevertBranches
 from gitflink.adapters.local_runtime.runtime import LocalRuntime
 from gitflink.adapters.notify import (
     Delivery,
@@ -297,7 +299,8 @@ def ports(
 ) -> Ports:
     """The runtime the settings name (local by default), REST clients, the status store."""
     if settings.runtime != "kubernetes":
-        return local_ports(settings, source, status=status, meter=meter)
+        built = local_ports(settings, source, status=status, meter=meter)
+        return dataclasses.replace(built, reverts=revert_branches(settings, source))
     clock = SystemClock()
     return Ports(
         source=source,
@@ -307,7 +310,23 @@ def ports(
         clock=clock,
         artifacts=artifact_fetcher(settings),
         meter=meter,
+        reverts=revert_branches(settings, source),
     )
+
+
+def revert_branches(settings: Settings, source: GitSource | None) -> RevertBranches | None:
+    """Branches that revert a rolled-back change, pushed to the repository the source follows
+    (GITFLINK_REVERT_BRANCHES; off by default)."""
+    if not settings.revert_branches:
+        return None
+    if isinstance(source, RemoteRepository):
+        url = source.url
+    elif isinstance(source, LocalRepository):
+        url = str(source.root)
+    else:
+        return None
+    author = (settings.git_author_name, settings.git_author_email)
+    return RevertBranches(url, credentials=git_credentials(settings), author=author)
 
 
 def validators(enabled: bool = True) -> LoadedValidators:
@@ -327,6 +346,7 @@ def healing(settings: Settings) -> Healing:
         restart_failed=settings.restart_failed,
         backoff_first=settings.restart_backoff_seconds,
         backoff_cap=settings.restart_backoff_max_seconds,
+        readiness_timeout=settings.readiness_timeout_seconds,
     )
 
 

@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
                 output.error("plan", str(document))
             if corrupt_of(statuses):
                 return EXIT_PROBLEMS
-            live = None if args.status_repo else _observer(settings)
+            live = None if args.status_repo else observer_for(settings)
             plan = plan_deployed(
                 repo,
                 args.head,
@@ -197,7 +197,7 @@ Observer = Callable[
 ]
 
 
-def _observer(settings: Settings) -> Observer | None:
+def observer_for(settings: Settings) -> Observer | None:
     """What runs now under the data dir, asked of the clusters and Flink as a pass asks; a
     cluster that does not answer is planned from its recorded status. None when the data dir
     never ran a cluster (a copy of status files): planned from what they record."""

@@ -17,7 +17,7 @@ from gitflink.core.plan_rendering import problem_json
 from gitflink.core.planning import Healing
 from gitflink.core.planning.removal import PruneGuard
 from gitflink.model.errors import GitflinkError
-from gitflink.model.ids import Kind
+from gitflink.model.ids import Kind, ResourceId
 from gitflink.ports import Ports
 from gitflink.runtime import progress as progress_output
 from gitflink.runtime.executor import Execution
@@ -114,6 +114,7 @@ def sync(
     stable_after: float = 60.0,
     notifier: Notifier | None = None,
     flink_defaults: Mapping[str, Any] | None = None,
+    only: frozenset[ResourceId] | None = None,
 ) -> PassResult:
     """One pass with live progress on stderr (rich on a terminal, plain lines otherwise). Pass
     the same `reader` to several calls so unchanged files are not parsed again. `source_id`:
@@ -134,6 +135,7 @@ def sync(
         stable_after=stable_after,
         notifier=notifier or Notifier(),
         flink_defaults=flink_defaults or {},
+        only=only,
     )
     live = display if isinstance(display, progress_output.LiveProgress) else None
     with live or contextlib.nullcontext():

@@ -33,7 +33,6 @@ SAVEPOINT_DIR_KEYS = ("execution.checkpointing.savepoint-dir", "state.savepoints
 HA_KEYS = ("high-availability.type", "high-availability")
 PERIODIC_SAVEPOINT = "kubernetes.operator.periodic.savepoint.interval"
 CHECKPOINT_MAX_AGE = "kubernetes.operator.job.upgrade.last-state.max.allowed.checkpoint.age"
-ROLLBACK = "kubernetes.operator.deployment.rollback.enabled"
 HEALTH_CHECK = "kubernetes.operator.cluster.health-check.enabled"
 JM_RECOVERY = "kubernetes.operator.jm-deployment-recovery.enabled"
 LOG_CONFIG_FILES = ("log4j-console.properties", "logback-console.xml")
@@ -102,9 +101,6 @@ def _deployment(item: Desired, deployment: FlinkDeployment) -> list[Problem]:
     if spec.job_manager.replicas > 1 and not ha_enabled(conf):
         message = "standby JobManagers need high availability (set high-availability.type)"
         problems.append(item.problem("spec.jobManager.replicas", message))
-    if _true(conf.get(ROLLBACK)) and not ha_enabled(conf):
-        message = "rollback needs high availability (set high-availability.type)"
-        problems.append(item.problem(f"{CONFIG}.{ROLLBACK}", message))
     if _true(conf.get(HEALTH_CHECK)) and _false(conf.get(JM_RECOVERY)):
         message = f"the cluster health check needs {JM_RECOVERY} enabled"
         problems.append(item.problem(f"{CONFIG}.{HEALTH_CHECK}", message))

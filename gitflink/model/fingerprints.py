@@ -9,6 +9,7 @@ byte-identical (no spurious status commits).
 from __future__ import annotations
 
 import hashlib
+import json
 from functools import lru_cache
 from typing import Any
 
@@ -23,6 +24,13 @@ def fingerprint(value: str, key: str) -> str:
     """The fingerprint of `value` stored under configuration key `key`."""
     digest = hashlib.pbkdf2_hmac("sha256", value.encode(), f"gitflink:{key}".encode(), _ITERATIONS)
     return PREFIX + digest.hex()[:32]
+
+
+def spec_digest(spec: Any) -> str:
+    """A short digest of a spec (a manifest's `spec` mapping), secrets fingerprinted first, so
+    a status can name a spec without holding it (a rejected spec, docs/rollback.md)."""
+    text = json.dumps(scrub(spec), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def is_fingerprint(value: object) -> bool:

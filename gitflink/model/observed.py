@@ -22,6 +22,9 @@ class LiveJob:
     restored_from: str | None = None
     failure: str | None = None  # a FAILED job's root exception, first lines, secrets hidden
     stopped_with_savepoint: bool = False  # FINISHED by a stop-with-savepoint, not by its end
+    # Failures Flink recorded since the job started (its exception history), when read: a job
+    # watched after a change (rollback enabled) that restarts repeatedly is not stable.
+    restarts: int = 0
 
     @property
     def is_running(self) -> bool:

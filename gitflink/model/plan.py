@@ -14,6 +14,7 @@ from gitflink.model.diffkind import DiffKind
 from gitflink.model.ids import ResourceId
 from gitflink.model.problems import Problem
 from gitflink.model.resources import AnyResource, UpgradeMode
+from gitflink.model.rollback import Rollback
 
 
 class Action(StrEnum):
@@ -26,11 +27,17 @@ class Action(StrEnum):
     RESUME = "resume"
     RESTART = "restart"
     RECOVER = "recover"  # what runs is not what Git says (lost cluster, failed job, drift)
+    ROLLBACK = "rollback"  # an upgrade did not become stable: the last stable spec restored
     DELETE = "delete"
     SAVEPOINT = "savepoint"
     CHECKPOINT = "checkpoint"
     ORPHANED = "orphaned"  # removed from Git, prune disabled: left running, reported
     BLOCKED = "blocked"  # cannot proceed safely; a human must act (reason in JobPlan.blocked)
+
+
+# Changes whose new job must become ready and, with rollback enabled, stay stable for the
+# stability window before its spec counts as stable (docs/rollback.md).
+WATCHED = frozenset({Action.DEPLOY, Action.UPGRADE, Action.RESTART, Action.SCALE, Action.REDEPLOY})
 
 
 class DiffClass(StrEnum):
@@ -280,6 +287,9 @@ class JobPlan:
     # What runs differs from what Git says (a lost cluster, a failed or cancelled job...): the
     # difference in words. A RECOVER plan converges it; any other action only reports it.
     drift: str | None = None
+    # A ROLLBACK plan: the record saved with its intent (why, Git's spec put aside, the spec and
+    # savepoint restored); a plan that only reports a rollback carries none.
+    rollback: Rollback | None = None
 
 
 PERIODIC_USE, ONE_OFF_USE = "periodic", "one-off"

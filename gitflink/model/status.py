@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from gitflink.model.plan import Action
+from gitflink.model.rollback import Rollback
 
 HISTORY_LIMIT = 10
 LINEAGE_LIMIT = 100  # lineage entries kept per resource, newest last
@@ -128,8 +129,14 @@ class ReconciliationStatus(StatusModel):
     # Specs are stored as the manifest's `spec` mapping in upstream field names.
     last_applied_spec: dict[str, Any] | None = None
     last_stable_spec: dict[str, Any] | None = None
+    last_stable_revision: str | None = None
     state: ReconciliationState = ReconciliationState.DEPLOYED
     reconciled_at: datetime | None = None
+    # With rollback enabled, a change is watched (lifecycle DEPLOYED) until its job has run for
+    # the stability window: the state it started from, which a rollback restores.
+    upgrade_snapshot: Snapshot | None = None
+    # Git's spec that is not run (rolled back, or `gitflink rollback`), and what runs instead.
+    rollback: Rollback | None = None
 
 
 class ConditionStatus(StrEnum):
@@ -226,3 +233,15 @@ class ResourceStatus(StatusModel):
     lineage: list[LineageEntry] = Field(default_factory=list)
     # FlinkStateSnapshot resources only: the operator's snapshot status.
     snapshot: SnapshotStatus | None = None
+
+    @property
+    def watched(self) -> bool:
+        """A change applied with rollback enabled whose job has not run for the stability
+        window yet: it is rolled back if it fails (docs/rollback.md)."""
+        rec = self.reconciliation
+        return (
+            self.lifecycle_state is LifecycleState.DEPLOYED
+            and self.pending is None
+            and rec.last_applied_spec is not None
+            and rec.last_stable_spec != rec.last_applied_spec
+        )

@@ -260,5 +260,10 @@ def _save_intent(ctx: StepContext) -> None:
     deleting = ctx.plan.action is Action.DELETE
     status.lifecycle_state = LifecycleState.DELETING if deleting else LifecycleState.UPGRADING
     status.reconciliation.state = ReconciliationState.UPGRADING
+    if ctx.plan.action is Action.ROLLBACK and ctx.plan.rollback is not None:
+        # Why, and what is restored from where: saved before anything is stopped.
+        status.reconciliation.rollback = ctx.plan.rollback
+        status.lifecycle_state = LifecycleState.ROLLING_BACK
+        status.reconciliation.state = ReconciliationState.ROLLING_BACK
     status.observed_revision = ctx.revision
     ctx.save(f"{ctx.plan.action.value} started (intent recorded)")

@@ -85,7 +85,8 @@ def _cluster(ports: Ports, handle: ClusterHandle, group: list[_Row], result: Obs
     for rid, res, status in group:
         job_id = status.job_status.job_id if status else None
         if deep:
-            job = _live_job(api, job_id, _secrets(res)) if job_id else None
+            watched = status is not None and status.watched
+            job = _live_job(api, job_id, _secrets(res), watched=watched) if job_id else None
             result.detailed.add(rid)
         else:
             summary = listed.get(job_id) if job_id else None
@@ -124,6 +125,8 @@ def _needs_details(
     if status is None or status.pending is not None or status.recovery is not None:
         return True  # new, a change in flight (its resumption reads the restored path), or
         # a recovery whose job may fail again
+    if status.watched:
+        return True  # a change under watch: its restarts are counted
     if not isinstance(desired, FlinkDeployment | FlinkSessionJob):
         return True  # removed from Git: its deletion may take a savepoint
     job_id = status.job_status.job_id
@@ -178,7 +181,10 @@ def _failure(api: FlinkApi, job_id: str, secrets: tuple[str, ...]) -> str:
     return str(redaction.redact(text))
 
 
-def _live_job(api: FlinkApi, job_id: str, secrets: tuple[str, ...] = ()) -> LiveJob | None:
+def _live_job(
+    api: FlinkApi, job_id: str, secrets: tuple[str, ...] = (), *, watched: bool = False
+) -> LiveJob | None:
+    """`watched`: a change under its stability watch, whose restarts are counted."""
     try:
         details = api.job_details(job_id)
     except FlinkHttpError as error:
@@ -195,6 +201,7 @@ def _live_job(api: FlinkApi, job_id: str, secrets: tuple[str, ...] = ()) -> Live
         stopped = stats.latest_savepoint_type == "SYNC_SAVEPOINT"
     parallelism = max((v.parallelism for v in details.vertices), default=None)
     failure = _failure(api, job_id, secrets) if details.state == "FAILED" else None
+    restarts = len(api.job_exceptions(job_id).history) if watched else 0
     return LiveJob(
         job_id=job_id,
         state=details.state,
@@ -204,4 +211,5 @@ def _live_job(api: FlinkApi, job_id: str, secrets: tuple[str, ...] = ()) -> Live
         restored_from=stats.restored,
         failure=failure,
         stopped_with_savepoint=stopped,
+        restarts=restarts,
     )

@@ -36,7 +36,7 @@ from gitflink.model.problems import Problem
 from gitflink.model.status import ResourceStatus
 from gitflink.model.status_load import corrupt_of
 from gitflink.ports import Ports, Revision
-from gitflink.runtime import measuring, notices
+from gitflink.runtime import measuring, notices, reverting
 from gitflink.runtime.context import Timeouts
 from gitflink.runtime.executor import Carried, Execution, execute
 from gitflink.runtime.notifying import Notifier
@@ -79,6 +79,8 @@ class PassConfig:
     # The default Flink configuration laid under every FlinkDeployment's (the config file's
     # `flinkConfiguration`); a key the manifest sets wins.
     flink_defaults: Mapping[str, Any] = field(default_factory=dict)
+    # Only these resources are acted on (`gitflink rollback`); None: every resource.
+    only: frozenset[ResourceId] | None = None
 
 
 def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
@@ -129,6 +131,8 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         source=config.source_id,
         healing=replace(config.healing, now=ports.clock.now()),
     )
+    if config.only is not None:
+        plan = replace(plan, jobs=tuple(j for j in plan.jobs if j.resource in config.only))
     unreachable = {**observation.unreachable, **held}
     lap = measuring.lap(ports, "plan", lap)
     notifier = config.notifier
@@ -153,6 +157,7 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         ),
     )
     measuring.lap(ports, "status", lap)
+    reverting.publish(ports, plan, own, revision)
     executions = tuple(own[job.resource] for job in plan.jobs if job.resource in own)
     result = PassResult(
         revision,

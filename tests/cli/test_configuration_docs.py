@@ -68,6 +68,8 @@ def test_each_documented_variable_changes_the_settings(tmp_path: Path) -> None:
         "GITFLINK_RESTART_BACKOFF": "1",
         "GITFLINK_RESTART_BACKOFF_MAX": "60",
         "GITFLINK_STABILITY_WINDOW": "5",
+        "GITFLINK_READINESS_TIMEOUT": "20",
+        "GITFLINK_REVERT_BRANCHES": "true",
         "GITFLINK_ARTIFACT_SCHEMES": "https,file",
         "GITFLINK_ARTIFACT_ALLOW_RESTRICTED_HOSTS": "true",
         "GITFLINK_ARTIFACT_MAX_BYTES": "1000",

@@ -57,6 +57,11 @@ class Healing:
     backoff_first: float = 10.0
     backoff_cap: float = 300.0
     now: datetime | None = None
+    # Rollback (docs/rollback.md): how long a change may take to run with every task (the
+    # default of kubernetes.operator.deployment.readiness.timeout), and how many failures Flink
+    # may record within the stability window before a watched change counts as failing.
+    readiness_timeout: float = 300.0
+    restarts_allowed: int = 1
 
     def due(self, attempts: int, last: datetime | None) -> datetime | None:
         """When the next attempt may start; None when it may start now."""

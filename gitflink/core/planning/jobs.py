@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from gitflink.core.planning import healing, housekeeping, interrupted, restoring, scaling
+from gitflink.core.planning import healing, housekeeping, interrupted, restoring, rollback, scaling
 from gitflink.core.planning.facts import Facts
 from gitflink.core.planning.restarting import CHECKPOINT_NONCE, restart, triggered_snapshots
 from gitflink.model.diffkind import DiffKind
@@ -75,6 +75,13 @@ def _take_over(facts: Facts, stray: tuple[str, ...]) -> JobPlan:
 
 
 def plan_existing(facts: Facts) -> JobPlan:
+    rolled = rollback.plan(facts)
+    if rolled is not None:
+        return rolled
+    return rollback.annotate(facts, _existing(facts))
+
+
+def _existing(facts: Facts) -> JobPlan:
     resumed = interrupted.resume(facts)
     if resumed is not None:
         return resumed

@@ -44,10 +44,16 @@ def retention_of(config: Callable[[str], str | None]) -> Retention:
 
 def needed(status: ResourceStatus) -> set[str]:
     """Paths a restore or a way back still needs: the pending restore point, a change's stop
-    snapshot, the state the current job started from, and every savepoint a history entry
-    within the history limit references (the last stable restore point among them)."""
+    snapshot, the state the current job started from, a rollback's restore point, the savepoint
+    a watched change started from, and every savepoint a history entry within the history
+    limit references (the last stable restore point among them)."""
     job = status.job_status
     paths = {entry.savepoint for entry in status.history[:HISTORY_LIMIT] if entry.savepoint}
+    rollback = status.reconciliation.rollback
+    if rollback is not None and rollback.restore_point:
+        paths.add(rollback.restore_point)
+    if status.reconciliation.upgrade_snapshot is not None:
+        paths.add(status.reconciliation.upgrade_snapshot.path)
     if job.upgrade_savepoint_path:
         paths.add(job.upgrade_savepoint_path)
     if status.pending is not None and status.pending.stop_snapshot is not None:

@@ -92,9 +92,14 @@ def observed(
 
 
 def _settle(draft: Draft, now: datetime, stable_after: timedelta) -> None:
+    """STABLE once the job ran for the window since its last recovery, or since a watched
+    change was applied; a watched change's spec then becomes the last stable one."""
     status = draft.status
     recovery = status.recovery
+    watched = status.watched
     since = recovery.last_attempt_at if recovery else None
+    if watched:
+        since = max(filter(None, (since, status.reconciliation.reconciled_at)), default=None)
     if since is not None and now - since < stable_after:
         return
     if recovery is not None or status.lifecycle_state in (
@@ -104,6 +109,11 @@ def _settle(draft: Draft, now: datetime, stable_after: timedelta) -> None:
         edited = draft.edit()
         edited.recovery = None
         edited.lifecycle_state = LifecycleState.STABLE
+        if watched:
+            rec = edited.reconciliation
+            rec.last_stable_spec = rec.last_applied_spec
+            rec.last_stable_revision = edited.applied_revision
+            rec.upgrade_snapshot = None
 
 
 def _ready(

@@ -22,10 +22,13 @@ from gitflink.core.reporting.conditions import (
     set_condition,
 )
 from gitflink.model.errors import Next
+from gitflink.model.flinkconf import flink_text
 from gitflink.model.ids import Kind
 from gitflink.model.observed import Observed
-from gitflink.model.plan import Action, JobPlan, housekeeping
+from gitflink.model.plan import WATCHED, Action, JobPlan, housekeeping
 from gitflink.model.problems import Problem
+from gitflink.model.resources import FlinkDeployment, FlinkSessionJob
+from gitflink.model.rollback import ROLLBACK_ENABLED, rollback_enabled
 from gitflink.model.status import (
     HISTORY_LIMIT,
     ConditionStatus,
@@ -37,6 +40,7 @@ from gitflink.model.status import (
 )
 
 INVALID = "invalid"
+
 SOURCE_PREFIX = "source: "  # marks a status error that came from Git, cleared when Git recovers
 
 
@@ -210,18 +214,31 @@ def _applied(
     write-ahead record cleared."""
     status = draft.edit()
     target = _target(plan)
-    status.reconciliation.last_applied_spec = target
-    status.reconciliation.state = ReconciliationState.DEPLOYED
-    status.reconciliation.reconciled_at = now
+    rec = status.reconciliation
+    rec.last_applied_spec = target
+    rec.state = ReconciliationState.DEPLOYED
+    rec.reconciled_at = now
+    rec.rollback = plan.rollback  # a rollback holds while Git asks for the spec it put aside
+    applied = revision
     if (target.get("job") or {}).get("state") == "suspended":
         status.lifecycle_state = LifecycleState.SUSPENDED
+    elif plan.rollback is not None:
+        status.lifecycle_state = LifecycleState.ROLLED_BACK
+        rec.state = ReconciliationState.ROLLED_BACK
+        applied = plan.rollback.to_revision or revision
+        _stable(status, target, applied)
+    elif plan.action in WATCHED and rollback_enabled(_config(plan, ROLLBACK_ENABLED)):
+        # Watched until its job ran for the stability window (health.observed), else rolled
+        # back to the last stable spec from the state this change started from.
+        status.lifecycle_state = LifecycleState.DEPLOYED
+        rec.upgrade_snapshot = status.job_status.restored_from
     else:
         status.lifecycle_state = LifecycleState.STABLE
-        status.reconciliation.last_stable_spec = target
+        _stable(status, target, revision)
     started = status.pending.started_at if status.pending else None
     status.pending = None
     status.error = None
-    status.applied_revision = revision
+    status.applied_revision = applied
     status.observed_revision = revision
     taken = status.job_status.last_savepoint
     fresh = taken and started and taken.taken_at and taken.taken_at >= started
@@ -234,7 +251,24 @@ def _applied(
     status.history = [entry, *status.history][:HISTORY_LIMIT]
     status.last_plan = list(outcomes)
     message = f"recovered: {plan.drift}" if plan.drift else "applied"
+    if plan.action is Action.ROLLBACK and plan.rollback is not None:
+        message = f"rolled back: {plan.rollback.reason}"
     set_condition(status, READY, ready(True), reason=plan.action.value, message=message, now=now)
+
+
+def _stable(status: ResourceStatus, target: dict[str, Any], revision: str | None) -> None:
+    rec = status.reconciliation
+    rec.last_stable_spec = target
+    rec.last_stable_revision = revision
+    rec.upgrade_snapshot = None
+
+
+def _config(plan: JobPlan, key: str) -> str | None:
+    desired = plan.desired
+    if not isinstance(desired, FlinkDeployment | FlinkSessionJob):
+        return None
+    value = desired.spec.flink_configuration.get(key)
+    return None if value is None else str(flink_text(value))
 
 
 def _tombstone(

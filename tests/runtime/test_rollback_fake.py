@@ -1,0 +1,133 @@
+"""Rollback through whole passes on the fakes (docs/rollback.md): the watch after a change, the
+last stable spec, the rollback from the savepoint the change started from, the rejected spec
+left alone and the next commit applied; nothing of Flink is stubbed away from the ports."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from support.fakes import FakeWorld, fake_world
+from support.passes import ORDERS
+from support.passes import app as manifest
+
+from gitflink.core.planning import Healing
+from gitflink.model.plan import Action
+from gitflink.model.status import LifecycleState, ReconciliationState, ResourceStatus
+from gitflink.ports import RevertRequest
+from gitflink.runtime.reconciler import PassConfig, PassResult, run_pass
+
+ROLLBACK = b'    kubernetes.operator.deployment.rollback.enabled: "true"\n'
+
+
+def text(rate: int) -> bytes:
+    return manifest("orders", rate=rate).replace(
+        b"    state.checkpoints.dir", ROLLBACK + b"    state.checkpoints.dir"
+    )
+
+
+def sync(world: FakeWorld) -> PassResult:
+    return run_pass(world.ports, PassConfig(healing=Healing(), stable_after=30.0))
+
+
+def status_of(world: FakeWorld) -> ResourceStatus:
+    status = world.store.load(ORDERS)
+    assert status is not None
+    return status
+
+
+def action(result: PassResult) -> Action:
+    assert result.plan is not None
+    plan = result.plan.for_resource(ORDERS)
+    assert plan is not None
+    return plan.action
+
+
+def stable_world() -> FakeWorld:
+    world = fake_world({"streaming/orders.yaml": text(10)})
+    assert sync(world).ok
+    status = status_of(world)
+    assert status.lifecycle_state is LifecycleState.DEPLOYED  # watched
+    assert status.reconciliation.last_stable_spec is None
+    world.clock.sleep(31)
+    assert sync(world).ok
+    status = status_of(world)
+    assert status.lifecycle_state is LifecycleState.STABLE
+    assert status.reconciliation.last_stable_spec == status.reconciliation.last_applied_spec
+    assert status.reconciliation.last_stable_revision == status.applied_revision
+    return world
+
+
+def test_a_failing_upgrade_is_rolled_back_then_left_alone_until_git_changes() -> None:
+    world = stable_world()
+    stable = status_of(world)
+    world.source.commit({"streaming/orders.yaml": text(20)})
+    assert action(sync(world)) is Action.UPGRADE
+    watched = status_of(world)
+    assert watched.lifecycle_state is LifecycleState.DEPLOYED
+    assert watched.reconciliation.last_stable_spec == stable.reconciliation.last_applied_spec
+    assert watched.reconciliation.upgrade_snapshot is not None
+    savepoint = watched.reconciliation.upgrade_snapshot.path
+    api = world.runtime.api_for(ORDERS)
+    api.fail_job(watched.job_status.job_id or "", "boom")
+    rolled = sync(world)
+    assert action(rolled) is Action.ROLLBACK and rolled.ok, rolled.executions
+    status = status_of(world)
+    assert status.lifecycle_state is LifecycleState.ROLLED_BACK
+    assert status.reconciliation.state is ReconciliationState.ROLLED_BACK
+    assert status.reconciliation.last_applied_spec == stable.reconciliation.last_applied_spec
+    assert status.applied_revision == stable.applied_revision  # the revision that runs
+    record = status.reconciliation.rollback
+    assert record is not None and "boom" in record.reason and record.restore_point == savepoint
+    restarted = world.runtime.api_for(ORDERS)  # the cluster was restarted with the stable spec
+    assert restarted.jobs[status.job_status.job_id or ""].restored == savepoint
+    ready = next(c for c in status.conditions if c.type == "Ready")
+    assert ready.reason == "rollback" and "rolled back" in ready.message
+    submissions = world.journal.calls("flink").count("run_jar")
+    assert action(sync(world)) is Action.NONE  # the rejected spec is not tried again
+    assert world.journal.calls("flink").count("run_jar") == submissions
+    world.source.commit({"streaming/orders.yaml": text(30)})
+    applied = sync(world)
+    assert action(applied) is Action.UPGRADE and applied.ok
+    assert status_of(world).reconciliation.rollback is None
+
+
+def test_a_job_stable_for_the_window_is_never_rolled_back() -> None:
+    world = stable_world()
+    world.source.commit({"streaming/orders.yaml": text(20)})
+    assert sync(world).ok
+    world.clock.sleep(31)
+    assert sync(world).ok
+    status = status_of(world)
+    assert status.lifecycle_state is LifecycleState.STABLE
+    assert status.reconciliation.last_stable_spec == status.reconciliation.last_applied_spec
+    api = world.runtime.api_for(ORDERS)
+    api.fail_job(status.job_status.job_id or "", "boom")
+    assert action(sync(world)) is Action.NONE  # reported as a failed job (recovery.md)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.requests: list[RevertRequest] = []
+
+    def publish(self, request: RevertRequest) -> bool:
+        self.requests.append(request)
+        return True
+
+
+def test_a_rollback_asks_for_a_revert_branch_when_configured() -> None:
+    world = stable_world()
+    stable = status_of(world).applied_revision
+    recorder = Recorder()
+    ports = replace(world.ports, reverts=recorder)
+    bad = world.source.commit({"streaming/orders.yaml": text(20)})
+    run_pass(ports, PassConfig(stable_after=30.0))
+    api = world.runtime.api_for(ORDERS)
+    api.fail_job(status_of(world).job_status.job_id or "", "boom")
+    assert action(run_pass(ports, PassConfig(stable_after=30.0))) is Action.ROLLBACK
+    [request] = recorder.requests
+    assert (request.stable, request.rejected, request.file) == (
+        stable,
+        bad.sha,
+        "streaming/orders.yaml",
+    )
+    assert request.branch == f"gitflink/revert-orders-{bad.sha[:7]}"
