@@ -20,6 +20,7 @@ FIELD_MANAGER = "gitflink"
 # kind -> (API path prefix, plural): the kinds gitflink renders and observes.
 KINDS = {
     "ConfigMap": ("api/v1", "configmaps"),
+    "Secret": ("api/v1", "secrets"),
     "Service": ("api/v1", "services"),
     "ServiceAccount": ("api/v1", "serviceaccounts"),
     "Pod": ("api/v1", "pods"),
