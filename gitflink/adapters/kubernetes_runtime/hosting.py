@@ -19,8 +19,10 @@ NAMESPACE = TOKEN.with_name("namespace")
 
 def pod_namespace() -> str | None:
     """The pod's namespace (mounted with its service account), None outside a cluster."""
+    if not in_cluster():
+        return None
     try:
-        return NAMESPACE.read_text().strip() or None if in_cluster() else None
+        return NAMESPACE.read_text().strip() or None
     except OSError:
         return None
 
