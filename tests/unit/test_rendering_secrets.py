@@ -11,8 +11,9 @@ from typing import Any
 import kubernetes_validate
 
 from gitflink.core.rendering.manifests import RenderContext, render
+from gitflink.model.flink import JobStart
 from gitflink.model.resources import DeploymentMode
-from tests.unit.test_rendering import KUBERNETES, by_kind, deployment, in_mode
+from tests.unit.test_rendering import KUBERNETES, by_kind, deployment, in_mode, main_container
 
 CANARY = "canary-render-51c0"
 
@@ -61,3 +62,36 @@ def test_native_mode_keeps_the_file_in_the_configmap_flink_mounts_by_name() -> N
     objects = render(native, RenderContext())
     assert not [o for o in objects if o["kind"] == "Secret"]
     assert CANARY in by_kind(objects, "ConfigMap", "flink-config-orders")["data"]["config.yaml"]
+
+
+def test_a_secret_job_argument_reaches_the_jobmanager_through_the_secret() -> None:
+    app = deployment(
+        jobManager={"resource": {"memory": "1g"}},
+        taskManager={"resource": {"memory": "1g"}},
+        job={
+            "jarURI": "local:///opt/flink/job.jar",
+            "parallelism": 1,
+            "args": ["--rate", "5", "--db-password", CANARY, f"--api-token={CANARY}"],
+        },
+    )
+    objects = render(app, RenderContext(start=JobStart(job_id="0" * 32)))
+    assert CANARY not in json.dumps([o for o in objects if o["kind"] != "Secret"])
+    container = main_container(by_kind(objects, "Deployment", "orders"))
+    assert container["args"][-5:] == [
+        "--rate",
+        "5",
+        "--db-password",
+        f"$(GITFLINK_SECRET_ARG_{len(container['args']) - 2})",
+        f"$(GITFLINK_SECRET_ARG_{len(container['args']) - 1})",
+    ]
+    data = by_kind(objects, "Secret", "flink-config-orders-secrets")["data"]
+    values = {base64.b64decode(v).decode() for v in data.values()}
+    assert values == {CANARY, f"--api-token={CANARY}"}
+    refs = {
+        e["name"]: e["valueFrom"]["secretKeyRef"]["key"]
+        for e in container["env"]
+        if "valueFrom" in e and "secretKeyRef" in e["valueFrom"]
+    }
+    assert sorted(refs.values()) == sorted(data)
+    for obj in objects:
+        kubernetes_validate.validate(obj, KUBERNETES, strict=True)

@@ -95,10 +95,12 @@ def render(deployment: FlinkDeployment, context: RenderContext) -> tuple[dict[st
             config_digest=config_digest,
             service_account=account,
         )
-    secret = []
     if hidden:
         pods = [secrets.project(pod, meta.name) for pod in pods]
-        secret = [secrets.secret_object(meta.name, meta.namespace, labels, hidden)]
+    for index, pod in enumerate(pods):
+        pods[index], found = secrets.hide_args(pod, meta.name)
+        hidden.update(found)
+    secret = [secrets.secret_object(meta.name, meta.namespace, labels, hidden)] if hidden else []
     rest = [
         config_map,
         *secret,
