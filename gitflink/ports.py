@@ -259,6 +259,41 @@ class ResourceListener(Protocol):
         return None  # a default, not abstract: override what you need
 
 
+class Fence(Protocol):
+    """Guards every write to the outside world (docs/agent.md#fencing): `check` returns while
+    this agent may act, and raises model.errors.NotLeader the moment it cannot prove it."""
+
+    def check(self, action: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseRecord:
+    """A coordination.k8s.io/v1 Lease's spec. Times are the writer's wall clock, for people:
+    the election itself only trusts its own monotonic clock."""
+
+    holder: str | None
+    duration_seconds: int
+    acquired: datetime | None = None
+    renewed: datetime | None = None
+    transitions: int = 0
+
+
+class Leases(Protocol):
+    """One Lease object, written with optimistic concurrency on its resourceVersion."""
+
+    def get(self) -> tuple[LeaseRecord, str] | None:
+        """The record and its resourceVersion; None when the Lease does not exist."""
+        ...
+
+    def create(self, record: LeaseRecord) -> str | None:
+        """The new resourceVersion; None when someone created it first."""
+        ...
+
+    def update(self, record: LeaseRecord, version: str) -> str | None:
+        """The new resourceVersion; None when `version` is stale (someone wrote in between)."""
+        ...
+
+
 class Meter(Protocol):
     """Where measurements go (the agent's Prometheus registry). Names and labels are the ones
     docs/observability.md lists; a name the meter does not know is ignored, never an error."""

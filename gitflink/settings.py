@@ -137,6 +137,11 @@ class Settings:
     kube_context: str | None = None  # a kubeconfig context; none: in-cluster, else the current
     # Flink REST of a cluster on Kubernetes: {name}, {namespace} and {pod_ip} are filled in.
     flink_rest_url: str = "http://{name}-rest.{namespace}.svc:8081"
+    # Leader election (docs/agent.md#leader-election): one agent of several acts, on a Lease
+    # in `lease_namespace` (default: the pod's own namespace, else "default").
+    leader_election: bool = False
+    lease_name: str = "gitflink"
+    lease_namespace: str | None = None
     # The config file these settings were read with (`--config`, GITFLINK_CONFIG), and its
     # default Flink configuration, laid under every FlinkDeployment's own.
     config_file: Path | None = None
@@ -214,6 +219,9 @@ class Settings:
             kube_context=env.get("GITFLINK_KUBE_CONTEXT") or None,
             flink_rest_url=env.get("GITFLINK_FLINK_REST_URL")
             or "http://{name}-rest.{namespace}.svc:8081",
+            leader_election=_flag(env, "GITFLINK_LEADER_ELECTION"),
+            lease_name=env.get("GITFLINK_LEASE_NAME") or "gitflink",
+            lease_namespace=env.get("GITFLINK_LEASE_NAMESPACE") or None,
         )
 
 

@@ -57,6 +57,9 @@ class ConfigFile(BaseModel):
     listener_options: dict[str, dict[str, Any]] | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = None
     log_format: Literal["console", "json"] | None = None
+    leader_election: bool | None = None
+    lease_name: str | None = None
+    lease_namespace: str | None = None
     flink_configuration: dict[str, Any] | None = None
 
 
@@ -146,6 +149,9 @@ ENV_OF = {
     "listener_timeout_seconds": "GITFLINK_LISTENER_TIMEOUT",
     "log_level": "GITFLINK_LOG_LEVEL",
     "log_format": "GITFLINK_LOG_FORMAT",
+    "leader_election": "GITFLINK_LEADER_ELECTION",
+    "lease_name": "GITFLINK_LEASE_NAME",
+    "lease_namespace": "GITFLINK_LEASE_NAMESPACE",
 }
 
 

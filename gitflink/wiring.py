@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
@@ -40,6 +40,7 @@ from gitflink.model.secrets import hide_in_text
 from gitflink.ports import (
     NULL_METER,
     Clock,
+    Fence,
     FlinkApi,
     GitSource,
     Meter,
@@ -48,6 +49,8 @@ from gitflink.ports import (
     Revision,
     StatusStore,
 )
+from gitflink.runtime.election import Elector, Role
+from gitflink.runtime.fencing import fenced
 from gitflink.runtime.listener_loading import load_listeners
 from gitflink.runtime.notifying import NamedListener, Notifier
 from gitflink.runtime.reading import ManifestReader
@@ -230,9 +233,18 @@ def artifact_fetcher(settings: Settings) -> HttpArtifactFetcher:
     )
 
 
-def kubernetes_runtime(settings: Settings, clock: SystemClock | None = None) -> KubernetesRuntime:
-    """Clusters as Kubernetes objects. Credentials: the kubeconfig context when one is named,
-    else the pod's service account in a cluster, else the kubeconfig's current context."""
+def kubernetes_runtime(
+    settings: Settings, clock: SystemClock | None = None, fence: Fence | None = None
+) -> KubernetesRuntime:
+    """Clusters as Kubernetes objects, every write asked of `fence` first (leader election)."""
+    return kubernetes_runtime_for(
+        kube_client(settings, "--runtime kubernetes"), settings, clock or SystemClock(), fence
+    )
+
+
+def kube_client(settings: Settings, purpose: str) -> kubernetes.client.ApiClient:
+    """Credentials: the kubeconfig context when one is named, else the pod's service account in
+    a cluster, else the kubeconfig's current context."""
     # Imported here: the client takes a while to import, and most commands never need it.
     import kubernetes.client
     import kubernetes.config
@@ -248,14 +260,15 @@ def kubernetes_runtime(settings: Settings, clock: SystemClock | None = None) -> 
                 context=settings.kube_context, client_configuration=configuration
             )
     except (kubernetes.config.ConfigException, OSError) as error:
-        raise ClusterError(f"no Kubernetes credentials for --runtime kubernetes: {error}") from None
-    return kubernetes_runtime_for(
-        kubernetes.client.ApiClient(configuration), settings, clock or SystemClock()
-    )
+        raise ClusterError(f"no Kubernetes credentials for {purpose}: {error}") from None
+    return kubernetes.client.ApiClient(configuration)
 
 
 def kubernetes_runtime_for(
-    client: kubernetes.client.ApiClient, settings: Settings, clock: Clock
+    client: kubernetes.client.ApiClient,
+    settings: Settings,
+    clock: Clock,
+    fence: Fence | None = None,
 ) -> KubernetesRuntime:
     """The Kubernetes runtime on an API client (tests give theirs). An application starts its
     job with its JobManager (the jar in the image); session jobs are uploaded over REST, their
@@ -264,12 +277,26 @@ def kubernetes_runtime_for(
     from gitflink.adapters.kubernetes_runtime.runtime import KubernetesRuntime
 
     return KubernetesRuntime(
-        KubeRequests(client, clock),
+        KubeRequests(client, clock, fence=fence),
         clock,
         render_cluster,
         local_runtime(settings).resolve_jar,
         rest_url_template=settings.flink_rest_url,
     )
+
+
+def elector(
+    settings: Settings, meter: Meter = NULL_METER, on_change: Callable[[Role], None] | None = None
+) -> Elector:
+    """Leader election on the settings' Lease, as this host and process."""
+    from gitflink.adapters.kubernetes_lease import KubernetesLeases
+    from gitflink.adapters.kubernetes_runtime import hosting
+
+    namespace = settings.lease_namespace or hosting.pod_namespace() or "default"
+    leases = KubernetesLeases(
+        kube_client(settings, "leader election"), namespace, settings.lease_name
+    )
+    return Elector(leases, hosting.identity(), SystemClock(), meter=meter, on_change=on_change)
 
 
 def render_cluster(
@@ -296,22 +323,25 @@ def ports(
     *,
     status: StatusStore | None = None,
     meter: Meter = NULL_METER,
+    fence: Fence | None = None,
 ) -> Ports:
-    """The runtime the settings name (local by default), REST clients, the status store."""
+    """The runtime the settings name (local by default), REST clients, the status store.
+    `fence`: every write asks it first (runtime.fencing; leader election)."""
     if settings.runtime != "kubernetes":
         built = local_ports(settings, source, status=status, meter=meter)
-        return dataclasses.replace(built, reverts=revert_branches(settings, source))
-    clock = SystemClock()
-    return Ports(
-        source=source,
-        runtime=kubernetes_runtime(settings, clock),
-        flink=RestClients(meter),
-        status=status or file_status_store(settings),
-        clock=clock,
-        artifacts=artifact_fetcher(settings),
-        meter=meter,
-        reverts=revert_branches(settings, source),
-    )
+    else:
+        clock = SystemClock()
+        built = Ports(
+            source=source,
+            runtime=kubernetes_runtime(settings, clock, fence),
+            flink=RestClients(meter),
+            status=status or file_status_store(settings),
+            clock=clock,
+            artifacts=artifact_fetcher(settings),
+            meter=meter,
+        )
+    built = dataclasses.replace(built, reverts=revert_branches(settings, source))
+    return built if fence is None else fenced(built, fence)
 
 
 def revert_branches(settings: Settings, source: GitSource | None) -> RevertBranches | None:

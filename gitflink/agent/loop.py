@@ -1,7 +1,9 @@
 """The agent's loop: one pass at a time, every `interval` seconds (the `schedule` library) and
 at once when woken (webhook). Stopping lets the pass in flight finish, then flushes status.
 `not_ready()` is what /readyz answers: no pass yet, a pass that could not run, or status
-documents the store could not read."""
+documents the store could not read. With leader election, a standby is ready (it has read the
+Lease and waits), the leader by the same rules as a lone agent; a pass that cannot prove it
+leads (NotLeader) is not a failure: it is counted as `standby` and the loop waits."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from collections.abc import Callable
 import schedule
 
 from gitflink.agent.metrics import Metrics
+from gitflink.model.errors import NotLeader
+from gitflink.runtime.election import Elector, Role
 from gitflink.runtime.reconciler import PassResult
 
 __all__ = ["Loop", "Metrics"]
@@ -31,8 +35,10 @@ class Loop:
         interval: float = 30.0,
         after_pass: Callable[[], None] | None = None,
         metrics: Metrics | None = None,
+        elector: Elector | None = None,
     ) -> None:
         self._run_pass = run_pass
+        self.elector = elector
         self._after_pass = after_pass
         self.metrics = metrics or Metrics()
         self.interval = interval
@@ -63,6 +69,11 @@ class Loop:
 
     def not_ready(self) -> str | None:
         """None when ready to serve; else why not, one reason per line."""
+        if self.elector is not None:
+            if self.elector.role is Role.UNKNOWN:
+                return "leader election: the Lease could not be read yet"
+            if not self.elector.leading:
+                return None  # standing by
         if self.passes == 0:
             return "no pass has finished yet"
         if self.last_error is not None:
@@ -92,9 +103,14 @@ class Loop:
             reasons, self._reasons = sorted(set(self._reasons)), []
         for reason in reasons:
             self.metrics.wakeups.labels(reason=reason).inc()
-        started = time.monotonic()
+        started, ran = time.monotonic(), True
         try:
             result = self._run_pass()
+        except NotLeader as error:
+            # Standing by, or the lease was lost during the pass: nothing more was written.
+            log.debug("no pass: %s", error)
+            self.metrics.passes.labels(result="standby").inc()
+            ran = False
         except Exception as error:
             # A pass reports resource errors in status itself; an escaping error means the
             # pass could not run at all. Keep the loop alive: the next pass retries.
@@ -111,7 +127,7 @@ class Loop:
             self.metrics.passes.labels(result="ok").inc()
             self.metrics.last_success.set(time.time())
         finally:
-            self.passes += 1
+            self.passes += ran
             self.metrics.duration.observe(time.monotonic() - started)
             self._flush()
 

@@ -87,6 +87,24 @@ CATALOGUE: dict[str, tuple[str, str, tuple[str, ...], tuple[float, ...]]] = {
         ("listener", "reason"),
         (),
     ),
+    "gitflink_leader": (
+        "gauge",
+        "1 while this agent holds the leader Lease, else 0 (leader election only)",
+        (),
+        (),
+    ),
+    "gitflink_leader_transitions_total": (
+        "counter",
+        "Times this agent acquired or lost the leader Lease, by change (acquired, lost)",
+        ("change",),
+        (),
+    ),
+    "gitflink_fenced_writes_total": (
+        "counter",
+        "Writes refused because this agent could not prove it holds the leader Lease",
+        (),
+        (),
+    ),
 }
 
 

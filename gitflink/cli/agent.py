@@ -19,8 +19,10 @@ from gitflink.agent.reloading import ConfigWatch
 from gitflink.agent.webhook import make_server, serve_in_background
 from gitflink.cli import logs, options, output
 from gitflink.cli.validate import add_exclude_argument
+from gitflink.model.errors import ClusterError, NotLeader
 from gitflink.ports import Ports
 from gitflink.runtime import reconciler
+from gitflink.runtime.election import Elector, Role
 from gitflink.runtime.settling import Settled
 from gitflink.settings import Settings
 
@@ -88,8 +90,10 @@ class _Reconciling:
         allow_mass_prune: bool = False,
         metrics: Metrics | None = None,
         reload: Callable[[], Settings] | None = None,
+        elector: Elector | None = None,
     ) -> None:
         self.settings = settings
+        self.elector = elector
         self.metrics = metrics or Metrics()
         self.allow_mass_prune = allow_mass_prune
         self.watch = ConfigWatch(settings, reload or (lambda: settings))
@@ -116,13 +120,34 @@ class _Reconciling:
         reloaded = self.watch.changed()
         if reloaded is not None:
             self.reconfigure(reloaded)
+        if self.elector is not None:
+            self._standing_by_unless_leading(self.elector)
         if self.ports is None:
             meter = self.metrics.meter
-            self.store = wiring.git_status_store(self.settings, meter)  # raises if unreachable
-            self.ports = wiring.ports(self.settings, self.source, status=self.store, meter=meter)
-        result = reconciler.run_pass(self.ports, self.config)
+            # Raises if unreachable. Built only while leading: it pushes what a crash left.
+            self.store = wiring.git_status_store(self.settings, meter)
+            self.ports = wiring.ports(
+                self.settings, self.source, status=self.store, meter=meter, fence=self.elector
+            )
+        try:
+            result = reconciler.run_pass(self.ports, self.config)
+        except NotLeader as error:
+            log.warning("pass stopped, nothing more written: %s", error)
+            self.drop()
+            raise
         log_pass(result)
         return result
+
+    def _standing_by_unless_leading(self, elector: Elector) -> None:
+        if not elector.leading:
+            self.drop()
+            raise NotLeader(f"standing by: {elector.identity} does not hold the lease")
+
+    def drop(self) -> None:
+        """Forget the ports of a term as leader: the next term starts from the remote's state."""
+        if self.store is not None:
+            self.store.discard()
+        self.store, self.ports = None, None
 
     def reconfigure(self, settings: Settings) -> None:
         """Take on reloaded settings (agent.reloading.RELOADABLE) from the next pass on. The
@@ -143,8 +168,15 @@ class _Reconciling:
         )
 
     def flush(self) -> None:
-        if self.store is not None:
+        if self.store is None:
+            return
+        try:
+            if self.elector is not None:
+                self.elector.check("push status")
             self.store.flush()
+        except NotLeader as error:
+            log.warning("status not pushed: %s", error)
+            self.drop()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -156,18 +188,31 @@ def run(args: argparse.Namespace) -> int:
     except argparse.ArgumentTypeError as error:
         raise options.UsageError(f"GITFLINK_LISTEN: {error}") from None
     metrics = Metrics()
+    woken: list[Loop] = []  # the loop, once built: a new leader passes at once
+    try:
+        elector = (
+            wiring.elector(settings, metrics.meter, lambda role: _on_role(role, woken))
+            if settings.leader_election
+            else None
+        )
+    except ClusterError as error:
+        output.error("agent", str(error))
+        return 1
     reconciling = _Reconciling(
         settings,
         allow_mass_prune=args.allow_mass_prune,
         metrics=metrics,
         reload=lambda: options.settings_from(args),
+        elector=elector,
     )
     loop = Loop(
         reconciling,
         interval=settings.interval_seconds,
         after_pass=reconciling.flush,
         metrics=metrics,
+        elector=elector,
     )
+    woken.append(loop)
     host, _, port = settings.listen.rpartition(":")
     try:
         server = make_server((host, int(port)), loop, settings.webhook_secret)
@@ -179,9 +224,18 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signum, lambda *_: loop.stop())
     bound = "{}:{}".format(*server.server_address[:2])
     log.info("following %s; listening on %s", reconciling.source.url, bound)
+    if elector is not None:
+        elector.start()
     try:
         loop.run()
     finally:
+        if elector is not None:
+            elector.release()  # after the last pass: the next leader need not wait
         server.shutdown()
         server.server_close()
     return 0
+
+
+def _on_role(role: Role, loop: list[Loop]) -> None:
+    if role is Role.LEADING and loop:
+        loop[0].wake("leader")

@@ -30,6 +30,12 @@ class PathNotFound(SourceError):
     next = Next.STALL
 
 
+class NotLeader(Exception):
+    """This agent cannot prove it holds the leader lease: nothing may be written. Deliberately
+    not a GitflinkError: it aborts the whole pass (no resource records it as a failure), and
+    the new leader carries on from what is observed."""
+
+
 class ClusterError(GitflinkError):
     """The runtime could not start, find or stop a Flink cluster."""
 

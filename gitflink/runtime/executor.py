@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import assert_never
 
-from gitflink.model.errors import GitflinkError, Next
+from gitflink.model.errors import GitflinkError, Next, NotLeader
 from gitflink.model.fingerprints import unredact
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.plan import (
@@ -149,6 +149,8 @@ def execute(
                 _in_progress(ctx, step_ctx, step)
             ctx.say(text)
             detail = run_step(step_ctx, step)
+        except NotLeader:
+            raise  # not this resource's failure: the pass stops, the new leader carries on
         except Exception as error:  # any failure is recorded in the status, never lost
             if not isinstance(error, GitflinkError):
                 log.exception("%s: unexpected failure", ctx.resource)

@@ -173,3 +173,16 @@ def test_plan_with_the_same_config_sees_the_defaults_as_deployed(
     assert main(["plan", "--head", "HEAD", *common]) == 0
     shown = capsys.readouterr().out
     assert "spec.flinkConfiguration[a.b]: 1 -> (unset)" in shown  # without it: a change
+
+
+def test_leader_election_from_the_file_under_the_environment(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("leaderElection: true\nleaseName: flink-gitops\nleaseNamespace: ops\n")
+    settings = Settings.from_env({"HOME": str(tmp_path)}, config)
+    assert (settings.leader_election, settings.lease_name, settings.lease_namespace) == (
+        True,
+        "flink-gitops",
+        "ops",
+    )
+    env = {"HOME": str(tmp_path), "GITFLINK_LEADER_ELECTION": "false"}
+    assert not Settings.from_env(env, config).leader_election

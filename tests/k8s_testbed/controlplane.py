@@ -10,6 +10,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import kubernetes.client as k8s
@@ -38,13 +39,22 @@ CONTROLLERS = (
     "clusterrole-aggregation-controller",
     "pod-garbage-collector-controller",
 )
-AUDIT_POLICY = """\
+AGENTS = ("gitflink-agent-a", "gitflink-agent-b")  # two agents, told apart in the audit log
+# Request and response bodies of what gitflink's users write (canary secrets are searched in
+# them; leader fencing counts them), Secrets only as metadata (their bodies are secrets), the
+# rest (controllers, reads) as metadata: the log stays small.
+AUDIT_POLICY = f"""\
 apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: [RequestReceived]
 rules:
   - level: None
     nonResourceURLs: ["/readyz*", "/livez*", "/healthz*"]
+  - level: Metadata
+    resources: [{{group: "", resources: [secrets]}}]
+  - level: RequestResponse
+    users: [gitflink-user, {", ".join(AGENTS)}]
+    verbs: [create, update, patch, delete, deletecollection]
   - level: Metadata
 """
 
@@ -65,6 +75,9 @@ class ControlPlane:
         default_factory=lambda: User("admin", secrets.token_hex(16), ("system:masters",))
     )
     user: User = field(default_factory=lambda: User("gitflink-user", secrets.token_hex(16)))
+    agents: tuple[User, ...] = field(
+        default_factory=lambda: tuple(User(name, secrets.token_hex(16)) for name in AGENTS)
+    )
     controller_manager: User = field(
         default_factory=lambda: User("system:kube-controller-manager", secrets.token_hex(16))
     )
@@ -88,6 +101,18 @@ class ControlPlane:
     @property
     def sa_key(self) -> Path:
         return self.root / "pki" / "sa.key"
+
+    def audit_events(self) -> list[dict[str, Any]]:
+        """Every event the audit log holds so far (one JSON object a line)."""
+        if not self.audit_log.exists():
+            return []
+        events = []
+        for line in self.audit_log.read_text().splitlines():
+            try:
+                events.append(json.loads(line))
+            except ValueError:
+                continue  # the line the API server is writing right now
+        return events
 
     def configuration(self, user: User | None = None) -> k8s.Configuration:
         config = k8s.Configuration(host=self.url)
@@ -166,7 +191,7 @@ class ControlPlane:
         tokens.write_text(
             "".join(
                 f'{u.token},{u.name},{u.name},"{",".join(u.groups)}"\n'
-                for u in (self.admin, self.user, self.controller_manager)
+                for u in (self.admin, self.user, self.controller_manager, *self.agents)
             )
         )
         policy = self.root / "audit-policy.yaml"

@@ -13,13 +13,14 @@ import kubernetes.client as k8s
 from kubernetes.client.exceptions import ApiException
 
 from gitflink.model.errors import ClusterError
-from gitflink.ports import Clock
+from gitflink.ports import Clock, Fence
 
 T = TypeVar("T")
 FIELD_MANAGER = "gitflink"
 # kind -> (API path prefix, plural): the kinds gitflink renders and observes.
 KINDS = {
     "ConfigMap": ("api/v1", "configmaps"),
+    "Secret": ("api/v1", "secrets"),
     "Service": ("api/v1", "services"),
     "ServiceAccount": ("api/v1", "serviceaccounts"),
     "Pod": ("api/v1", "pods"),
@@ -42,8 +43,11 @@ class KubeRequests:
         base_delay: float = 0.2,
         max_delay: float = 10.0,
         rng: Callable[[], float] = random.random,
+        fence: Fence | None = None,
     ) -> None:
-        self._client, self._clock = client, clock
+        """`fence`: asked before every write (apply, delete), also between the writes of one
+        runtime call (leader election, runtime.fencing)."""
+        self._client, self._clock, self._fence = client, clock, fence
         self._attempts = attempts
         self._base: float = base_delay
         self._max: float = max_delay
@@ -75,8 +79,14 @@ class KubeRequests:
         if dry_run:
             query.append(("dryRun", "All"))
         path = _path(obj["kind"], meta["namespace"], meta["name"])
+        write = None if dry_run else f"apply {obj['kind']} {meta['namespace']}/{meta['name']}"
         return self._call(
-            "PATCH", path, query=query, body=obj, content_type="application/apply-patch+yaml"
+            "PATCH",
+            path,
+            query=query,
+            body=obj,
+            content_type="application/apply-patch+yaml",
+            write=write,
         )
 
     def delete(self, kind: str, namespace: str, name: str) -> bool:
@@ -84,7 +94,8 @@ class KubeRequests:
         was gone already, which is success."""
         body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
         try:
-            self._call("DELETE", _path(kind, namespace, name), body=body)
+            write = f"delete {kind} {namespace}/{name}"
+            self._call("DELETE", _path(kind, namespace, name), body=body, write=write)
         except ApiException as error:
             if error.status == 404:
                 return False
@@ -99,8 +110,14 @@ class KubeRequests:
         query: list[tuple[str, str]] | None = None,
         body: Any = None,
         content_type: str = "application/json",
+        write: str | None = None,
     ) -> dict[str, Any]:
+        """`write`: what a mutating request does, for the fence, asked before every attempt
+        (a retry after a backoff may come after the lease is lost)."""
+
         def send() -> dict[str, Any]:
+            if write is not None and self._fence is not None:
+                self._fence.check(write)
             # Raw: the client's deserialisation parameters differ between its major versions,
             # and every object here is a plain dict anyway.
             response = self._client.call_api(

@@ -311,6 +311,14 @@ class GitStatusStore:
             )
             self._git("update-ref", JOURNAL, journal)
 
+    def discard(self) -> None:
+        """Forget what was saved but not pushed, the local journal included: an agent that
+        lost the leader Lease leaves the status to the new leader, which observes for itself."""
+        with self._lock:
+            self._pending, self._changes, self._wal_tip = {}, {}, None
+            with contextlib.suppress(StatusWriteError):
+                self._git("update-ref", "-d", JOURNAL)
+
     def flush(self) -> None:
         """Push everything saved since the last push as one commit. Never forces: a rejected
         push fetches the new tip, re-applies our documents on top, and tries again."""

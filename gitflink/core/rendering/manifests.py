@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gitflink.core.rendering import access, configuring, naming, native, standalone
+from gitflink.core.rendering import access, configuring, naming, native, secrets, standalone
 from gitflink.core.rendering.ingress import ingress
 from gitflink.model.flink import JobStart
+from gitflink.model.flinkconf import config_file_name
 from gitflink.model.ids import job_id_for
 from gitflink.model.resources import DeploymentMode, FlinkDeployment, JobState
 
@@ -65,6 +66,10 @@ def render(deployment: FlinkDeployment, context: RenderContext) -> tuple[dict[st
     data = configuring.config_map_data(deployment, config, extra)
     config_digest = naming.digest(data)
     meta = deployment.metadata
+    hidden: dict[str, str] = {}
+    if not is_nat:
+        legacy = not configuring.version(deployment).at_least(1, 19)
+        data, hidden = secrets.split(data, config_file_name(legacy), config)
     config_map = {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -90,8 +95,15 @@ def render(deployment: FlinkDeployment, context: RenderContext) -> tuple[dict[st
             config_digest=config_digest,
             service_account=account,
         )
+    if hidden:
+        pods = [secrets.project(pod, meta.name) for pod in pods]
+    for index, pod in enumerate(pods):
+        pods[index], found = secrets.hide_args(pod, meta.name)
+        hidden.update(found)
+    secret = [secrets.secret_object(meta.name, meta.namespace, labels, hidden)] if hidden else []
     rest = [
         config_map,
+        *secret,
         *standalone.services(deployment, labels, native=is_nat),
         *access.objects(deployment, native=is_nat, ha=ha, labels=labels),
         *ingress(deployment, labels),
