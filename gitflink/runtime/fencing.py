@@ -34,6 +34,8 @@ from gitflink.ports import (
     FlinkApiFactory,
     FlinkRuntime,
     Ports,
+    RevertPublisher,
+    RevertRequest,
     StatusStore,
 )
 
@@ -44,7 +46,19 @@ def fenced(ports: Ports, fence: Fence) -> Ports:
         runtime=FencedRuntime(ports.runtime, fence),
         flink=FencedFlink(ports.flink, fence),
         status=FencedStatus(ports.status, fence),
+        reverts=None if ports.reverts is None else FencedReverts(ports.reverts, fence),
     )
+
+
+class FencedReverts:
+    """A revert branch is pushed only by the leader (two agents would race to push it)."""
+
+    def __init__(self, inner: RevertPublisher, fence: Fence) -> None:
+        self.inner, self._fence = inner, fence
+
+    def publish(self, request: RevertRequest) -> bool:
+        self._fence.check("push a revert branch")
+        return self.inner.publish(request)
 
 
 class FencedRuntime:
