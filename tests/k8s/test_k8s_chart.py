@@ -1,7 +1,7 @@
 """The Helm chart on the test bed, RBAC enforced: `helm install` through Helm's Go SDK, a token
-minted for the chart's ServiceAccount (TokenRequest), and `gitflink sync --runtime kubernetes`
-run with that token and the chart's own config file and environment: deploy, savepoint upgrade
-and delete of a FlinkDeployment with real Flink pods. The audit log then shows no request of
+minted for the chart's ServiceAccount (TokenRequest), and the agent run as the chart's pod runs
+it (its arguments, config file, environment and probes) with that token: deploy, savepoint
+upgrade and delete of a FlinkDeployment with real Flink pods. The audit log then shows no request of
 that account refused, and every verb the chart's Role grants used (the documented exceptions
 aside)."""
 
@@ -17,19 +17,20 @@ from pathlib import Path
 from typing import Any
 
 import helm_python as helm
+import httpx
 import kubernetes.client as k8s
 import pytest
 from k8s_testbed.controlplane import SA_ISSUER, ControlPlane, User
 from support.flink_fixtures import wait_for
 from support.gitrepos import Remote
-from support.helm_chart import CHART, env_of, find, grants, render, with_repo
+from support.helm_chart import CHART, REPO, env_of, find, grants, render, with_repo
 from support.k8s_world import k8s_app_manifest, k8s_world
 from support.sync_flink_support import FlinkWorld, wait_checkpoint
 
 from gitflink import wiring
-from gitflink.adapters.status_file import FileStatusStore
+from gitflink.adapters.local_runtime.cluster import free_port
 from gitflink.adapters.system_clock import SystemClock
-from gitflink.model.errors import ClusterError
+from gitflink.model.errors import ClusterError, FlinkApiError
 from gitflink.model.ids import Kind, ResourceId, job_id_for
 from gitflink.settings import Settings
 
@@ -44,10 +45,12 @@ UNUSED_BY_DESIGN = {("apps", "deployments/finalizers", "update")}
 
 def chart_values(namespace: str) -> dict[str, Any]:
     """Watching the test's namespace; the roles for HA, native mode and Ingresses off (this
-    run uses none of them)."""
+    run uses none of them); a pass every second."""
     return with_repo({
         "watchNamespaces": [namespace],
         "rbac": {"flinkRoles": False, "flinkIngresses": False},
+        "interval": 1,
+        "config": {"allowMassPrune": True},  # the one resource goes: all of them
     })  # fmt: skip
 
 
@@ -105,6 +108,15 @@ def used(events: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
     return found
 
 
+def running(world: FlinkWorld, rid: ResourceId) -> list[str] | None:
+    """The running jobs, or None while the cluster is between JobManagers (a new cluster starts
+    as a session cluster, then restarts as the application)."""
+    try:
+        return world.running_jobs(rid)
+    except (AssertionError, ClusterError, FlinkApiError):
+        return None
+
+
 def test_the_chart_runs_a_deployment_through_its_life_with_least_privilege(
     control_plane: ControlPlane,
     namespace: str,
@@ -115,65 +127,67 @@ def test_the_chart_runs_a_deployment_through_its_life_with_least_privilege(
     world, rid = k8s_world, ResourceId(Kind.FLINK_DEPLOYMENT, namespace, NAME)
     installed = render(chart_values(namespace), namespace=release)
     # The agent as its pod would run it: the chart's ConfigMap (read back from the API server)
-    # as its config file, the chart's environment, and the ServiceAccount's token.
+    # as its config file, the chart's environment and arguments, the ServiceAccount's token.
     with k8s.ApiClient(control_plane.configuration()) as admin:
         config_map = k8s.CoreV1Api(admin).read_namespaced_config_map(RELEASE, release)
         token = service_account_token(admin, release)
     remote = Remote(tmp_path)
     config = tmp_path / "gitflink.yaml"
-    text = config_map.data["gitflink.yaml"].replace(
-        "https://git.example.com/team/flink-apps.git", remote.url
-    )
-    config.write_text(text)
+    config.write_text(config_map.data["gitflink.yaml"].replace(REPO, remote.url))
     user = f"system:serviceaccount:{release}:{RELEASE}"
     kubeconfig = control_plane.kubeconfig(User(user, token), tmp_path / "kubeconfig")
     chart_env = {k: v for k, v in env_of(installed).items() if isinstance(v, str)}
+    assert chart_env["GITFLINK_RUNTIME"] == "kubernetes"
+    assert chart_env["GITFLINK_NAMESPACES"] == namespace
+    listen = f"127.0.0.1:{free_port()}"
     env = {
         **os.environ,
         **chart_env,
         "GITFLINK_CONFIG": str(config),
-        "GITFLINK_DATA_DIR": str(tmp_path / "agent"),  # status files: `sync`'s store
+        "GITFLINK_DATA_DIR": str(tmp_path / "agent"),
         "GITFLINK_CACHE_DIR": Settings.from_env().cache_dir.as_posix(),
         # The test bed's pods are local processes: no cluster DNS, REST at the pod's IP.
         "GITFLINK_FLINK_REST_URL": "http://{pod_ip}:8081",
+        "GITFLINK_LISTEN": listen,
         "KUBECONFIG": str(kubeconfig),
     }
-    assert chart_env["GITFLINK_RUNTIME"] == "kubernetes"
-    assert chart_env["GITFLINK_NAMESPACES"] == namespace
-
-    def sync(*extra: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "gitflink", "sync", "--repo", remote.url, *extra],
-            env=env, capture_output=True, text=True, timeout=600, check=False,
-        )  # fmt: skip
-        assert done.returncode == 0, done.stdout + done.stderr[-4000:]
-        return done.stdout
+    (deployment,) = find(installed, "Deployment")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
 
     def commit(**changes: object) -> None:
         files = k8s_app_manifest(NAME, namespace, tmp_path / "state", **changes)
         remote.commit({path: body.decode() for path, body in files.items()})
         remote.push()
 
-    # Deploy.
     commit()
-    assert "deploy" in sync()
-    assert world.running_jobs(rid) == [job_id_for(rid, 1)]
-    # Savepoint upgrade: a second TaskManager, the job restored from the savepoint it took.
-    commit(parallelism=2, rate=30)
-    assert "upgrade" in sync()
-    second = job_id_for(rid, 2)
-    assert world.running_jobs(rid) == [second]
-    status = FileStatusStore(tmp_path / "agent").load(rid)
-    savepoint = status.job_status.last_savepoint if status else None
-    assert savepoint is not None
-    restored = world.api(rid).checkpoints(second).restored
-    assert restored is not None and restored.rstrip("/") == savepoint.path.rstrip("/")
-    wait_checkpoint(world.api(rid), second)
-    # Delete: the file goes from Git, the job stops with a savepoint, the cluster is removed.
-    remote.commit({f"{namespace}/{NAME}.yaml": None})
-    remote.push()
-    assert "delete" in sync("--allow-mass-prune")
-    wait_for(lambda: world.running_jobs(rid) == [] or None, 60.0, "no job left")
+    log = (tmp_path / "agent.log").open("wb")
+    agent = subprocess.Popen(
+        [sys.executable, "-m", "gitflink", *container["args"]],
+        env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        # Deploy; the chart's readiness probe answers once the first pass is done.
+        first = job_id_for(rid, 1)
+        wait_for(lambda: running(world, rid) == [first], 300.0, "the job deployed")
+        probe = f"http://{listen}{container['readinessProbe']['httpGet']['path']}"
+        wait_for(lambda: httpx.get(probe).status_code == 200, 60.0, "the agent ready")
+        # Savepoint upgrade: a second TaskManager, the job restored from a savepoint.
+        commit(parallelism=2, rate=30)
+        second = job_id_for(rid, 2)
+        wait_for(lambda: running(world, rid) == [second], 300.0, "the job upgraded")
+        restored = world.api(rid).checkpoints(second).restored
+        assert restored is not None and "/savepoints/savepoint-" in restored
+        wait_checkpoint(world.api(rid), second)
+        # Delete: the file goes from Git, the job stops with a savepoint, the cluster goes.
+        remote.commit({f"{namespace}/{NAME}.yaml": None})
+        remote.push()
+        wait_for(lambda: world.ports.runtime.find_cluster(rid) is None, 300.0, "deleted")
+        assert "gitflink_passes_total" in httpx.get(f"http://{listen}/metrics").text
+    finally:
+        agent.terminate()  # SIGTERM: the pass in flight finishes, the agent exits
+        agent.wait(timeout=120)
+        log.close()
+    assert agent.returncode == 0, (tmp_path / "agent.log").read_text()[-4000:]
 
     # A namespace outside watchNamespaces is refused before any request is sent.
     with k8s.ApiClient(control_plane.configuration()) as api:

@@ -57,7 +57,7 @@ apply that creates an object is authorized as create too. No watch, no `*`, no S
 {{- define "gitflink.rules" -}}
 - apiGroups: ["apps"]
   resources: ["deployments"]
-  verbs: ["get", "list", "create", "patch", "delete"]
+  verbs: ["get", "create", "patch", "delete"]
 # Owner references with blockOwnerDeletion, where OwnerReferencesPermissionEnforcement runs.
 - apiGroups: ["apps"]
   resources: ["deployments/finalizers"]
@@ -93,7 +93,7 @@ apply that creates an object is authorized as create too. No watch, no `*`, no S
   verbs: ["list", "watch"]
 - apiGroups: ["apps"]
   resources: ["deployments"]
-  verbs: ["watch"]
+  verbs: ["list", "watch"]
 {{- end }}
 {{- if eq .Values.status.mode "cr" }}
 # CR status mode: the custom resources, their status, and Events on them.
