@@ -29,7 +29,7 @@ from support.helm_chart import (
 )
 from support.recording_env import Recording
 
-from gitflink import settings_file
+from gitflink import __version__, settings_file
 from gitflink.core.rendering import access
 from gitflink.settings import Settings
 
@@ -282,3 +282,8 @@ def test_the_values_table_in_docs_is_generated_from_the_schema() -> None:
 def test_the_namespaces_variable_is_a_comma_separated_list() -> None:
     assert Settings.from_env({"GITFLINK_NAMESPACES": "a, b,,"}).namespaces == ("a", "b")
     assert Settings.from_env({}).namespaces == ()
+
+
+def test_the_chart_version_is_the_package_version() -> None:
+    with helm.Chart.load(CHART) as chart:
+        assert chart.metadata["appVersion"] == __version__

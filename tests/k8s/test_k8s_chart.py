@@ -7,6 +7,7 @@ aside)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -117,6 +118,21 @@ def running(world: FlinkWorld, rid: ResourceId) -> list[str] | None:
         return None
 
 
+def check_watched_namespaces(
+    plane: ControlPlane, namespaces: str, rid: ResourceId, home: Path
+) -> None:
+    settings = Settings.from_env({"GITFLINK_NAMESPACES": namespaces, "HOME": str(home)})
+    with k8s.ApiClient(plane.configuration()) as api:
+        runtime = wiring.kubernetes_runtime_for(api, settings, SystemClock())
+        assert [h.resource for h in runtime.list_clusters()] == [rid]
+        elsewhere = ResourceId(Kind.FLINK_DEPLOYMENT, "elsewhere", rid.name)
+        with pytest.raises(ClusterError, match=f"GITFLINK_NAMESPACES: {namespaces}"):
+            runtime.delete_cluster(elsewhere)
+        assert runtime.find_cluster(elsewhere) is None
+        other = dataclasses.replace(settings, namespaces=("elsewhere",))
+        assert wiring.kubernetes_runtime_for(api, other, SystemClock()).list_clusters() == []
+
+
 def test_the_chart_runs_a_deployment_through_its_life_with_least_privilege(
     control_plane: ControlPlane,
     namespace: str,
@@ -178,6 +194,10 @@ def test_the_chart_runs_a_deployment_through_its_life_with_least_privilege(
         restored = world.api(rid).checkpoints(second).restored
         assert restored is not None and "/savepoints/savepoint-" in restored
         wait_checkpoint(world.api(rid), second)
+        # The runtime as the chart configures it (admin credentials here, not to count in the
+        # audit below): clusters listed in the watched namespace only; another one is refused
+        # before any request is sent.
+        check_watched_namespaces(control_plane, namespace, rid, tmp_path / "home")
         # Delete: the file goes from Git, the job stops with a savepoint, the cluster goes.
         remote.commit({f"{namespace}/{NAME}.yaml": None})
         remote.push()
@@ -188,16 +208,6 @@ def test_the_chart_runs_a_deployment_through_its_life_with_least_privilege(
         agent.wait(timeout=120)
         log.close()
     assert agent.returncode == 0, (tmp_path / "agent.log").read_text()[-4000:]
-
-    # A namespace outside watchNamespaces is refused before any request is sent.
-    with k8s.ApiClient(control_plane.configuration()) as api:
-        watched = {"GITFLINK_NAMESPACES": chart_env["GITFLINK_NAMESPACES"]}
-        settings = Settings.from_env({**watched, "HOME": str(tmp_path)})
-        runtime = wiring.kubernetes_runtime_for(api, settings, SystemClock())
-        elsewhere = ResourceId(Kind.FLINK_DEPLOYMENT, "elsewhere", NAME)
-        with pytest.raises(ClusterError, match=f"GITFLINK_NAMESPACES: {namespace}"):
-            runtime.delete_cluster(elsewhere)
-        assert runtime.find_cluster(elsewhere) is None
 
     events = audited(control_plane, user)
     refused = [e for e in events if e["responseStatus"]["code"] == 403]
