@@ -169,7 +169,7 @@ def test_service_monitor_and_ingress_for_the_webhook() -> None:
     (ingress,) = find(objects, "Ingress")
     (rule,) = ingress["spec"]["rules"]
     assert rule["host"] == "gitflink.example.com"
-    assert [p["path"] for p in rule["http"]["paths"]] == ["/webhook"]
+    assert [p["path"] for p in rule["http"]["paths"]] == ["/hooks/git"]
 
 
 def test_cr_status_mode_installs_the_crds_and_grants_status_and_events() -> None:
