@@ -135,6 +135,8 @@ class Settings:
     # Where clusters run: "local" JVMs, or "kubernetes" (docs/kubernetes.md).
     runtime: str = "local"
     kube_context: str | None = None  # a kubeconfig context; none: in-cluster, else the current
+    # The namespaces gitflink may run clusters in (the Helm chart's watchNamespaces); empty: all.
+    namespaces: tuple[str, ...] = ()
     # Flink REST of a cluster on Kubernetes: {name}, {namespace} and {pod_ip} are filled in.
     flink_rest_url: str = "http://{name}-rest.{namespace}.svc:8081"
     # Leader election (docs/agent.md#leader-election): one agent of several acts, on a Lease
@@ -217,6 +219,7 @@ class Settings:
             artifact_timeout_seconds=float(_count(env, "GITFLINK_ARTIFACT_TIMEOUT_SECONDS", 60)),
             runtime=_choice(env, "GITFLINK_RUNTIME", RUNTIMES, "local", str.lower),
             kube_context=env.get("GITFLINK_KUBE_CONTEXT") or None,
+            namespaces=_names(env.get("GITFLINK_NAMESPACES")),
             flink_rest_url=env.get("GITFLINK_FLINK_REST_URL")
             or "http://{name}-rest.{namespace}.svc:8081",
             leader_election=_flag(env, "GITFLINK_LEADER_ELECTION"),
@@ -271,6 +274,11 @@ def _schemes(value: str | None) -> frozenset[str]:
         names = ", ".join(sorted(unknown))
         raise SettingsError(f"GITFLINK_ARTIFACT_SCHEMES: cannot fetch {names} (https, http, file)")
     return schemes
+
+
+def _names(value: str | None) -> tuple[str, ...]:
+    """`a, b`: comma-separated names, blanks dropped."""
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
 
 def _path(value: str | None) -> Path | None:

@@ -282,6 +282,7 @@ def kubernetes_runtime_for(
         render_cluster,
         local_runtime(settings).resolve_jar,
         rest_url_template=settings.flink_rest_url,
+        namespaces=settings.namespaces,
     )
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
+from support.recording_env import Recording
 
 from gitflink.settings import Settings, SettingsError
 
@@ -22,27 +22,6 @@ def documented() -> set[str]:
             if match[2]:
                 names.add(f"{match[1]}_FILE")
     return names
-
-
-class Recording(Mapping[str, str]):
-    """An empty environment that remembers every variable asked for."""
-
-    def __init__(self) -> None:
-        self.asked: set[str] = set()
-
-    def __getitem__(self, key: str) -> str:
-        self.asked.add(key)
-        raise KeyError(key)
-
-    def __contains__(self, key: object) -> bool:
-        self.asked.add(str(key))
-        return False
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(())
-
-    def __len__(self) -> int:
-        return 0
 
 
 def test_every_variable_settings_reads_is_documented_and_nothing_else() -> None:

@@ -10,15 +10,8 @@ from pathlib import Path
 import kubernetes.client as k8s
 import pytest
 from support.flink_fixtures import wait_for
-from support.k8s_world import k8s_world
-from support.sync_flink_support import (
-    JAR,
-    FlinkWorld,
-    app_manifest,
-    counter_gauge,
-    wait_checkpoint,
-    yaml_bytes,
-)
+from support.k8s_world import k8s_app_manifest, k8s_world
+from support.sync_flink_support import JAR, FlinkWorld, counter_gauge, wait_checkpoint
 
 from gitflink.model.ids import Kind, ResourceId, job_id_for
 from gitflink.model.plan import Action
@@ -26,22 +19,6 @@ from gitflink.model.plan import Action
 pytestmark = [pytest.mark.k8s, pytest.mark.flink]
 __all__ = ["k8s_world"]  # a fixture, imported for pytest to find
 NAME = "orders"
-
-
-def manifest(namespace: str, state_dir: Path, **changes: object) -> dict[str, bytes]:
-    job: dict[str, object] = {"parallelism": 1, "rate": 20, **changes}
-    doc = app_manifest("v1_20", NAME, namespace=namespace, **job)  # type: ignore[arg-type]
-    conf = doc["spec"]["flinkConfiguration"]
-    # The default scheduler: an application starts its job once every slot is there. The
-    # adaptive one would start with the first TaskManager and rescale (restoring a checkpoint
-    # of its own, which hides the savepoint it restored first).
-    conf = {k: v for k, v in conf.items() if "adaptive" not in str(k) + str(v)}
-    doc["spec"]["flinkConfiguration"] = conf
-    conf["taskmanager.numberOfTaskSlots"] = 1
-    conf["state.savepoints.dir"] = f"file://{state_dir}/savepoints"
-    conf["state.checkpoints.dir"] = f"file://{state_dir}/checkpoints"
-    doc["spec"]["image"] = "flink:1.20"
-    return {f"{namespace}/{NAME}.yaml": yaml_bytes(doc)}
 
 
 def objects_of(kube_api: k8s.ApiClient, namespace: str) -> list[str]:
@@ -86,7 +63,7 @@ def test_an_application_deployment_through_its_life_on_kubernetes(
         return next(e.action for e in result.executions if e.resource == rid)  # type: ignore[attr-defined]
 
     # Deploy: the objects are applied, owned by the JobManager Deployment, and the job runs.
-    world.commit(manifest(namespace, state))
+    world.commit(k8s_app_manifest(NAME, namespace, state))
     deployed = world.sync()
     first = job_id_for(rid, 1)
     assert world.running_jobs(rid) == [first]
@@ -110,7 +87,7 @@ def test_an_application_deployment_through_its_life_on_kubernetes(
     assert written(kube_api, namespace) == before
 
     # Savepoint upgrade to parallelism 2: a second TaskManager, the job restored.
-    world.commit(manifest(namespace, state, parallelism=2, rate=30))
+    world.commit(k8s_app_manifest(NAME, namespace, state, parallelism=2, rate=30))
     assert action(world.sync()) is Action.UPGRADE
     second = job_id_for(rid, 2)
     api = world.api(rid)
@@ -125,7 +102,9 @@ def test_an_application_deployment_through_its_life_on_kubernetes(
     assert start > 1
 
     # Suspend: the job stops with a savepoint and the cluster goes away.
-    world.commit(manifest(namespace, state, parallelism=2, rate=30, state="suspended"))
+    world.commit(
+        k8s_app_manifest(NAME, namespace, state, parallelism=2, rate=30, state="suspended")
+    )
     world.sync()
     assert world.running_jobs(rid) == []
     assert k8s.AppsV1Api(kube_api).list_namespaced_deployment(namespace).items == []
@@ -133,7 +112,7 @@ def test_an_application_deployment_through_its_life_on_kubernetes(
     assert suspended_at is not None
 
     # Resume: a new cluster, the job restored from the suspend savepoint.
-    world.commit(manifest(namespace, state, parallelism=2, rate=30))
+    world.commit(k8s_app_manifest(NAME, namespace, state, parallelism=2, rate=30))
     world.sync()
     (fourth,) = world.running_jobs(rid)
     restored = world.api(rid).checkpoints(fourth).restored

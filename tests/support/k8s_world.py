@@ -17,7 +17,7 @@ from gitflink.adapters.system_clock import SystemClock
 from gitflink.ports import Ports
 from gitflink.settings import Settings
 from support.fakes import FakeGitSource
-from support.sync_flink_support import FlinkWorld
+from support.sync_flink_support import FlinkWorld, app_manifest, yaml_bytes
 
 
 @pytest.fixture
@@ -35,3 +35,23 @@ def k8s_world(
         yield FlinkWorld(source, Ports(source, runtime, rest, store, SystemClock()), store)
     finally:
         rest.close()
+
+
+def k8s_app_manifest(
+    name: str, namespace: str, state_dir: Path, **changes: object
+) -> dict[str, bytes]:
+    """One application on the test bed: Flink 1.20, one slot per TaskManager, the default
+    scheduler, state under `state_dir`; `changes` go to app_manifest (parallelism, rate...)."""
+    job: dict[str, object] = {"parallelism": 1, "rate": 20, **changes}
+    doc = app_manifest("v1_20", name, namespace=namespace, **job)  # type: ignore[arg-type]
+    conf = doc["spec"]["flinkConfiguration"]
+    # The default scheduler: an application starts its job once every slot is there. The
+    # adaptive one would start with the first TaskManager and rescale (restoring a checkpoint
+    # of its own, which hides the savepoint it restored first).
+    conf = {k: v for k, v in conf.items() if "adaptive" not in str(k) + str(v)}
+    doc["spec"]["flinkConfiguration"] = conf
+    conf["taskmanager.numberOfTaskSlots"] = 1
+    conf["state.savepoints.dir"] = f"file://{state_dir}/savepoints"
+    conf["state.checkpoints.dir"] = f"file://{state_dir}/checkpoints"
+    doc["spec"]["image"] = "flink:1.20"
+    return {f"{namespace}/{name}.yaml": yaml_bytes(doc)}

@@ -56,16 +56,21 @@ class KubernetesRuntime:
         *,
         rest_url_template: str = DEFAULT_REST_URL,
         ready_timeout: float = 300.0,
+        namespaces: Sequence[str] = (),
     ) -> None:
+        """`namespaces`: the only ones clusters may run in (its RBAC may cover no others);
+        empty: every namespace, listed cluster-wide."""
         self._kube, self._clock, self._render = requests, clock, render
         self._resolve_jar = resolve_jar
         self._template, self._timeout = rest_url_template, ready_timeout
+        self._namespaces = tuple(namespaces)
 
     def ensure_cluster(
         self, resource: ResourceId, spec: FlinkDeploymentSpec, *, revision: str | None = None
     ) -> ClusterHandle:
         """A running application's JobManager is left as it is (only `start_application`
         replaces it, with its job); everything else is brought to the spec."""
+        self._check_watched(resource)
         live = self._kube.get("Deployment", resource.namespace, resource.name)
         start = _start_of(live)
         return self._up(resource, spec, live, start, revision, replace_jobmanager=start is None)
@@ -78,6 +83,7 @@ class KubernetesRuntime:
         *,
         revision: str | None = None,
     ) -> bool:
+        self._check_watched(resource)
         live = self._kube.get("Deployment", resource.namespace, resource.name)
         handle = self._up(resource, spec, live, start, revision, replace_jobmanager=True)
         watching.wait_job(self._clock, handle.rest_url, start.job_id, self._timeout)
@@ -103,7 +109,14 @@ class KubernetesRuntime:
         objects = self._render(resource, spec, owner["metadata"]["uid"], start, revision)
         for obj in objects[1:]:
             meta = obj["metadata"]
-            self._apply(obj, self._kube.get(obj["kind"], meta["namespace"], meta["name"]))
+            # Secrets are applied without reading them first: the agent is never granted `get`
+            # on Secrets (docs/helm.md#rbac); applying the same Secret again changes nothing.
+            live_obj = (
+                None
+                if obj["kind"] == "Secret"
+                else self._kube.get(obj["kind"], meta["namespace"], meta["name"])
+            )
+            self._apply(obj, live_obj)
         watching.wait_ready(self._kube, self._clock, resource, objects, self._timeout)
         handle = self._handle(resource, spec)
         taskmanagers = watching.taskmanager_count(objects)
@@ -111,7 +124,7 @@ class KubernetesRuntime:
         return handle
 
     def find_cluster(self, resource: ResourceId) -> ClusterHandle | None:
-        if resource.kind is not Kind.FLINK_DEPLOYMENT:
+        if resource.kind is not Kind.FLINK_DEPLOYMENT or not self._watches(resource):
             return None
         live = self._kube.get("Deployment", resource.namespace, resource.name)
         if live is None or not (live.get("status") or {}).get("readyReplicas"):
@@ -142,12 +155,21 @@ class KubernetesRuntime:
         """Delete the JobManager Deployment; the garbage collector removes what it owns. Returns
         once the cluster's pods are gone, so a new start never overlaps them. HA ConfigMaps
         (Flink's own, not owned) are kept: a last-state start needs them."""
+        self._check_watched(resource)
         self._kube.delete("Deployment", resource.namespace, resource.name)
         watching.wait_gone(self._kube, self._clock, resource, self._timeout)
 
     def list_clusters(self) -> Sequence[ClusterHandle]:
         handles = []
-        for live in self._kube.list_all("Deployment", MANAGED):
+        if self._namespaces:
+            found = [
+                d
+                for ns in self._namespaces
+                for d in self._kube.list_objects("Deployment", ns, MANAGED)
+            ]
+        else:
+            found = self._kube.list_all("Deployment", MANAGED)
+        for live in found:
             meta = live["metadata"]
             if meta["labels"].get("gitflink.io/resource") != meta["name"]:
                 continue  # a TaskManager Deployment
@@ -156,6 +178,16 @@ class KubernetesRuntime:
             if handle is not None:
                 handles.append(handle)
         return handles
+
+    def _watches(self, resource: ResourceId) -> bool:
+        return not self._namespaces or resource.namespace in self._namespaces
+
+    def _check_watched(self, resource: ResourceId) -> None:
+        if not self._watches(resource):
+            raise ClusterError(
+                f"{resource.short}: namespace {resource.namespace} is not one gitflink runs "
+                f"clusters in (GITFLINK_NAMESPACES: {', '.join(self._namespaces)})"
+            )
 
     def resolve_jar(self, jar_uri: str) -> Path:
         return self._resolve_jar(jar_uri)
