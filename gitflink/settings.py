@@ -132,6 +132,9 @@ class Settings:
     kube_context: str | None = None  # a kubeconfig context; none: in-cluster, else the current
     # Flink REST of a cluster on Kubernetes: {name}, {namespace} and {pod_ip} are filled in.
     flink_rest_url: str = "http://{name}-rest.{namespace}.svc:8081"
+    # "cr": status as custom resources (docs/kubernetes.md#cr-status-mode); None: status files
+    # (sync) or the status branch (agent).
+    status: str | None = None
     # The config file these settings were read with (`--config`, GITFLINK_CONFIG), and its
     # default Flink configuration, laid under every FlinkDeployment's own.
     config_file: Path | None = None
@@ -207,10 +210,12 @@ class Settings:
             kube_context=env.get("GITFLINK_KUBE_CONTEXT") or None,
             flink_rest_url=env.get("GITFLINK_FLINK_REST_URL")
             or "http://{name}-rest.{namespace}.svc:8081",
+            status=_optional_choice(env, "GITFLINK_STATUS", STATUS_BACKENDS),
         )
 
 
 RUNTIMES = ("local", "kubernetes")
+STATUS_BACKENDS = ("cr",)
 _TRUE, _FALSE = frozenset({"1", "true", "yes"}), frozenset({"", "0", "false", "no"})
 
 

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     import kubernetes.client
 
     from gitflink.adapters.kubernetes_runtime.runtime import KubernetesRuntime
+    from gitflink.adapters.status_cr import CrStatusStore
 
 
 class RestClients:
@@ -88,6 +89,8 @@ def local_runtime(settings: Settings, *, owner: str = "") -> LocalRuntime:
 
 def owner_of(store: StatusStore, settings: Settings) -> str:
     """How a cluster names the status store that manages it."""
+    if settings.status == "cr":
+        return "custom resources in Kubernetes"
     if isinstance(store, GitStatusStore):
         url = hide_in_text(store.url, lambda _: "******")
         return f"status branch {store.branch} of {url}"
@@ -185,6 +188,29 @@ def file_status_store(settings: Settings) -> FileStatusStore:
     return FileStatusStore(settings.data_dir)
 
 
+def cr_status_store(
+    settings: Settings, client: kubernetes.client.ApiClient | None = None
+) -> CrStatusStore:
+    """Status as custom resources (`--status cr`), through the Kubernetes credentials of
+    `--runtime kubernetes` (or `client`)."""
+    from gitflink.adapters.kubernetes_runtime.requests import KubeRequests
+    from gitflink.adapters.status_cr import CrStatusStore
+
+    return CrStatusStore(KubeRequests(client or kube_client(settings), SystemClock()))
+
+
+def status_store(settings: Settings) -> StatusStore:
+    """The store `sync` writes: custom resources with `--status cr`, else status files."""
+    return cr_status_store(settings) if settings.status == "cr" else file_status_store(settings)
+
+
+def agent_status_store(settings: Settings, meter: Meter = NULL_METER) -> StatusStore:
+    """The store the agent writes: custom resources with `--status cr`, else the status branch."""
+    if settings.status == "cr":
+        return cr_status_store(settings)
+    return git_status_store(settings, meter)
+
+
 def limits(settings: Settings) -> Limits:
     return Limits(settings.max_manifest_bytes, settings.max_manifest_nodes)
 
@@ -203,9 +229,10 @@ def local_ports(
     status: StatusStore | None = None,
     meter: Meter = NULL_METER,
 ) -> Ports:
-    """The embedded setup: Flink JVMs on this machine, status files under the data dir.
-    `meter`: where measurements go (the agent's Prometheus registry)."""
-    store = status or file_status_store(settings)
+    """The embedded setup: Flink JVMs on this machine, status files under the data dir (or
+    custom resources with `--status cr`). `meter`: where measurements go (the agent's
+    Prometheus registry)."""
+    store = status or status_store(settings)
     return Ports(
         source=source,
         runtime=local_runtime(settings, owner=owner_of(store, settings)),
@@ -229,8 +256,13 @@ def artifact_fetcher(settings: Settings) -> HttpArtifactFetcher:
 
 
 def kubernetes_runtime(settings: Settings, clock: SystemClock | None = None) -> KubernetesRuntime:
-    """Clusters as Kubernetes objects. Credentials: the kubeconfig context when one is named,
-    else the pod's service account in a cluster, else the kubeconfig's current context."""
+    """Clusters as Kubernetes objects (credentials: `kube_client`)."""
+    return kubernetes_runtime_for(kube_client(settings), settings, clock or SystemClock())
+
+
+def kube_client(settings: Settings) -> kubernetes.client.ApiClient:
+    """An API client with the kubeconfig context when one is named, else the pod's service
+    account in a cluster, else the kubeconfig's current context."""
     # Imported here: the client takes a while to import, and most commands never need it.
     import kubernetes.client
     import kubernetes.config
@@ -246,10 +278,8 @@ def kubernetes_runtime(settings: Settings, clock: SystemClock | None = None) -> 
                 context=settings.kube_context, client_configuration=configuration
             )
     except (kubernetes.config.ConfigException, OSError) as error:
-        raise ClusterError(f"no Kubernetes credentials for --runtime kubernetes: {error}") from None
-    return kubernetes_runtime_for(
-        kubernetes.client.ApiClient(configuration), settings, clock or SystemClock()
-    )
+        raise ClusterError(f"no Kubernetes credentials: {error}") from None
+    return kubernetes.client.ApiClient(configuration)
 
 
 def kubernetes_runtime_for(
@@ -303,7 +333,7 @@ def ports(
         source=source,
         runtime=kubernetes_runtime(settings, clock),
         flink=RestClients(meter),
-        status=status or file_status_store(settings),
+        status=status or status_store(settings),
         clock=clock,
         artifacts=artifact_fetcher(settings),
         meter=meter,
@@ -360,6 +390,12 @@ def _builtin(settings: Settings, meter: Meter) -> list[tuple[str, ResourceListen
         url = settings.notify_webhook_url.reveal()
         hook = WebhookListener(url, secret=settings.notify_webhook_secret, delivery=delivery)
         found.append(("webhook", hook))
+    if settings.status == "cr":
+        from gitflink.adapters.kubernetes_runtime.requests import KubeRequests
+        from gitflink.adapters.status_cr.events import KubernetesEvents
+
+        kube = KubeRequests(kube_client(settings), SystemClock())
+        found.append(("kubernetes-events", KubernetesEvents(kube)))
     provider = settings.commit_status
     if provider is None:
         return found

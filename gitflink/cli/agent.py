@@ -19,7 +19,7 @@ from gitflink.agent.reloading import ConfigWatch
 from gitflink.agent.webhook import make_server, serve_in_background
 from gitflink.cli import logs, options, output
 from gitflink.cli.validate import add_exclude_argument
-from gitflink.ports import Ports
+from gitflink.ports import Ports, StatusStore
 from gitflink.runtime import reconciler
 from gitflink.runtime.settling import Settled
 from gitflink.settings import Settings
@@ -108,7 +108,7 @@ class _Reconciling:
             notifier=wiring.notifier(settings, self.metrics.meter),
             flink_defaults=settings.default_flink_configuration,
         )
-        self.store: wiring.StatusBranch | None = None
+        self.store: StatusStore | None = None
         self.ports: Ports | None = None
 
     def __call__(self) -> reconciler.PassResult:
@@ -118,7 +118,7 @@ class _Reconciling:
             self.reconfigure(reloaded)
         if self.ports is None:
             meter = self.metrics.meter
-            self.store = wiring.git_status_store(self.settings, meter)  # raises if unreachable
+            self.store = wiring.agent_status_store(self.settings, meter)  # raises if unreachable
             self.ports = wiring.ports(self.settings, self.source, status=self.store, meter=meter)
         result = reconciler.run_pass(self.ports, self.config)
         log_pass(result)
@@ -143,7 +143,7 @@ class _Reconciling:
         )
 
     def flush(self) -> None:
-        if self.store is not None:
+        if isinstance(self.store, wiring.StatusBranch):
             self.store.flush()
 
 

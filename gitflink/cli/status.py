@@ -36,6 +36,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("names", nargs="*", metavar="NAME", help="only these resources")
     options.add_repo(parser, required=False, help="read the status branch of this repository")
     options.add_status_branch(parser)
+    options.add_status_backend(parser)
     options.add_cache_dir(parser)
     options.add_data_dir(parser, "read the status files of this data dir")
     options.add_output(parser, ("table", "wide"))
@@ -136,6 +137,8 @@ def _load(
 ) -> tuple[Mapping[ResourceId, ResourceStatus], str]:
     """(statuses, where they came from). Raises LookupError when what was asked for is not
     there at all (no status branch, no status directory)."""
+    if settings.status == "cr":
+        return wiring.cr_status_store(settings).load_all(), "custom resources in Kubernetes"
     if settings.repo or settings.status_repo:
         store = wiring.git_status_store(settings)
         where = f"status branch {settings.status_branch} of {store.url}"

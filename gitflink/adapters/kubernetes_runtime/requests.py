@@ -28,6 +28,10 @@ KINDS = {
     "Role": ("apis/rbac.authorization.k8s.io/v1", "roles"),
     "RoleBinding": ("apis/rbac.authorization.k8s.io/v1", "rolebindings"),
     "Ingress": ("apis/networking.k8s.io/v1", "ingresses"),
+    # The custom resources CR status mode writes (adapters/status_cr).
+    "FlinkDeployment": ("apis/flink.apache.org/v1beta1", "flinkdeployments"),
+    "FlinkSessionJob": ("apis/flink.apache.org/v1beta1", "flinksessionjobs"),
+    "FlinkStateSnapshot": ("apis/flink.apache.org/v1beta1", "flinkstatesnapshots"),
 }
 RETRIED = {429, 503}
 
@@ -79,6 +83,17 @@ class KubeRequests:
             "PATCH", path, query=query, body=obj, content_type="application/apply-patch+yaml"
         )
 
+    def replace_status(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """PUT `obj` to its status subresource. `obj` carries the resourceVersion it was read
+        at: a 409 means someone wrote since and is raised at once, for the caller to re-read."""
+        meta = obj["metadata"]
+        path = _path(obj["kind"], meta["namespace"], meta["name"]) + "/status"
+        return self._call("PUT", path, body=obj, conflicts=0)
+
+    def create(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """POST a new object (an Event)."""
+        return self._call("POST", _path(obj["kind"], obj["metadata"]["namespace"]), body=obj)
+
     def delete(self, kind: str, namespace: str, name: str) -> bool:
         """Delete in the background (the garbage collector removes what it owns); False when it
         was gone already, which is success."""
@@ -99,6 +114,7 @@ class KubeRequests:
         query: list[tuple[str, str]] | None = None,
         body: Any = None,
         content_type: str = "application/json",
+        conflicts: int = 1,
     ) -> dict[str, Any]:
         def send() -> dict[str, Any]:
             # Raw: the client's deserialisation parameters differ between its major versions,
@@ -117,18 +133,18 @@ class KubeRequests:
             decoded = json.loads(response.data or b"{}")
             return decoded if isinstance(decoded, dict) else {}
 
-        return self._retrying(send)
+        return self._retrying(send, conflicts)
 
-    def _retrying(self, send: Callable[[], T]) -> T:
-        conflicts = 0
+    def _retrying(self, send: Callable[[], T], conflicts: int = 1) -> T:
+        """`conflicts`: how many 409s to send again as they are."""
         for attempt in range(self._attempts):
             try:
                 return send()
             except ApiException as error:
-                if error.status == 409 and conflicts == 0:
+                if error.status == 409 and conflicts > 0:
                     # Someone wrote in between (a controller's status update): apply and
                     # delete carry no resourceVersion, so sending again is the re-read.
-                    conflicts += 1
+                    conflicts -= 1
                     continue
                 if error.status not in RETRIED or attempt == self._attempts - 1:
                     raise
