@@ -88,11 +88,13 @@ class KubeRequests:
         at: a 409 means someone wrote since and is raised at once, for the caller to re-read."""
         meta = obj["metadata"]
         path = _path(obj["kind"], meta["namespace"], meta["name"]) + "/status"
-        return self._call("PUT", path, body=obj, conflicts=0)
+        query = [("fieldManager", FIELD_MANAGER)]
+        return self._call("PUT", path, query=query, body=obj, conflicts=0)
 
     def create(self, obj: dict[str, Any]) -> dict[str, Any]:
         """POST a new object (an Event)."""
-        return self._call("POST", _path(obj["kind"], obj["metadata"]["namespace"]), body=obj)
+        path = _path(obj["kind"], obj["metadata"]["namespace"])
+        return self._call("POST", path, query=[("fieldManager", FIELD_MANAGER)], body=obj)
 
     def delete(self, kind: str, namespace: str, name: str) -> bool:
         """Delete in the background (the garbage collector removes what it owns); False when it
