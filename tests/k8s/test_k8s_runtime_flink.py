@@ -10,14 +10,12 @@ from pathlib import Path
 import kubernetes.client as k8s
 import pytest
 from support.flink_fixtures import wait_for
-from support.k8s_world import k8s_world
+from support.k8s_world import app_files, k8s_world
 from support.sync_flink_support import (
     JAR,
     FlinkWorld,
-    app_manifest,
     counter_gauge,
     wait_checkpoint,
-    yaml_bytes,
 )
 
 from gitflink.model.ids import Kind, ResourceId, job_id_for
@@ -29,19 +27,7 @@ NAME = "orders"
 
 
 def manifest(namespace: str, state_dir: Path, **changes: object) -> dict[str, bytes]:
-    job: dict[str, object] = {"parallelism": 1, "rate": 20, **changes}
-    doc = app_manifest("v1_20", NAME, namespace=namespace, **job)  # type: ignore[arg-type]
-    conf = doc["spec"]["flinkConfiguration"]
-    # The default scheduler: an application starts its job once every slot is there. The
-    # adaptive one would start with the first TaskManager and rescale (restoring a checkpoint
-    # of its own, which hides the savepoint it restored first).
-    conf = {k: v for k, v in conf.items() if "adaptive" not in str(k) + str(v)}
-    doc["spec"]["flinkConfiguration"] = conf
-    conf["taskmanager.numberOfTaskSlots"] = 1
-    conf["state.savepoints.dir"] = f"file://{state_dir}/savepoints"
-    conf["state.checkpoints.dir"] = f"file://{state_dir}/checkpoints"
-    doc["spec"]["image"] = "flink:1.20"
-    return {f"{namespace}/{NAME}.yaml": yaml_bytes(doc)}
+    return app_files(NAME, namespace, state_dir, **changes)
 
 
 def objects_of(kube_api: k8s.ApiClient, namespace: str) -> list[str]:

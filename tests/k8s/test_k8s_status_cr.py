@@ -13,6 +13,7 @@ import kubernetes.client as k8s
 import pytest
 from k8s_fixtures import cr_status_store
 from k8s_testbed.fault_proxy import Fault, FaultProxy
+from support.custom_resources import TABLE, path_of, raw
 
 from gitflink.adapters.kubernetes_runtime.requests import KubeRequests
 from gitflink.adapters.status_cr import CrStatusStore
@@ -41,7 +42,6 @@ SPEC: dict[str, Any] = {
     "flinkConfiguration": {"s3.secret-key": SECRET, "taskmanager.numberOfTaskSlots": "2"},
     "job": {"jarURI": "local:///opt/flink/job.jar", "parallelism": 2, "upgradeMode": "savepoint"},
 }
-TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io"
 AT = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
 
@@ -66,32 +66,6 @@ def stable(revision: str, *, generation: int = 1) -> ResourceStatus:
         applied_revision=revision,
         observed_revision=revision,
     )
-
-
-def raw(
-    api: k8s.ApiClient,
-    path: str,
-    accept: str = "application/json",
-    *,
-    method: str = "GET",
-    body: Any = None,
-) -> dict[str, Any]:
-    response = api.call_api(
-        path,
-        method,
-        header_params={"Accept": accept, "Content-Type": "application/merge-patch+json"},
-        body=body,
-        auth_settings=["BearerToken"],
-        _return_http_data_only=True,
-        _preload_content=False,
-    )
-    found: dict[str, Any] = json.loads(response.data)
-    return found
-
-
-def path_of(namespace: str, plural: str = "flinkdeployments", name: str = "") -> str:
-    base = f"/apis/flink.apache.org/v1beta1/namespaces/{namespace}/{plural}"
-    return f"{base}/{name}" if name else base
 
 
 def test_the_custom_resource_holds_the_git_spec_and_the_operators_status(
@@ -126,7 +100,10 @@ def test_the_custom_resource_holds_the_git_spec_and_the_operators_status(
         json.loads(status["reconciliationStatus"]["lastStableSpec"])["spec"]["job"] == SPEC["job"]
     )
     assert status["reconciliationStatus"]["state"] == "DEPLOYED"
-    assert [(c["type"], c["status"]) for c in status["conditions"]] == [("Ready", "True")]
+    assert [(c["type"], c["status"]) for c in status["conditions"]] == [
+        ("Ready", "True"),
+        ("Running", "True"),
+    ]
     # What gitflink reads back is its own record, secrets as fingerprints.
     loaded = store.load(rid)
     assert loaded is not None and loaded.job_status == stable("f" * 40).job_status

@@ -1,5 +1,6 @@
 """gitflink passes on the Kubernetes runtime against the test bed: the `k8s_world` fixture (an
-in-memory Git source, the runtime on the test namespace, status files, REST at the pod IPs)."""
+in-memory Git source, the runtime on the test namespace, status files, REST at the pod IPs);
+`cr_k8s_world` with status as custom resources."""
 
 from __future__ import annotations
 
@@ -14,24 +15,58 @@ from k8s_testbed.kubelet import ProcessKubelet
 from gitflink import wiring
 from gitflink.adapters.status_file import FileStatusStore
 from gitflink.adapters.system_clock import SystemClock
-from gitflink.ports import Ports
+from gitflink.ports import Ports, StatusStore
 from gitflink.settings import Settings
 from support.fakes import FakeGitSource
-from support.sync_flink_support import FlinkWorld
+from support.sync_flink_support import FlinkWorld, app_manifest, yaml_bytes
 
 
 @pytest.fixture
 def k8s_world(
     kube_api: k8s.ApiClient, namespace: str, process_kubelet: ProcessKubelet, tmp_path: Path
 ) -> Iterator[FlinkWorld]:
+    yield from _world(kube_api, FileStatusStore(tmp_path / "status"), tmp_path)
+
+
+@pytest.fixture
+def cr_k8s_world(
+    kube_api: k8s.ApiClient,
+    namespace: str,
+    process_kubelet: ProcessKubelet,
+    flink_crds: list[str],
+    tmp_path: Path,
+) -> Iterator[FlinkWorld]:
+    """The same, with status as custom resources (`--status cr`)."""
+    store = wiring.cr_status_store(Settings.from_env(), kube_api)
+    yield from _world(kube_api, store, tmp_path)
+
+
+def _world(kube_api: k8s.ApiClient, store: StatusStore, tmp_path: Path) -> Iterator[FlinkWorld]:
     settings = dataclasses.replace(
         Settings.from_env(), data_dir=tmp_path / "data", flink_rest_url="http://{pod_ip}:8081"
     )
     runtime = wiring.kubernetes_runtime_for(kube_api, settings, SystemClock())
-    store = FileStatusStore(tmp_path / "status")
     source = FakeGitSource({})
     rest = wiring.RestClients()
     try:
         yield FlinkWorld(source, Ports(source, runtime, rest, store, SystemClock()), store)
     finally:
         rest.close()
+
+
+def app_files(name: str, namespace: str, state_dir: Path, **changes: object) -> dict[str, bytes]:
+    """A counting application for the standalone layout, one TaskManager slot each, state under
+    `state_dir` (shared by the pods: the test bed runs them as local processes)."""
+    job: dict[str, object] = {"parallelism": 1, "rate": 20, **changes}
+    doc = app_manifest("v1_20", name, namespace=namespace, **job)  # type: ignore[arg-type]
+    conf = doc["spec"]["flinkConfiguration"]
+    # The default scheduler: an application starts its job once every slot is there. The
+    # adaptive one would start with the first TaskManager and rescale (restoring a checkpoint
+    # of its own, which hides the savepoint it restored first).
+    conf = {k: v for k, v in conf.items() if "adaptive" not in str(k) + str(v)}
+    doc["spec"]["flinkConfiguration"] = conf
+    conf["taskmanager.numberOfTaskSlots"] = 1
+    conf["state.savepoints.dir"] = f"file://{state_dir}/savepoints"
+    conf["state.checkpoints.dir"] = f"file://{state_dir}/checkpoints"
+    doc["spec"]["image"] = "flink:1.20"
+    return {f"{namespace}/{name}.yaml": yaml_bytes(doc)}

@@ -66,7 +66,7 @@ class KubernetesRuntime:
     ) -> ClusterHandle:
         """A running application's JobManager is left as it is (only `start_application`
         replaces it, with its job); everything else is brought to the spec."""
-        live = self._kube.get("Deployment", resource.namespace, resource.name)
+        live = self._jobmanager(resource)
         start = _start_of(live)
         return self._up(resource, spec, live, start, revision, replace_jobmanager=start is None)
 
@@ -78,10 +78,19 @@ class KubernetesRuntime:
         *,
         revision: str | None = None,
     ) -> bool:
-        live = self._kube.get("Deployment", resource.namespace, resource.name)
+        live = self._jobmanager(resource)
         handle = self._up(resource, spec, live, start, revision, replace_jobmanager=True)
         watching.wait_job(self._clock, handle.rest_url, start.job_id, self._timeout)
         return True
+
+    def _jobmanager(self, resource: ResourceId) -> dict[str, Any] | None:
+        """The live JobManager Deployment; one being deleted (by hand, in the foreground) is
+        waited out, with its pods: applying to it would change nothing that lasts."""
+        live = self._kube.get("Deployment", resource.namespace, resource.name)
+        if live is None or not live["metadata"].get("deletionTimestamp"):
+            return live
+        watching.wait_gone(self._kube, self._clock, resource, self._timeout)
+        return None
 
     def _up(
         self,

@@ -129,7 +129,21 @@ def _resource_status(status: ResourceStatus) -> CrResourceStatus:
                 last_transition_time=_iso(c.last_transition_time),
             )
             for c in status.conditions
-        ],
+        ]
+        + [_running(status)],
+    )
+
+
+def _running(status: ResourceStatus) -> CrCondition:
+    """The operator's `Running` condition, from the job's state as last observed."""
+    job = status.job_status
+    running = job.state == "RUNNING"
+    return CrCondition(
+        type="Running",
+        status="True" if running else "False",
+        reason="JobRunning" if running else "JobNotRunning",
+        message=f"job {job.job_id} is {job.state}" if job.job_id and job.state else "no job runs",
+        last_transition_time=_iso(job.start_time if running else job.update_time),
     )
 
 
