@@ -1,7 +1,7 @@
 """Kubernetes HA on the Kubernetes runtime with real Flink pods: the JobManager keeps its leader
 and job metadata in ConfigMaps (the rendered Role allows it), a last-state upgrade restores the
 newest checkpoint into a new application start with a JobResultStore path of its own
-(FLINK-27569), and delete keeps the HA ConfigMaps Flink made."""
+(FLINK-27569), and a delete from Git removes the HA ConfigMaps Flink made."""
 
 from __future__ import annotations
 
@@ -60,4 +60,5 @@ def test_an_ha_application_upgrades_last_state_into_a_fresh_job_result_store(
     world.commit({})
     world.sync(allow_mass_prune=True)
     assert world.ports.runtime.find_cluster(rid) is None
-    assert core.list_namespaced_config_map(namespace, label_selector=ha_maps).items
+    # Deleted for good: Flink's HA ConfigMaps go too (an upgrade above kept them: it restored).
+    assert core.list_namespaced_config_map(namespace, label_selector=ha_maps).items == []

@@ -147,12 +147,17 @@ class KubernetesRuntime:
         list: a lost cluster comes back from the last savepoint recorded (docs/kubernetes.md)."""
         return None
 
-    def delete_cluster(self, resource: ResourceId) -> None:
+    def delete_cluster(self, resource: ResourceId, *, keep_ha: bool = True) -> None:
         """Delete the JobManager Deployment; the garbage collector removes what it owns. Returns
-        once the cluster's pods are gone, so a new start never overlaps them. HA ConfigMaps
-        (Flink's own, not owned) are kept: a last-state start needs them."""
+        once the cluster's pods are gone, so a new start never overlaps them. Flink's HA
+        ConfigMaps (its own, not owned) are kept for a last-state start, as the operator keeps
+        them; `keep_ha=False` (deleted for good) removes them once the pods are gone."""
         self._kube.delete("Deployment", resource.namespace, resource.name)
         watching.wait_gone(self._kube, self._clock, resource, self._timeout)
+        if keep_ha:
+            return
+        for config_map in self._kube.list_objects("ConfigMap", resource.namespace, _ha(resource)):
+            self._kube.delete("ConfigMap", resource.namespace, config_map["metadata"]["name"])
 
     def list_clusters(self) -> Sequence[ClusterHandle]:
         handles = []
@@ -214,6 +219,11 @@ class KubernetesRuntime:
         if "{pod_ip}" in self._template:
             fields["pod_ip"] = watching.jobmanager_ip(self._kube, resource)
         return self._template.format(**fields).rstrip("/")
+
+
+def _ha(resource: ResourceId) -> str:
+    """Flink's Kubernetes HA ConfigMaps of a cluster (`kubernetes.cluster-id` is its name)."""
+    return f"app={resource.name},configmap-type=high-availability"
 
 
 def _with_start(jobmanager: dict[str, Any], start: JobStart | None) -> dict[str, Any]:

@@ -72,7 +72,7 @@ def plan_removed(
             risks.append("the job is not running: no final savepoint can be taken")
             state_loss = stateful
     if resource.kind is Kind.FLINK_DEPLOYMENT:
-        steps.append(StopCluster(resource))
+        steps.append(StopCluster(resource, keep_ha=False))  # deleted for good
         if not job:
             risks.append("session cluster deleted: every job still running on it stops")
     return JobPlan(
