@@ -55,6 +55,8 @@ def test_the_spec_and_revision_are_the_change_in_flight_else_the_applied_one() -
     upgrading = with_spec(applied_revision="a" * 40, pending=pending)
     assert (spec_of(upgrading), revision_of(upgrading)) == (TARGET, "b" * 40)
     assert spec_of(ResourceStatus()) is None
+    deleting = with_spec(pending=PendingChange(action="delete", target_spec={}))
+    assert spec_of(deleting) == APPLIED  # a delete targets no spec: the applied one stays
 
 
 def test_secrets_are_fingerprints_everywhere_and_the_record_reads_back() -> None:

@@ -46,6 +46,8 @@ def test_an_ha_application_upgrades_last_state_into_a_fresh_job_result_store(
     wait_checkpoint(world.api(rid), first)
     ha_maps = "configmap-type=high-availability"
     assert core.list_namespaced_config_map(namespace, label_selector=ha_maps).items
+    stores = tmp_path / "ha" / "job-result-store" / NAME
+    assert [p.name for p in stores.iterdir()] == [first]  # Flink made the first start's
 
     world.commit(manifest(namespace, tmp_path, rate=30))
     world.sync()
@@ -55,6 +57,8 @@ def test_an_ha_application_upgrades_last_state_into_a_fresh_job_result_store(
     assert restored is not None and "/chk-" in restored
     conf = core.read_namespaced_config_map(f"flink-config-{NAME}", namespace).data["config.yaml"]
     assert f"job-result-store/{NAME}/{second}" in conf
+    # The new start runs: the first start's JobResultStore is gone, the newest kept.
+    assert [p.name for p in stores.iterdir()] == [second]
 
     wait_checkpoint(world.api(rid), second)  # no savepoint while a restored task initializes
     world.commit({})

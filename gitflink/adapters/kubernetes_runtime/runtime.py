@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from gitflink.adapters.kubernetes_runtime import watching
+from gitflink.adapters.kubernetes_runtime import job_results, watching
 from gitflink.adapters.kubernetes_runtime.requests import KubeRequests
 from gitflink.model.errors import ClusterError
 from gitflink.model.flink import JobStart
@@ -81,6 +81,10 @@ class KubernetesRuntime:
         live = self._jobmanager(resource)
         handle = self._up(resource, spec, live, start, revision, replace_jobmanager=True)
         watching.wait_job(self._clock, handle.rest_url, start.job_id, self._timeout)
+        # The new start runs: earlier starts' JobResultStores are no longer read (FLINK-27569).
+        path = job_results.storage_path(self._render(resource, spec, None, start, revision))
+        if path is not None:
+            job_results.remove_earlier(resource, path)
         return True
 
     def _jobmanager(self, resource: ResourceId) -> dict[str, Any] | None:

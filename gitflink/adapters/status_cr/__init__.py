@@ -94,8 +94,8 @@ class CrStatusStore:
         current = self._managed(resource)
         spec = spec_of(status)
         if spec is None:
-            # Nothing applied now (a deleted resource's tombstone): keep the spec the object
-            # has, so applying never drops it.
+            # Nothing applied now (a delete, a deleted resource's tombstone): keep the spec the
+            # object has, so applying never drops it.
             if current is None:
                 raise StatusWriteError(
                     f"{resource}: no spec recorded yet, so no custom resource to write its "

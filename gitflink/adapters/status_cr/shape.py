@@ -40,10 +40,11 @@ def scrubbed(status: ResourceStatus) -> dict[str, Any]:
 
 
 def spec_of(status: ResourceStatus) -> dict[str, Any] | None:
-    """The Git spec the status is about: the change in flight, else the one last applied."""
-    if status.pending is not None:
+    """The Git spec the status is about: the change in flight, else the one last applied (a
+    delete in flight targets no spec: the one last applied stays)."""
+    if status.pending is not None and status.pending.target_spec:
         return status.pending.target_spec
-    return status.reconciliation.last_applied_spec
+    return status.reconciliation.last_applied_spec or None
 
 
 def revision_of(status: ResourceStatus) -> str | None:
