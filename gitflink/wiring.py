@@ -3,6 +3,7 @@ adapters, so everything below it sees ports only."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -274,11 +275,16 @@ def kube_client(settings: Settings) -> kubernetes.client.ApiClient:
         if settings.kube_context is None and hosting.in_cluster():
             kubernetes.config.load_incluster_config(client_configuration=configuration)
         else:
+            # KUBECONFIG read now: the client reads it once, when it is first imported.
             kubernetes.config.load_kube_config(
-                context=settings.kube_context, client_configuration=configuration
+                config_file=os.environ.get("KUBECONFIG") or None,
+                context=settings.kube_context,
+                client_configuration=configuration,
             )
     except (kubernetes.config.ConfigException, OSError) as error:
-        raise ClusterError(f"no Kubernetes credentials: {error}") from None
+        raise ClusterError(
+            f"no Kubernetes credentials for --runtime kubernetes or --status cr: {error}"
+        ) from None
     return kubernetes.client.ApiClient(configuration)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import kubernetes.client as k8s
 import pytest
 from k8s_fixtures import cr_status_store
+from k8s_testbed.controlplane import ControlPlane
 from k8s_testbed.fault_proxy import Fault, FaultProxy
 from support.custom_resources import TABLE, path_of, raw
 
@@ -19,6 +20,7 @@ from gitflink.adapters.kubernetes_runtime.requests import KubeRequests
 from gitflink.adapters.status_cr import CrStatusStore
 from gitflink.adapters.status_cr.events import KubernetesEvents
 from gitflink.adapters.system_clock import SystemClock
+from gitflink.cli import main
 from gitflink.model.errors import StatusWriteError
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.notifications import EventType, ResourceEvent, StatusChange
@@ -154,7 +156,7 @@ def test_a_custom_resource_without_the_management_label_is_never_touched(
 
 def test_a_409_storm_and_a_503_burst_lose_no_status_update(
     flink_crds: list[str],
-    control_plane: Any,
+    control_plane: ControlPlane,
     fault_proxy: FaultProxy,
     kube_config: k8s.Configuration,
     namespace: str,
@@ -262,3 +264,21 @@ def test_a_snapshot_gets_the_operators_snapshot_status(
     (row,) = table["rows"]
     assert row["cells"][1:4] == ["file:///sp/savepoint-9", AT.isoformat(), "COMPLETED"]
     assert store.load(rid) == status
+
+
+def test_gitflink_status_reads_the_custom_resources_with_status_cr(
+    store: CrStatusStore,
+    control_plane: ControlPlane,
+    namespace: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    store.save(ResourceId(Kind.FLINK_DEPLOYMENT, namespace, "orders"), stable("f" * 40), "m")
+    kubeconfig = control_plane.kubeconfig(control_plane.admin, control_plane.root / "admin.json")
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    capsys.readouterr()
+    assert main(["status", "--status", "cr", "-o", "json", f"{namespace}/orders"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert SECRET not in json.dumps(shown)
+    assert "STABLE" in json.dumps(shown) and "RUNNING" in json.dumps(shown)
