@@ -3,6 +3,7 @@ adapters, so everything below it sees ports only."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from collections.abc import Mapping, Sequence
@@ -197,7 +198,10 @@ def cr_status_store(
     from gitflink.adapters.kubernetes_runtime.requests import KubeRequests
     from gitflink.adapters.status_cr import CrStatusStore
 
-    return CrStatusStore(KubeRequests(client or kube_client(settings), SystemClock()))
+    # Which gitflink keeps a custom resource's status: one label value per source, so two
+    # agents following two repositories in one cluster never read or prune each other's.
+    instance = hashlib.sha256(source_id(settings).encode()).hexdigest()[:16]
+    return CrStatusStore(KubeRequests(client or kube_client(settings), SystemClock()), instance)
 
 
 def status_store(settings: Settings) -> StatusStore:

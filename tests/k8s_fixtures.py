@@ -136,10 +136,11 @@ def _established(crd: k8s.V1CustomResourceDefinition) -> bool:
     return any(c.type == "Established" and c.status == "True" for c in conditions)
 
 
-def cr_status_store(config: k8s.Configuration, **options: int) -> Iterator[CrStatusStore]:
-    """A CR status store on the test bed (the CRDs installed), with its own API client."""
+def cr_status_store(config: k8s.Configuration, instance: str) -> Iterator[CrStatusStore]:
+    """A CR status store on the test bed (the CRDs installed), with its own API client;
+    `instance` keeps it apart from other tests' stores on the shared API server."""
     with k8s.ApiClient(config) as api:
-        yield CrStatusStore(KubeRequests(api, SystemClock()), **options)
+        yield CrStatusStore(KubeRequests(api, SystemClock()), instance)
 
 
 def ensure_namespace(config: k8s.Configuration, name: str) -> None:

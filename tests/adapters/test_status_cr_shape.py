@@ -63,7 +63,7 @@ def test_secrets_are_fingerprints_everywhere_and_the_record_reads_back() -> None
     secret = {"flinkConfiguration": {"s3.secret-key": "hunter2"}, **APPLIED}
     status = with_spec(reconciliation=ReconciliationStatus(last_applied_spec=secret))
     shaped = cr_status(Kind.FLINK_DEPLOYMENT, status)
-    obj = custom_resource(ResourceId(Kind.FLINK_DEPLOYMENT, "ns", "a"), secret, "c" * 40)
+    obj = custom_resource(ResourceId(Kind.FLINK_DEPLOYMENT, "ns", "a"), secret, "c" * 40, "i")
     assert "hunter2" not in json.dumps(shaped) + json.dumps(obj)
     spec = json.loads(shaped["reconciliationStatus"]["lastReconciledSpec"])["spec"]
     assert spec["flinkConfiguration"]["s3.secret-key"].startswith("redacted:")

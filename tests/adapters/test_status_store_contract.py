@@ -51,7 +51,7 @@ def _cr_store(request: pytest.FixtureRequest) -> Iterator[StatusStore]:
     config = request.getfixturevalue("kube_config")
     for resource in (APP, JOB):
         ensure_namespace(config, resource.namespace)
-    for store in cr_status_store(config):
+    for store in cr_status_store(config, "contract"):
         try:
             yield store
         finally:

@@ -16,6 +16,7 @@ from k8s_testbed.controlplane import ControlPlane
 from k8s_testbed.fault_proxy import Fault, FaultProxy
 from support.custom_resources import TABLE, path_of, raw
 
+from gitflink import wiring
 from gitflink.adapters.kubernetes_runtime.requests import KubeRequests
 from gitflink.adapters.status_cr import CrStatusStore
 from gitflink.adapters.status_cr.events import KubernetesEvents
@@ -35,6 +36,7 @@ from gitflink.model.status import (
     Snapshot,
     SnapshotKind,
 )
+from gitflink.settings import Settings
 
 pytestmark = pytest.mark.k8s
 SECRET = "hunter2-canary"
@@ -48,8 +50,10 @@ AT = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def store(flink_crds: list[str], kube_config: k8s.Configuration) -> Iterator[CrStatusStore]:
-    yield from cr_status_store(kube_config)
+def store(
+    flink_crds: list[str], kube_config: k8s.Configuration, namespace: str
+) -> Iterator[CrStatusStore]:
+    yield from cr_status_store(kube_config, namespace)
 
 
 def stable(revision: str, *, generation: int = 1) -> ResourceStatus:
@@ -142,9 +146,9 @@ def test_a_custom_resource_without_the_management_label_is_never_touched(
     kube = KubeRequests(kube_api, SystemClock())
     before = kube.apply(foreign)
     rid = ResourceId(Kind.FLINK_DEPLOYMENT, namespace, "theirs")
-    with pytest.raises(StatusWriteError, match="not managed by gitflink"):
+    with pytest.raises(StatusWriteError, match="not managed by this gitflink"):
         store.save(rid, stable("f" * 40), "m")
-    with pytest.raises(StatusWriteError, match="not managed by gitflink"):
+    with pytest.raises(StatusWriteError, match="not managed by this gitflink"):
         store.delete(rid, "m")
     assert store.load(rid) is None
     assert rid not in store.load_all()
@@ -152,6 +156,15 @@ def test_a_custom_resource_without_the_management_label_is_never_touched(
     assert after is not None
     assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
     assert "status" not in after
+    # Another gitflink's (another source's) custom resource is not this one's either.
+    other = CrStatusStore(KubeRequests(kube_api, SystemClock()), "another-source")
+    other.save(ResourceId(Kind.FLINK_DEPLOYMENT, namespace, "elsewhere"), stable("e" * 40), "m")
+    elsewhere = ResourceId(Kind.FLINK_DEPLOYMENT, namespace, "elsewhere")
+    with pytest.raises(StatusWriteError, match="not managed by this gitflink"):
+        store.save(elsewhere, stable("f" * 40), "m")
+    assert store.load(elsewhere) is None
+    assert elsewhere not in store.load_all()
+    assert elsewhere in other.load_all()
 
 
 def test_a_409_storm_and_a_503_burst_lose_no_status_update(
@@ -165,7 +178,7 @@ def test_a_409_storm_and_a_503_burst_lose_no_status_update(
     config.host = fault_proxy.url
     rid = ResourceId(Kind.FLINK_DEPLOYMENT, namespace, "stormy")
     status_path = r"/flinkdeployments/stormy/status$"
-    for store in cr_status_store(config):
+    for store in cr_status_store(config, namespace):
         fault_proxy.inject(Fault("PUT", status_path, status=409, times=6))
         fault_proxy.inject(
             Fault("PATCH", r"/flinkdeployments/stormy$", status=503, times=3, retry_after=1)
@@ -181,7 +194,7 @@ def test_a_409_storm_and_a_503_burst_lose_no_status_update(
             fault_proxy.actions("PATCH", r"/flinkdeployments/stormy$")[:3]
             == ["answer 503 Retry-After 1"] * 3
         )
-    for fresh in cr_status_store(kube_config):
+    for fresh in cr_status_store(kube_config, namespace):
         loaded = fresh.load(rid)
         assert loaded is not None and loaded.job_status.generation == 3
 
@@ -202,7 +215,7 @@ def test_a_status_written_over_a_concurrent_change_is_reread_and_written_again(
                 raw(kube_api, path_of(namespace, name="raced"), method="PATCH", body=label)
             return super().replace_status(obj)
 
-    store = CrStatusStore(Racing(kube_api, SystemClock()))
+    store = CrStatusStore(Racing(kube_api, SystemClock()), namespace)
     store.save(rid, stable("f" * 40, generation=7), "m")
     assert store.conflicts == 2
     loaded = store.load(rid)
@@ -267,13 +280,16 @@ def test_a_snapshot_gets_the_operators_snapshot_status(
 
 
 def test_gitflink_status_reads_the_custom_resources_with_status_cr(
-    store: CrStatusStore,
+    flink_crds: list[str],
     control_plane: ControlPlane,
     namespace: str,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    store.save(ResourceId(Kind.FLINK_DEPLOYMENT, namespace, "orders"), stable("f" * 40), "m")
+    # The store `gitflink status` opens here: the instance of this source (no --repo: ".").
+    with k8s.ApiClient(control_plane.configuration()) as api:
+        mine = wiring.cr_status_store(Settings.from_env(), api)
+        mine.save(ResourceId(Kind.FLINK_DEPLOYMENT, namespace, "orders"), stable("f" * 40), "m")
     kubeconfig = control_plane.kubeconfig(control_plane.admin, control_plane.root / "admin.json")
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)

@@ -13,6 +13,8 @@ import pytest
 from k8s_testbed.kubelet import ProcessKubelet
 
 from gitflink import wiring
+from gitflink.adapters.kubernetes_runtime.requests import KubeRequests
+from gitflink.adapters.status_cr import CrStatusStore
 from gitflink.adapters.status_file import FileStatusStore
 from gitflink.adapters.system_clock import SystemClock
 from gitflink.ports import Ports, StatusStore
@@ -37,7 +39,7 @@ def cr_k8s_world(
     tmp_path: Path,
 ) -> Iterator[FlinkWorld]:
     """The same, with status as custom resources (`--status cr`)."""
-    store = wiring.cr_status_store(Settings.from_env(), kube_api)
+    store = CrStatusStore(KubeRequests(kube_api, SystemClock()), instance=namespace)
     yield from _world(kube_api, store, tmp_path)
 
 

@@ -1,13 +1,14 @@
 """StatusStore as custom resources (`--status cr`): each resource gitflink manages is applied as
 its FlinkDeployment / FlinkSessionJob / FlinkStateSnapshot (server-side apply, field manager
-`gitflink`; spec from Git, label `app.kubernetes.io/managed-by: gitflink`, annotation
+`gitflink`; spec from Git, labels `app.kubernetes.io/managed-by: gitflink` and
+`gitflink.io/instance: <this gitflink>`, annotation
 `gitflink.io/revision`), and its status is written through the status subresource with
 optimistic locking: the PUT carries the resourceVersion read, and a 409 is re-read and retried.
 
 `.status` holds the operator's fields (what `kubectl get flinkdeployments` shows) and, under
 `.status.gitflink`, gitflink's whole record, the only part read back (shape.py). A write returns
 once the API server has stored it (etcd), so a returned `save` is a durable write-ahead entry.
-Custom resources without the management label are never written, deleted or read as status.
+Custom resources without both labels are never written, deleted or read as status.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from kubernetes.client.exceptions import ApiException
 from pydantic import ValidationError
 
 from gitflink.adapters.status_cr.shape import (
+    INSTANCE,
     MANAGED_BY,
     MANAGER,
     cr_status,
@@ -37,7 +39,7 @@ from gitflink.model.secrets import hide_in_text
 from gitflink.model.status import ResourceStatus
 from gitflink.model.status_load import CorruptStatus, StatusLoad
 
-SELECTOR = f"{MANAGED_BY}={MANAGER}"
+MANAGED = f"{MANAGED_BY}={MANAGER}"
 T = TypeVar("T")
 
 
@@ -56,8 +58,10 @@ class Kube(Protocol):
 
 
 class CrStatusStore:
-    def __init__(self, kube: Kube, *, conflict_attempts: int = 10) -> None:
-        self._kube = kube
+    def __init__(self, kube: Kube, instance: str, *, conflict_attempts: int = 10) -> None:
+        """`instance`: this gitflink's label value (`wiring` derives it from the source)."""
+        self._kube, self._instance = kube, instance
+        self._selector = f"{MANAGED},{INSTANCE}={instance}"
         self._attempts = conflict_attempts
         self._lock = threading.Lock()
         self.conflicts = 0  # 409s answered to status writes and retried: tests read it
@@ -67,7 +71,7 @@ class CrStatusStore:
         corrupt: list[CorruptStatus] = []
         for kind in Kind:
             for obj in self._list(kind):
-                if not is_managed(obj):
+                if not is_managed(obj, self._instance):
                     continue
                 meta = obj.get("metadata") or {}
                 resource = ResourceId(kind, meta.get("namespace", ""), meta.get("name", ""))
@@ -83,7 +87,7 @@ class CrStatusStore:
 
     def load(self, resource: ResourceId) -> ResourceStatus | None:
         obj = self._read(resource)
-        if obj is None or not is_managed(obj):
+        if obj is None or not is_managed(obj, self._instance):
             return None
         try:
             return status_of(obj)
@@ -102,7 +106,7 @@ class CrStatusStore:
                     "status to (it is created with the first change gitflink applies)"
                 )
             spec = current.get("spec") or {}
-        obj = custom_resource(resource, spec, revision_of(status))
+        obj = custom_resource(resource, spec, revision_of(status), self._instance)
         applied = self._call(lambda: self._kube.apply(obj), resource.kind)
         self._write_status(resource, applied, cr_status(resource.kind, status))
 
@@ -137,15 +141,15 @@ class CrStatusStore:
         """The custom resource, None when there is none; raises for one gitflink does not
         manage (no management label): it is never touched."""
         obj = self._read(resource)
-        if obj is not None and not is_managed(obj):
+        if obj is not None and not is_managed(obj, self._instance):
             raise StatusWriteError(
-                f"{resource}: its custom resource has no label {SELECTOR}: not managed by "
-                "gitflink, left alone"
+                f"{resource}: its custom resource has no labels {self._selector}: not managed by "
+                "this gitflink, left alone"
             )
         return obj
 
     def _list(self, kind: Kind) -> list[dict[str, Any]]:
-        return self._call(lambda: self._kube.list_all(kind.value, SELECTOR), kind)
+        return self._call(lambda: self._kube.list_all(kind.value, self._selector), kind)
 
     def _read(self, resource: ResourceId) -> dict[str, Any] | None:
         if not is_valid(resource):

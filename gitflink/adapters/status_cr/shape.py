@@ -28,9 +28,16 @@ MANAGER = "gitflink"
 REVISION = "gitflink.io/revision"  # annotation: the Git revision of the spec
 
 
-def is_managed(obj: dict[str, Any]) -> bool:
+INSTANCE = "gitflink.io/instance"  # label: which gitflink (source) keeps the status
+
+
+def is_managed(obj: dict[str, Any], instance: str | None = None) -> bool:
+    """Labelled as gitflink's; with `instance`, as this gitflink's (another source's custom
+    resources are another instance's status, as another data dir or status branch is)."""
     labels = (obj.get("metadata") or {}).get("labels") or {}
-    return bool(labels.get(MANAGED_BY) == MANAGER)
+    if labels.get(MANAGED_BY) != MANAGER:
+        return False
+    return instance is None or labels.get(INSTANCE) == instance
 
 
 def scrubbed(status: ResourceStatus) -> dict[str, Any]:
@@ -54,13 +61,13 @@ def revision_of(status: ResourceStatus) -> str | None:
 
 
 def custom_resource(
-    resource: ResourceId, spec: dict[str, Any], revision: str | None
+    resource: ResourceId, spec: dict[str, Any], revision: str | None, instance: str
 ) -> dict[str, Any]:
     """What gitflink applies: the spec from Git (secrets fingerprinted), its label, its revision."""
     metadata: dict[str, Any] = {
         "name": resource.name,
         "namespace": resource.namespace,
-        "labels": {MANAGED_BY: MANAGER},
+        "labels": {MANAGED_BY: MANAGER, INSTANCE: instance},
     }
     if revision:
         metadata["annotations"] = {REVISION: revision}
