@@ -191,7 +191,10 @@ def file_status_store(settings: Settings) -> FileStatusStore:
 
 
 def cr_status_store(
-    settings: Settings, client: kubernetes.client.ApiClient | None = None
+    settings: Settings,
+    client: kubernetes.client.ApiClient | None = None,
+    *,
+    every_instance: bool = False,
 ) -> CrStatusStore:
     """Status as custom resources (`--status cr`), through the Kubernetes credentials of
     `--runtime kubernetes` (or `client`)."""
@@ -200,8 +203,10 @@ def cr_status_store(
 
     # Which gitflink keeps a custom resource's status: one label value per source, so two
     # agents following two repositories in one cluster never read or prune each other's.
+    # `every_instance`: read every gitflink's, write none (`gitflink status`).
     instance = hashlib.sha256(source_id(settings).encode()).hexdigest()[:16]
-    return CrStatusStore(KubeRequests(client or kube_client(settings), SystemClock()), instance)
+    kube = KubeRequests(client or kube_client(settings), SystemClock())
+    return CrStatusStore(kube, None if every_instance else instance)
 
 
 def status_store(settings: Settings) -> StatusStore:

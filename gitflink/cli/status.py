@@ -138,7 +138,8 @@ def _load(
     """(statuses, where they came from). Raises LookupError when what was asked for is not
     there at all (no status branch, no status directory)."""
     if settings.status == "cr":
-        return wiring.cr_status_store(settings).load_all(), "custom resources in Kubernetes"
+        resources = wiring.cr_status_store(settings, every_instance=True)
+        return resources.load_all(), "custom resources in Kubernetes"
     if settings.repo or settings.status_repo:
         store = wiring.git_status_store(settings)
         where = f"status branch {settings.status_branch} of {store.url}"

@@ -16,7 +16,6 @@ from k8s_testbed.controlplane import ControlPlane
 from k8s_testbed.fault_proxy import Fault, FaultProxy
 from support.custom_resources import TABLE, path_of, raw
 
-from gitflink import wiring
 from gitflink.adapters.kubernetes_runtime.requests import KubeRequests
 from gitflink.adapters.status_cr import CrStatusStore
 from gitflink.adapters.status_cr.events import KubernetesEvents
@@ -36,7 +35,6 @@ from gitflink.model.status import (
     Snapshot,
     SnapshotKind,
 )
-from gitflink.settings import Settings
 
 pytestmark = pytest.mark.k8s
 SECRET = "hunter2-canary"
@@ -165,6 +163,12 @@ def test_a_custom_resource_without_the_management_label_is_never_touched(
     assert store.load(elsewhere) is None
     assert elsewhere not in store.load_all()
     assert elsewhere in other.load_all()
+    reader = CrStatusStore(KubeRequests(kube_api, SystemClock()), None)  # `gitflink status`
+    assert {elsewhere, ResourceId(Kind.FLINK_DEPLOYMENT, namespace, "theirs")} & set(
+        reader.load_all()
+    ) == {elsewhere}
+    with pytest.raises(StatusWriteError, match="writes none"):
+        reader.save(elsewhere, stable("f" * 40), "m")
 
 
 def test_a_409_storm_and_a_503_burst_lose_no_status_update(
@@ -286,10 +290,10 @@ def test_gitflink_status_reads_the_custom_resources_with_status_cr(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # The store `gitflink status` opens here: the instance of this source (no --repo: ".").
+    # Saved by an agent of some source: `gitflink status` shows every gitflink's.
     with k8s.ApiClient(control_plane.configuration()) as api:
-        mine = wiring.cr_status_store(Settings.from_env(), api)
-        mine.save(ResourceId(Kind.FLINK_DEPLOYMENT, namespace, "orders"), stable("f" * 40), "m")
+        agent = CrStatusStore(KubeRequests(api, SystemClock()), "an-agent")
+        agent.save(ResourceId(Kind.FLINK_DEPLOYMENT, namespace, "orders"), stable("f" * 40), "m")
     kubeconfig = control_plane.kubeconfig(control_plane.admin, control_plane.root / "admin.json")
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)

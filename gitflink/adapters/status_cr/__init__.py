@@ -58,10 +58,11 @@ class Kube(Protocol):
 
 
 class CrStatusStore:
-    def __init__(self, kube: Kube, instance: str, *, conflict_attempts: int = 10) -> None:
-        """`instance`: this gitflink's label value (`wiring` derives it from the source)."""
+    def __init__(self, kube: Kube, instance: str | None, *, conflict_attempts: int = 10) -> None:
+        """`instance`: this gitflink's label value (`wiring` derives it from the source); None
+        reads every gitflink's status and writes none (`gitflink status`)."""
         self._kube, self._instance = kube, instance
-        self._selector = f"{MANAGED},{INSTANCE}={instance}"
+        self._selector = MANAGED if instance is None else f"{MANAGED},{INSTANCE}={instance}"
         self._attempts = conflict_attempts
         self._lock = threading.Lock()
         self.conflicts = 0  # 409s answered to status writes and retried: tests read it
@@ -95,6 +96,7 @@ class CrStatusStore:
             raise StatusWriteError(f"invalid status of {resource}: {_reason(error)}") from None
 
     def save(self, resource: ResourceId, status: ResourceStatus, message: str) -> None:
+        instance = self._writer()
         current = self._managed(resource)
         spec = spec_of(status)
         if spec is None:
@@ -106,11 +108,12 @@ class CrStatusStore:
                     "status to (it is created with the first change gitflink applies)"
                 )
             spec = current.get("spec") or {}
-        obj = custom_resource(resource, spec, revision_of(status), self._instance)
+        obj = custom_resource(resource, spec, revision_of(status), instance)
         applied = self._call(lambda: self._kube.apply(obj), resource.kind)
         self._write_status(resource, applied, cr_status(resource.kind, status))
 
     def delete(self, resource: ResourceId, message: str) -> None:
+        self._writer()
         if self._managed(resource) is None:
             return
         kind = resource.kind
@@ -136,6 +139,11 @@ class CrStatusStore:
         raise StatusWriteError(
             f"cannot write status of {resource}: {self._attempts} conflicts in a row"
         )
+
+    def _writer(self) -> str:
+        if self._instance is None:
+            raise StatusWriteError("a status store reading every gitflink's status writes none")
+        return self._instance
 
     def _managed(self, resource: ResourceId) -> dict[str, Any] | None:
         """The custom resource, None when there is none; raises for one gitflink does not
