@@ -110,8 +110,9 @@ class FlinkRuntime(Protocol):
 
     def find_cluster(self, resource: ResourceId) -> ClusterHandle | None: ...
 
-    def delete_cluster(self, resource: ResourceId) -> None:
-        """Stop and remove the cluster; deleting what is gone succeeds."""
+    def delete_cluster(self, resource: ResourceId, *, keep_ha: bool = True) -> None:
+        """Stop and remove the cluster; deleting what is gone succeeds. `keep_ha`: keep its HA
+        metadata (what a last-state start reads); False removes it (deleted for good)."""
         ...
 
     def list_clusters(self) -> Sequence[ClusterHandle]: ...

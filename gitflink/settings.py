@@ -144,6 +144,9 @@ class Settings:
     leader_election: bool = False
     lease_name: str = "gitflink"
     lease_namespace: str | None = None
+    # "cr": status as custom resources (docs/kubernetes.md#cr-status-mode); None: status files
+    # (sync) or the status branch (agent).
+    status: str | None = None
     # The config file these settings were read with (`--config`, GITFLINK_CONFIG), and its
     # default Flink configuration, laid under every FlinkDeployment's own.
     config_file: Path | None = None
@@ -225,10 +228,12 @@ class Settings:
             leader_election=_flag(env, "GITFLINK_LEADER_ELECTION"),
             lease_name=env.get("GITFLINK_LEASE_NAME") or "gitflink",
             lease_namespace=env.get("GITFLINK_LEASE_NAMESPACE") or None,
+            status=_optional_choice(env, "GITFLINK_STATUS", STATUS_BACKENDS),
         )
 
 
 RUNTIMES = ("local", "kubernetes")
+STATUS_BACKENDS = ("cr",)
 _TRUE, _FALSE = frozenset({"1", "true", "yes"}), frozenset({"", "0", "false", "no"})
 
 

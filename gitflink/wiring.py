@@ -4,6 +4,8 @@ adapters, so everything below it sees ports only."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -61,6 +63,7 @@ if TYPE_CHECKING:
     import kubernetes.client
 
     from gitflink.adapters.kubernetes_runtime.runtime import KubernetesRuntime
+    from gitflink.adapters.status_cr import CrStatusStore
 
 
 class RestClients:
@@ -93,6 +96,8 @@ def local_runtime(settings: Settings, *, owner: str = "") -> LocalRuntime:
 
 def owner_of(store: StatusStore, settings: Settings) -> str:
     """How a cluster names the status store that manages it."""
+    if settings.status == "cr":
+        return "custom resources in Kubernetes"
     if isinstance(store, GitStatusStore):
         url = hide_in_text(store.url, lambda _: "******")
         return f"status branch {store.branch} of {url}"
@@ -190,6 +195,37 @@ def file_status_store(settings: Settings) -> FileStatusStore:
     return FileStatusStore(settings.data_dir)
 
 
+def cr_status_store(
+    settings: Settings,
+    client: kubernetes.client.ApiClient | None = None,
+    *,
+    every_instance: bool = False,
+) -> CrStatusStore:
+    """Status as custom resources (`--status cr`), through the Kubernetes credentials of
+    `--runtime kubernetes` (or `client`)."""
+    from gitflink.adapters.kubernetes_runtime.requests import KubeRequests
+    from gitflink.adapters.status_cr import CrStatusStore
+
+    # Which gitflink keeps a custom resource's status: one label value per source, so two
+    # agents following two repositories in one cluster never read or prune each other's.
+    # `every_instance`: read every gitflink's, write none (`gitflink status`).
+    instance = hashlib.sha256(source_id(settings).encode()).hexdigest()[:16]
+    kube = KubeRequests(client or kube_client(settings), SystemClock())
+    return CrStatusStore(kube, None if every_instance else instance, namespaces=settings.namespaces)
+
+
+def status_store(settings: Settings) -> StatusStore:
+    """The store `sync` writes: custom resources with `--status cr`, else status files."""
+    return cr_status_store(settings) if settings.status == "cr" else file_status_store(settings)
+
+
+def agent_status_store(settings: Settings, meter: Meter = NULL_METER) -> StatusStore:
+    """The store the agent writes: custom resources with `--status cr`, else the status branch."""
+    if settings.status == "cr":
+        return cr_status_store(settings)
+    return git_status_store(settings, meter)
+
+
 def limits(settings: Settings) -> Limits:
     return Limits(settings.max_manifest_bytes, settings.max_manifest_nodes)
 
@@ -208,9 +244,10 @@ def local_ports(
     status: StatusStore | None = None,
     meter: Meter = NULL_METER,
 ) -> Ports:
-    """The embedded setup: Flink JVMs on this machine, status files under the data dir.
-    `meter`: where measurements go (the agent's Prometheus registry)."""
-    store = status or file_status_store(settings)
+    """The embedded setup: Flink JVMs on this machine, status files under the data dir (or
+    custom resources with `--status cr`). `meter`: where measurements go (the agent's
+    Prometheus registry)."""
+    store = status or status_store(settings)
     return Ports(
         source=source,
         runtime=local_runtime(settings, owner=owner_of(store, settings)),
@@ -242,7 +279,9 @@ def kubernetes_runtime(
     )
 
 
-def kube_client(settings: Settings, purpose: str) -> kubernetes.client.ApiClient:
+def kube_client(
+    settings: Settings, purpose: str = "--runtime kubernetes or --status cr"
+) -> kubernetes.client.ApiClient:
     """Credentials: the kubeconfig context when one is named, else the pod's service account in
     a cluster, else the kubeconfig's current context."""
     # Imported here: the client takes a while to import, and most commands never need it.
@@ -256,8 +295,11 @@ def kube_client(settings: Settings, purpose: str) -> kubernetes.client.ApiClient
         if settings.kube_context is None and hosting.in_cluster():
             kubernetes.config.load_incluster_config(client_configuration=configuration)
         else:
+            # KUBECONFIG read now: the client reads it once, when it is first imported.
             kubernetes.config.load_kube_config(
-                context=settings.kube_context, client_configuration=configuration
+                config_file=os.environ.get("KUBECONFIG") or None,
+                context=settings.kube_context,
+                client_configuration=configuration,
             )
     except (kubernetes.config.ConfigException, OSError) as error:
         raise ClusterError(f"no Kubernetes credentials for {purpose}: {error}") from None
@@ -336,7 +378,7 @@ def ports(
             source=source,
             runtime=kubernetes_runtime(settings, clock, fence),
             flink=RestClients(meter),
-            status=status or file_status_store(settings),
+            status=status or status_store(settings),
             clock=clock,
             artifacts=artifact_fetcher(settings),
             meter=meter,
@@ -411,6 +453,12 @@ def _builtin(settings: Settings, meter: Meter) -> list[tuple[str, ResourceListen
         url = settings.notify_webhook_url.reveal()
         hook = WebhookListener(url, secret=settings.notify_webhook_secret, delivery=delivery)
         found.append(("webhook", hook))
+    if settings.status == "cr":
+        from gitflink.adapters.kubernetes_runtime.requests import KubeRequests
+        from gitflink.adapters.status_cr.events import KubernetesEvents
+
+        kube = KubeRequests(kube_client(settings), SystemClock())
+        found.append(("kubernetes-events", KubernetesEvents(kube)))
     provider = settings.commit_status
     if provider is None:
         return found

@@ -14,6 +14,7 @@ import pytest
 from k8s_fixtures import (
     control_plane,
     fault_proxy,
+    flink_crds,
     kube_api,
     kube_config,
     namespace,
@@ -23,6 +24,7 @@ from k8s_fixtures import (
 __all__ = [
     "control_plane",
     "fault_proxy",
+    "flink_crds",
     "kube_api",
     "kube_config",
     "namespace",

@@ -20,7 +20,7 @@ from gitflink.agent.webhook import make_server, serve_in_background
 from gitflink.cli import logs, options, output
 from gitflink.cli.validate import add_exclude_argument
 from gitflink.model.errors import ClusterError, NotLeader
-from gitflink.ports import Ports
+from gitflink.ports import Ports, StatusStore
 from gitflink.runtime import reconciler
 from gitflink.runtime.election import Elector, Role
 from gitflink.runtime.settling import Settled
@@ -112,7 +112,7 @@ class _Reconciling:
             notifier=wiring.notifier(settings, self.metrics.meter),
             flink_defaults=settings.default_flink_configuration,
         )
-        self.store: wiring.StatusBranch | None = None
+        self.store: StatusStore | None = None
         self.ports: Ports | None = None
 
     def __call__(self) -> reconciler.PassResult:
@@ -125,7 +125,7 @@ class _Reconciling:
         if self.ports is None:
             meter = self.metrics.meter
             # Raises if unreachable. Built only while leading: it pushes what a crash left.
-            self.store = wiring.git_status_store(self.settings, meter)
+            self.store = wiring.agent_status_store(self.settings, meter)
             self.ports = wiring.ports(
                 self.settings, self.source, status=self.store, meter=meter, fence=self.elector
             )
@@ -145,8 +145,8 @@ class _Reconciling:
 
     def drop(self) -> None:
         """Forget the ports of a term as leader: the next term starts from the remote's state."""
-        if self.store is not None:
-            self.store.discard()
+        if isinstance(self.store, wiring.StatusBranch):
+            self.store.discard()  # custom resources hold only what was written while leading
         self.store, self.ports = None, None
 
     def reconfigure(self, settings: Settings) -> None:
@@ -168,8 +168,8 @@ class _Reconciling:
         )
 
     def flush(self) -> None:
-        if self.store is None:
-            return
+        if not isinstance(self.store, wiring.StatusBranch):
+            return  # custom resources are written as the pass goes
         try:
             if self.elector is not None:
                 self.elector.check("push status")

@@ -129,6 +129,16 @@ def add_runtime(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="kubeconfig context for --runtime kubernetes (GITFLINK_KUBE_CONTEXT)",
     )
+    add_status_backend(parser)
+
+
+def add_status_backend(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--status",
+        choices=("cr",),
+        help="cr: write status as the resources' custom resources in Kubernetes "
+        "(GITFLINK_STATUS; default: status files, the status branch for the agent)",
+    )
 
 
 def add_output(parser: argparse.ArgumentParser, human: tuple[str, ...]) -> None:
@@ -151,6 +161,7 @@ _FIELDS = {
     "cache_dir": "cache_dir",
     "runtime": "runtime",
     "kube_context": "kube_context",
+    "status": "status",
 }
 
 

@@ -37,6 +37,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("names", nargs="*", metavar="NAME", help="only these resources")
     options.add_repo(parser, required=False, help="read the status branch of this repository")
     options.add_status_branch(parser)
+    options.add_status_backend(parser)
     options.add_cache_dir(parser)
     options.add_data_dir(parser, "read the status files of this data dir")
     options.add_output(parser, ("table", "wide"))
@@ -133,9 +134,13 @@ def select(
 
 
 def store_for(settings: Settings) -> tuple[StatusStore, str]:
-    """The status store the options name (the status branch with --repo/--status-repo, else
-    the data dir's files) and where it is. Raises LookupError when it is not there at all (no
-    status branch, no status directory)."""
+    """The status store the options name (custom resources with --status cr, the status branch
+    with --repo/--status-repo, else the data dir's files) and where it is. Raises LookupError
+    when it is not there at all (no status branch, no status directory)."""
+    if settings.status == "cr":
+        return wiring.cr_status_store(
+            settings, every_instance=True
+        ), "custom resources in Kubernetes"
     if settings.repo or settings.status_repo:
         store = wiring.git_status_store(settings)
         where = f"status branch {settings.status_branch} of {store.url}"
@@ -157,7 +162,8 @@ def _load(
     store, where = store_for(settings)
     loaded = store.load_all()
     if (
-        settings.repo
+        settings.status == "cr"
+        or settings.repo
         or settings.status_repo
         or not wiring.local_runtime(settings).cluster_records()
     ):

@@ -35,7 +35,8 @@ def register(subparsers: Any) -> None:
         description="Plan and execute once: start clusters, deploy, upgrade (savepoint, "
         "last-state, stateless), suspend, resume and delete jobs so that what runs matches "
         "the repository's revision. Clusters run as local JVMs, or in Kubernetes with --runtime "
-        "kubernetes. Status goes to <data-dir>/status/. Credentials for "
+        "kubernetes. Status goes to <data-dir>/status/ (or, with --status cr, to the "
+        "resources' custom resources). Credentials for "
         "remote repositories come from the environment (GITFLINK_GIT_TOKEN, "
         "GITFLINK_GIT_SSH_KEY, ...): see docs/configuration.md.",
     )

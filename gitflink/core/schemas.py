@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from ruamel.yaml import YAML
 
 from gitflink.core.schema_docs import FIELD_DESCRIPTIONS
+from gitflink.model.cr_status import CrResourceStatus, CrSnapshotStatus
 from gitflink.model.ids import API_VERSION
 from gitflink.model.resources import FlinkDeployment, FlinkSessionJob, FlinkStateSnapshot
 from gitflink.model.status import ResourceStatus
@@ -48,8 +49,8 @@ class KindInfo:
     plural: str
     short_name: str
     columns: tuple[tuple[str, str], ...]
-    # None: the status is free-form (gitflink writes no typed status for this kind yet).
-    status_model: type[BaseModel] | None
+    # What CR status mode writes: the operator's shape plus gitflink's own record.
+    status_model: type[BaseModel]
 
     @property
     def crd_name(self) -> str:
@@ -58,11 +59,11 @@ class KindInfo:
 
 KINDS = (
     KindInfo(FlinkDeployment, "FlinkDeployment", "flinkdeployments", "flinkdep",
-             _JOB_COLUMNS, ResourceStatus),
+             _JOB_COLUMNS, CrResourceStatus),
     KindInfo(FlinkSessionJob, "FlinkSessionJob", "flinksessionjobs", "sessionjob",
-             _JOB_COLUMNS, ResourceStatus),
+             _JOB_COLUMNS, CrResourceStatus),
     KindInfo(FlinkStateSnapshot, "FlinkStateSnapshot", "flinkstatesnapshots", "flinksnp",
-             _SNAPSHOT_COLUMNS, None),
+             _SNAPSHOT_COLUMNS, CrSnapshotStatus),
 )  # fmt: skip
 
 
@@ -152,8 +153,6 @@ def structural(node: Schema) -> Schema:
 
 
 def _status_schema(info: KindInfo) -> Schema:
-    if info.status_model is None:
-        return {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
     return structural(inline_refs(json_schema(info.status_model)))
 
 

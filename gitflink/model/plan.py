@@ -99,7 +99,11 @@ class StartCluster:
 
 @dataclass(frozen=True, slots=True)
 class StopCluster:
+    """keep_ha: keep the cluster's HA metadata (Flink's HA ConfigMaps on Kubernetes), which a
+    last-state start reads; False only when the resource is deleted for good."""
+
     target: ResourceId
+    keep_ha: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +217,8 @@ def describe(step: Step) -> str:
             return "record the new spec as applied (no restart)"
         case StartCluster():
             return f"start Flink cluster {step.target.short}"
+        case StopCluster(keep_ha=False):
+            return f"stop Flink cluster {step.target.short} and remove its HA metadata"
         case StopCluster():
             return f"stop Flink cluster {step.target.short}"
         case StopJob(mode=UpgradeMode.SAVEPOINT):

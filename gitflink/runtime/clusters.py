@@ -20,7 +20,7 @@ def start_cluster(ctx: StepContext, step: StartCluster) -> str:
 
 def stop_cluster(ctx: StepContext, step: StopCluster) -> str:
     ctx.say("stopping the Flink cluster")
-    ctx.ports.runtime.delete_cluster(step.target)
+    ctx.ports.runtime.delete_cluster(step.target, keep_ha=step.keep_ha)
     ctx.status.job_status.state = None
     return "cluster stopped"
 

@@ -82,9 +82,9 @@ class FencedRuntime:
         self._fence.check(f"start the application {resource.short}")
         return self.inner.start_application(resource, spec, start, revision=revision)
 
-    def delete_cluster(self, resource: ResourceId) -> None:
+    def delete_cluster(self, resource: ResourceId, *, keep_ha: bool = True) -> None:
         self._fence.check(f"delete the cluster of {resource.short}")
-        self.inner.delete_cluster(resource)
+        self.inner.delete_cluster(resource, keep_ha=keep_ha)
 
     def find_cluster(self, resource: ResourceId) -> ClusterHandle | None:
         return self.inner.find_cluster(resource)

@@ -3,9 +3,11 @@ Git status branch (a real bare repository), so the fake cannot drift from what g
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from k8s_fixtures import cr_status_store, ensure_namespace
 from support.fakes import FakeStatusStore
 from support.gitrepos import run_git
 
@@ -16,6 +18,7 @@ from gitflink.model.status import (
     JobStatus,
     LifecycleState,
     PendingChange,
+    ReconciliationStatus,
     ResourceStatus,
     Snapshot,
 )
@@ -25,15 +28,41 @@ APP = ResourceId(Kind.FLINK_DEPLOYMENT, "default", "orders")
 JOB = ResourceId(Kind.FLINK_SESSION_JOB, "analytics", "views")
 
 
-@pytest.fixture(params=["fake", "file", "git"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> StatusStore:
+CR = pytest.param("cr", marks=pytest.mark.k8s)  # custom resources on the Kubernetes test bed
+
+
+@pytest.fixture(params=["fake", "file", "git", CR])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StatusStore]:
     if request.param == "fake":
-        return FakeStatusStore()
-    if request.param == "file":
-        return FileStatusStore(tmp_path)
-    bare = tmp_path / "remote.git"
-    run_git(tmp_path, "init", "-q", "--bare", str(bare))
-    return GitStatusStore(bare.as_uri(), cache_dir=tmp_path / "cache", sleep=lambda _: None)
+        yield FakeStatusStore()
+    elif request.param == "file":
+        yield FileStatusStore(tmp_path)
+    elif request.param == "git":
+        bare = tmp_path / "remote.git"
+        run_git(tmp_path, "init", "-q", "--bare", str(bare))
+        yield GitStatusStore(bare.as_uri(), cache_dir=tmp_path / "cache", sleep=lambda _: None)
+    else:
+        yield from _cr_store(request)
+
+
+def _cr_store(request: pytest.FixtureRequest) -> Iterator[StatusStore]:
+    """The CRDs installed on the shared test bed; the contract's resources removed after."""
+    request.getfixturevalue("flink_crds")
+    config = request.getfixturevalue("kube_config")
+    for resource in (APP, JOB):
+        ensure_namespace(config, resource.namespace)
+    for store in cr_status_store(config, "contract"):
+        try:
+            yield store
+        finally:
+            for resource in (APP, JOB):
+                store.delete(resource, "clean up")
+
+
+def _session_job() -> ResourceStatus:
+    """A session job's status as the executor saves it: with the spec it applied."""
+    spec = {"deploymentName": "shared", "job": {"jarURI": "local:///opt/flink/job.jar"}}
+    return ResourceStatus(reconciliation=ReconciliationStatus(last_applied_spec=spec))
 
 
 def _status(generation: int) -> ResourceStatus:
@@ -53,8 +82,8 @@ def test_a_saved_status_is_what_load_returns(store: StatusStore) -> None:
 def test_the_last_save_wins_and_load_all_lists_each_resource_once(store: StatusStore) -> None:
     store.save(APP, _status(1), "m")
     store.save(APP, _status(2), "m")
-    store.save(JOB, ResourceStatus(), "m")
-    assert dict(store.load_all()) == {APP: _status(2), JOB: ResourceStatus()}
+    store.save(JOB, _session_job(), "m")
+    assert dict(store.load_all()) == {APP: _status(2), JOB: _session_job()}
 
 
 def test_a_loaded_status_is_a_copy_not_the_stored_one(store: StatusStore) -> None:
@@ -84,15 +113,27 @@ def test_the_write_ahead_record_round_trips_with_its_typed_fields(store: StatusS
     assert loaded is not None and loaded.pending == status.pending
 
 
-@pytest.mark.parametrize("kind", ["file", "git"])
-def test_a_saved_status_is_read_by_a_new_store_instance(kind: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["file", "git", CR])
+def test_a_saved_status_is_read_by_a_new_store_instance(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """What a crash leaves: the write-ahead record, read by the next process."""
     bare = tmp_path / "remote.git"
     run_git(tmp_path, "init", "-q", "--bare", str(bare))
+    status = _status(4)
+    assert status.pending is not None
+    status.pending.submitted_job_id = "c" * 32
+    status.pending.stop_snapshot = Snapshot(path="file:///sp/savepoint-4", job_id="a" * 32)
 
-    def open_store(name: str) -> StatusStore:
+    def open_store(name: str) -> Iterator[StatusStore]:
         if kind == "file":
-            return FileStatusStore(tmp_path / "data")
-        return GitStatusStore(bare.as_uri(), cache_dir=tmp_path / name, sleep=lambda _: None)
+            yield FileStatusStore(tmp_path / "data")
+        elif kind == "git":
+            yield GitStatusStore(bare.as_uri(), cache_dir=tmp_path / name, sleep=lambda _: None)
+        else:
+            yield from _cr_store(request)
 
-    open_store("first").save(APP, _status(4), "m")
-    assert open_store("second").load(APP) == _status(4)
+    for first in open_store("first"):
+        first.save(APP, status, "m")
+        for second in open_store("second"):
+            assert second.load(APP) == status

@@ -55,6 +55,7 @@ def test_each_documented_variable_changes_the_settings(tmp_path: Path) -> None:
         "GITFLINK_ARTIFACT_TIMEOUT_SECONDS": "5",
         "GITFLINK_RUNTIME": "kubernetes",
         "GITFLINK_LEADER_ELECTION": "true",
+        "GITFLINK_STATUS": "cr",
         "GITFLINK_COMMIT_STATUS": "gitlab",
         "GITFLINK_LISTENER_TIMEOUT": "3",
     }

@@ -21,6 +21,7 @@ import helm_python as helm
 import httpx
 import kubernetes.client as k8s
 import pytest
+import yaml
 from k8s_testbed.controlplane import SA_ISSUER, ControlPlane, User
 from support.flink_fixtures import wait_for
 from support.gitrepos import Remote
@@ -172,7 +173,12 @@ def test_the_chart_runs_a_deployment_through_its_life_with_least_privilege(
 
     def commit(**changes: object) -> None:
         files = k8s_app_manifest(NAME, namespace, tmp_path / "state", **changes)
-        remote.commit({path: body.decode() for path, body in files.items()})
+        # A secret Flink option: the runtime applies it as a Secret, which the chart lets it
+        # create and patch but never read.
+        docs = {path: json.loads(json.dumps(yaml.safe_load(body))) for path, body in files.items()}
+        for doc in docs.values():
+            doc["spec"]["flinkConfiguration"]["fs.s3a.secret.key"] = "chart-test-secret"
+        remote.commit({path: yaml.safe_dump(doc) for path, doc in docs.items()})
         remote.push()
 
     commit()

@@ -95,6 +95,7 @@ class FakeFlinkRuntime:
     def __init__(self, journal: Journal | None = None) -> None:
         self.journal = journal or Journal()
         self.clusters: dict[ResourceId, ClusterHandle] = {}
+        self.ha_removed: list[ResourceId] = []  # delete_cluster(keep_ha=False)
         self.apis: dict[str, FakeFlinkApi] = {}
         self.started: list[ResourceId] = []
         # Savepoints and checkpoints live on storage that outlives any one cluster, as the
@@ -145,8 +146,10 @@ class FakeFlinkRuntime:
             return None
         return Snapshot(path=max(numbered)[1], kind=SnapshotKind.CHECKPOINT, job_id=job_id)
 
-    def delete_cluster(self, resource: ResourceId) -> None:
+    def delete_cluster(self, resource: ResourceId, *, keep_ha: bool = True) -> None:
         self.journal.add("runtime", "delete_cluster", str(resource))
+        if not keep_ha:
+            self.ha_removed.append(resource)
         handle = self.clusters.pop(resource, None)
         if handle is not None:
             self.apis.pop(handle.rest_url, None)

@@ -1,5 +1,6 @@
 """gitflink passes on the Kubernetes runtime against the test bed: the `k8s_world` fixture (an
-in-memory Git source, the runtime on the test namespace, status files, REST at the pod IPs)."""
+in-memory Git source, the runtime on the test namespace, status files, REST at the pod IPs);
+`cr_k8s_world` with status as custom resources."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ import pytest
 from k8s_testbed.kubelet import ProcessKubelet
 
 from gitflink import wiring
+from gitflink.adapters.kubernetes_runtime.requests import KubeRequests
+from gitflink.adapters.status_cr import CrStatusStore
 from gitflink.adapters.status_file import FileStatusStore
 from gitflink.adapters.system_clock import SystemClock
-from gitflink.ports import Ports
+from gitflink.ports import Ports, StatusStore
 from gitflink.settings import Settings
 from support.fakes import FakeGitSource
 from support.sync_flink_support import FlinkWorld, app_manifest, yaml_bytes
@@ -24,11 +27,27 @@ from support.sync_flink_support import FlinkWorld, app_manifest, yaml_bytes
 def k8s_world(
     kube_api: k8s.ApiClient, namespace: str, process_kubelet: ProcessKubelet, tmp_path: Path
 ) -> Iterator[FlinkWorld]:
+    yield from _world(kube_api, FileStatusStore(tmp_path / "status"), tmp_path)
+
+
+@pytest.fixture
+def cr_k8s_world(
+    kube_api: k8s.ApiClient,
+    namespace: str,
+    process_kubelet: ProcessKubelet,
+    flink_crds: list[str],
+    tmp_path: Path,
+) -> Iterator[FlinkWorld]:
+    """The same, with status as custom resources (`--status cr`)."""
+    store = CrStatusStore(KubeRequests(kube_api, SystemClock()), instance=namespace)
+    yield from _world(kube_api, store, tmp_path)
+
+
+def _world(kube_api: k8s.ApiClient, store: StatusStore, tmp_path: Path) -> Iterator[FlinkWorld]:
     settings = dataclasses.replace(
         Settings.from_env(), data_dir=tmp_path / "data", flink_rest_url="http://{pod_ip}:8081"
     )
     runtime = wiring.kubernetes_runtime_for(kube_api, settings, SystemClock())
-    store = FileStatusStore(tmp_path / "status")
     source = FakeGitSource({})
     rest = wiring.RestClients()
     try:

@@ -18,7 +18,7 @@ from gitflink.adapters.system_clock import SystemClock
 from gitflink.core.planning.removal import PruneGuard
 from gitflink.model.ids import ResourceId
 from gitflink.model.status import ResourceStatus
-from gitflink.ports import FlinkApi, Ports
+from gitflink.ports import FlinkApi, Ports, StatusStore
 from gitflink.runtime.reconciler import PassConfig, PassResult, run_pass
 from gitflink.settings import Settings
 from gitflink.wiring import RestClients
@@ -91,7 +91,7 @@ def yaml_bytes(*documents: dict[str, Any]) -> bytes:
 class FlinkWorld:
     source: FakeGitSource
     ports: Ports
-    store: FileStatusStore
+    store: StatusStore
 
     def commit(self, files: dict[str, bytes]) -> None:
         self.source.commit(files)

@@ -139,11 +139,29 @@ def test_crd_rejects_negative_parallelism_and_unknown_enum_values() -> None:
     assert not schema.is_valid({**doc, "spec": {"flinkVersion": "v1_10"}})
 
 
-def test_snapshot_status_stays_free_form_and_job_status_is_typed() -> None:
-    snapshot_status = open_api(our_crd("flinkstatesnapshots"))["properties"]["status"]
-    assert _free_form(snapshot_status)
-    job_status = open_api(our_crd("flinkdeployments"))["properties"]["status"]
-    assert {"lifecycleState", "jobStatus", "reconciliation"} <= job_status["properties"].keys()
+def test_status_is_the_operators_shape_with_gitflinks_record_kept_free_form() -> None:
+    """CR status mode: kubectl and tools read the operator's fields; gitflink reads its own."""
+    snapshot = open_api(our_crd("flinkstatesnapshots"))["properties"]["status"]["properties"]
+    assert {"state", "path", "resultTimestamp", "failures", "error"} <= snapshot.keys()
+    job = open_api(our_crd("flinkdeployments"))["properties"]["status"]["properties"]
+    assert {"lifecycleState", "jobStatus", "reconciliationStatus", "error", "conditions"} <= (
+        job.keys()
+    )
+    assert job["reconciliationStatus"]["properties"]["lastStableSpec"]["type"] == "string"
+    saved = job["jobStatus"]["properties"]["savepointInfo"]["properties"]["lastSavepoint"]
+    assert {"location", "timeStamp", "triggerType"} <= saved["properties"].keys()
+    for status in (job, snapshot):
+        assert _free_form(status["gitflink"])
+
+
+def test_kubectl_columns_are_the_operators() -> None:
+    for plural in ("flinkdeployments", "flinksessionjobs"):
+        (version,) = our_crd(plural)["spec"]["versions"]
+        columns = {c["name"]: c["jsonPath"] for c in version["additionalPrinterColumns"]}
+        assert columns == {
+            "Job Status": ".status.jobStatus.state",
+            "Lifecycle State": ".status.lifecycleState",
+        }
 
 
 def test_schema_command_writes_then_check_passes(tmp_path: Path, capsys: Any) -> None:

@@ -29,6 +29,10 @@ KINDS = {
     "Role": ("apis/rbac.authorization.k8s.io/v1", "roles"),
     "RoleBinding": ("apis/rbac.authorization.k8s.io/v1", "rolebindings"),
     "Ingress": ("apis/networking.k8s.io/v1", "ingresses"),
+    # The custom resources CR status mode writes (adapters/status_cr).
+    "FlinkDeployment": ("apis/flink.apache.org/v1beta1", "flinkdeployments"),
+    "FlinkSessionJob": ("apis/flink.apache.org/v1beta1", "flinksessionjobs"),
+    "FlinkStateSnapshot": ("apis/flink.apache.org/v1beta1", "flinkstatesnapshots"),
 }
 RETRIED = {429, 503}
 
@@ -89,6 +93,21 @@ class KubeRequests:
             write=write,
         )
 
+    def replace_status(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """PUT `obj` to its status subresource. `obj` carries the resourceVersion it was read
+        at: a 409 means someone wrote since and is raised at once, for the caller to re-read."""
+        meta = obj["metadata"]
+        path = _path(obj["kind"], meta["namespace"], meta["name"]) + "/status"
+        query = [("fieldManager", FIELD_MANAGER)]
+        write = f"write the status of {obj['kind']} {meta['namespace']}/{meta['name']}"
+        return self._call("PUT", path, query=query, body=obj, conflicts=0, write=write)
+
+    def create(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """POST a new object (an Event)."""
+        path = _path(obj["kind"], obj["metadata"]["namespace"])
+        query = [("fieldManager", FIELD_MANAGER)]
+        return self._call("POST", path, query=query, body=obj, write=f"create a {obj['kind']}")
+
     def delete(self, kind: str, namespace: str, name: str) -> bool:
         """Delete in the background (the garbage collector removes what it owns); False when it
         was gone already, which is success."""
@@ -111,6 +130,7 @@ class KubeRequests:
         body: Any = None,
         content_type: str = "application/json",
         write: str | None = None,
+        conflicts: int = 1,
     ) -> dict[str, Any]:
         """`write`: what a mutating request does, for the fence, asked before every attempt
         (a retry after a backoff may come after the lease is lost)."""
@@ -134,18 +154,18 @@ class KubeRequests:
             decoded = json.loads(response.data or b"{}")
             return decoded if isinstance(decoded, dict) else {}
 
-        return self._retrying(send)
+        return self._retrying(send, conflicts)
 
-    def _retrying(self, send: Callable[[], T]) -> T:
-        conflicts = 0
+    def _retrying(self, send: Callable[[], T], conflicts: int = 1) -> T:
+        """`conflicts`: how many 409s to send again as they are."""
         for attempt in range(self._attempts):
             try:
                 return send()
             except ApiException as error:
-                if error.status == 409 and conflicts == 0:
+                if error.status == 409 and conflicts > 0:
                     # Someone wrote in between (a controller's status update): apply and
                     # delete carry no resourceVersion, so sending again is the re-read.
-                    conflicts += 1
+                    conflicts -= 1
                     continue
                 if error.status not in RETRIED or attempt == self._attempts - 1:
                     raise

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from gitflink.adapters.kubernetes_runtime import watching
+from gitflink.adapters.kubernetes_runtime import job_results, watching
 from gitflink.adapters.kubernetes_runtime.requests import KubeRequests
 from gitflink.model.errors import ClusterError
 from gitflink.model.flink import JobStart
@@ -71,7 +71,7 @@ class KubernetesRuntime:
         """A running application's JobManager is left as it is (only `start_application`
         replaces it, with its job); everything else is brought to the spec."""
         self._check_watched(resource)
-        live = self._kube.get("Deployment", resource.namespace, resource.name)
+        live = self._jobmanager(resource)
         start = _start_of(live)
         return self._up(resource, spec, live, start, revision, replace_jobmanager=start is None)
 
@@ -84,10 +84,23 @@ class KubernetesRuntime:
         revision: str | None = None,
     ) -> bool:
         self._check_watched(resource)
-        live = self._kube.get("Deployment", resource.namespace, resource.name)
+        live = self._jobmanager(resource)
         handle = self._up(resource, spec, live, start, revision, replace_jobmanager=True)
         watching.wait_job(self._clock, handle.rest_url, start.job_id, self._timeout)
+        # The new start runs: earlier starts' JobResultStores are no longer read (FLINK-27569).
+        path = job_results.storage_path(self._render(resource, spec, None, start, revision))
+        if path is not None:
+            job_results.remove_earlier(resource, path)
         return True
+
+    def _jobmanager(self, resource: ResourceId) -> dict[str, Any] | None:
+        """The live JobManager Deployment; one being deleted (by hand, in the foreground) is
+        waited out, with its pods: applying to it would change nothing that lasts."""
+        live = self._kube.get("Deployment", resource.namespace, resource.name)
+        if live is None or not live["metadata"].get("deletionTimestamp"):
+            return live
+        watching.wait_gone(self._kube, self._clock, resource, self._timeout)
+        return None
 
     def _up(
         self,
@@ -151,13 +164,18 @@ class KubernetesRuntime:
         list: a lost cluster comes back from the last savepoint recorded (docs/kubernetes.md)."""
         return None
 
-    def delete_cluster(self, resource: ResourceId) -> None:
+    def delete_cluster(self, resource: ResourceId, *, keep_ha: bool = True) -> None:
         """Delete the JobManager Deployment; the garbage collector removes what it owns. Returns
-        once the cluster's pods are gone, so a new start never overlaps them. HA ConfigMaps
-        (Flink's own, not owned) are kept: a last-state start needs them."""
+        once the cluster's pods are gone, so a new start never overlaps them. Flink's HA
+        ConfigMaps (its own, not owned) are kept for a last-state start, as the operator keeps
+        them; `keep_ha=False` (deleted for good) removes them once the pods are gone."""
         self._check_watched(resource)
         self._kube.delete("Deployment", resource.namespace, resource.name)
         watching.wait_gone(self._kube, self._clock, resource, self._timeout)
+        if keep_ha:
+            return
+        for config_map in self._kube.list_objects("ConfigMap", resource.namespace, _ha(resource)):
+            self._kube.delete("ConfigMap", resource.namespace, config_map["metadata"]["name"])
 
     def list_clusters(self) -> Sequence[ClusterHandle]:
         handles = []
@@ -237,6 +255,11 @@ class KubernetesRuntime:
         if "{pod_ip}" in self._template:
             fields["pod_ip"] = watching.jobmanager_ip(self._kube, resource)
         return self._template.format(**fields).rstrip("/")
+
+
+def _ha(resource: ResourceId) -> str:
+    """Flink's Kubernetes HA ConfigMaps of a cluster (`kubernetes.cluster-id` is its name)."""
+    return f"app={resource.name},configmap-type=high-availability"
 
 
 def _with_start(jobmanager: dict[str, Any], start: JobStart | None) -> dict[str, Any]:

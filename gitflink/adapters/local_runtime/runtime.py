@@ -117,8 +117,9 @@ class LocalRuntime:
         state = ClusterState.load(self._layout(resource).state_file)
         return checkpoints.latest(state.checkpoint_dir, job_id) if state else None
 
-    def delete_cluster(self, resource: ResourceId) -> None:
-        """Stop every process by pid; keep savepoints and checkpoints, drop the rest."""
+    def delete_cluster(self, resource: ResourceId, *, keep_ha: bool = True) -> None:
+        """Stop every process by pid; keep savepoints and checkpoints, drop the rest (local
+        clusters keep no HA metadata of their own: `keep_ha` changes nothing)."""
         if not is_valid(resource):
             return  # as find_cluster: there is nothing to delete
         layout = self._layout(resource)

@@ -9,6 +9,8 @@ from typing import Any
 
 from gitflink.core import diffing
 from gitflink.core.planning.facts import DRAIN_ON_DELETION, SAVEPOINT_ON_DELETION
+from gitflink.core.rendering.configuring import ha_enabled
+from gitflink.model.flinkconf import flatten_configuration
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.observed import Observed
 from gitflink.model.plan import (
@@ -67,7 +69,8 @@ def plan_removed(
             risks.append("the job is not running: no final savepoint can be taken")
             state_loss = stateful
     if resource.kind is Kind.FLINK_DEPLOYMENT:
-        steps.append(StopCluster(resource))
+        # Deleted for good: Flink's HA metadata goes too (there is none without HA).
+        steps.append(StopCluster(resource, keep_ha=not ha_enabled(flatten_configuration(config))))
         if not job:
             risks.append("session cluster deleted: every job still running on it stops")
     return JobPlan(
