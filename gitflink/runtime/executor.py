@@ -229,6 +229,15 @@ def _in_progress(ctx: StepContext, job_ctx: StepContext, step: Step) -> None:
     trigger_id = snapshots.trigger_id(job_ctx, step)
     if tracked.state is SnapshotState.IN_PROGRESS and tracked.trigger_id == trigger_id:
         return
+    if ctx.status.pending is None:
+        # The snapshot's own spec in flight: what its record is about before anything was
+        # applied (a custom resource's spec in CR status mode comes from here).
+        ctx.status.pending = PendingChange(
+            action=ctx.plan.action,
+            revision=ctx.revision,
+            target_spec=ctx.target_spec(),
+            started_at=_now(ctx),
+        )
     ctx.status.snapshot = tracked.model_copy(
         update={
             "state": SnapshotState.IN_PROGRESS,

@@ -152,6 +152,8 @@ def test_a_snapshot_resource_completes_with_the_operator_status() -> None:
     assert status.snapshot.trigger_id is not None and status.snapshot.failures == 0
     assert status.snapshot.trigger_timestamp is not None
     assert status.snapshot.result_timestamp is not None
+    # The spec it was about is recorded as applied; nothing is left in flight.
+    assert status.pending is None and status.reconciliation.last_applied_spec is not None
     orders = world.store.load(ORDERS)
     assert orders is not None and [e.use for e in orders.lineage] == ["snapshot orders-sp"]
 
