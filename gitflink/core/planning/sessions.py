@@ -37,8 +37,10 @@ def plan_cluster(ctx: Facts, jobs: Sequence[Facts]) -> tuple[JobPlan, dict[Resou
         return healing.cluster(ctx) or ctx.plan(Action.NONE), {}
     if kind is DiffKind.IGNORE:
         return ctx.plan(Action.NONE, (RecordSpec(ctx.resource),)), {}
+    # A job whose change is in flight is carried too: its stop may have finished it before its
+    # savepoint was recorded, and only this cluster (which the plan restarts) knows that savepoint.
     carried = sorted(
-        (job for job in jobs if job.live_running and job.wants_running),
+        (job for job in jobs if job.wants_running and (job.live_running or job.status.pending)),
         key=lambda job: job.resource,
     )
     stops: list[Step] = []
