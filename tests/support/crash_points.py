@@ -121,7 +121,7 @@ class _Wrapped:
 def _brief(args: tuple[Any, ...]) -> str:
     """The call's first argument, or the status message, in the boundary's name."""
     shown = [a for a in args if isinstance(a, str)][-1:] or [str(a) for a in args[:1]]
-    return f"({shown[0][:120]})" if shown else "()"
+    return f"({shown[0]})" if shown else "()"
 
 
 def crash_ports(ports: Ports, points: CrashPoints) -> Ports:
@@ -149,7 +149,9 @@ def during_writes(store: object, points: CrashPoints, status_dir: Path | None = 
         git = store._git
 
         def wrapped(*args: str, stdin: bytes | str | None = None) -> str:
-            if args and args[0] in GIT_WRITES:
+            # Its journal commit is the save's first durable write: a crash before it is a
+            # crash before the save, already a point.
+            if args and args[0] in GIT_WRITES and args[1:2] != ("refs/gitflink/journal",):
                 name = f"status write: git {' '.join(a for a in args if a != '--porcelain')}"
                 return str(points.call(name, True, lambda: git(*args, stdin=stdin)))
             return git(*args, stdin=stdin)
