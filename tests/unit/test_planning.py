@@ -88,6 +88,25 @@ def test_interrupted_upgrade_with_recorded_savepoint_resubmits_without_a_second_
     assert not any(isinstance(step, StopJob) for step in job.steps)
 
 
+def test_an_interrupted_last_state_upgrade_restores_the_newer_checkpoint() -> None:
+    """Found by the crash matrix: killed after the cancel, before recording the checkpoint that
+    completed meanwhile, the resumed upgrade restored the recorded one, which Flink had
+    already subsumed (FileNotFoundException)."""
+    old, new = deployment("last-state"), deployment("last-state", **CHANGED)
+    target = new.spec.model_dump(by_alias=True, mode="json", exclude_none=True)
+    recorded = Snapshot(path="file:///ck/j1/chk-3", kind=SnapshotKind.CHECKPOINT, job_id="j1")
+    interrupted = status(
+        old,
+        job_status=JobStatus(job_id="j1", upgrade_savepoint_path=recorded.path),
+        pending=PendingChange(action="upgrade", target_spec=target, stop_snapshot=recorded),
+    )
+    cancelled = LiveJob("j1", "CANCELED", latest_checkpoint="file:///ck/j1/chk-4")
+    job = plan_one(new, Observed(interrupted, cluster_running=True, job=cancelled))
+    assert job.steps[-1] == SubmitJob(
+        job.resource, Restore(RestoreSource.PATH, cancelled.latest_checkpoint)
+    )
+
+
 def test_job_submitted_before_an_interruption_is_verified_by_an_ordinary_submit_step() -> None:
     old, new = deployment("savepoint"), deployment("savepoint", **CHANGED)
     target = new.spec.model_dump(by_alias=True, mode="json", exclude_none=True)
