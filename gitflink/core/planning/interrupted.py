@@ -30,7 +30,7 @@ def resume(facts: Facts) -> JobPlan | None:
     if not facts.wants_running:
         return None  # suspended in Git since: the suspend plan stops what runs
     stalled = _stalled(status)
-    if stalled is not None and not _moved(facts, pending):
+    if stalled is not None and not moved(facts, pending):
         # A human must act (a restore that cannot work, a failed savepoint): the same spec
         # would fail the same way, so nothing is retried until Git changes it.
         reason = stalled
@@ -94,12 +94,12 @@ def _newer_checkpoint(facts: Facts, status: ResourceStatus, recorded: str) -> st
 def _adopt(facts: Facts, pending: PendingChange, job_id: str, restore_path: str | None) -> JobPlan:
     """The job this change submitted runs: verify it (tasks running, the restored path) and
     record the change it belongs to, also when Git moved on meanwhile."""
-    moved = _moved(facts, pending)
+    git_moved = moved(facts, pending)
     notes = [
         f"finishes the interrupted {pending.action}: job {job_id[:8]} was submitted before "
         "the interruption"
     ]
-    if moved:
+    if git_moved:
         notes.append("Git changed since: the newer change is planned once this one is verified")
     restore = at(restore_path) if restore_path else None
     return facts.plan(
@@ -107,11 +107,11 @@ def _adopt(facts: Facts, pending: PendingChange, job_id: str, restore_path: str 
         (facts.submit(restore, adopt=job_id),),
         downtime=Downtime.NONE,
         notes=notes,
-        applies=pending.target_spec if moved else None,
+        applies=pending.target_spec if git_moved else None,
     )
 
 
-def _moved(facts: Facts, pending: PendingChange) -> bool:
+def moved(facts: Facts, pending: PendingChange) -> bool:
     """Does Git now want another spec than the one the interrupted change applies?"""
     desired = facts.desired.spec
     # The record holds fingerprints of secrets: an unchanged secret is no move.
