@@ -23,6 +23,7 @@ VERSION = "v1_20"  # the points do not depend on the version; test_crash_flink.p
 APP = ResourceId(Kind.FLINK_DEPLOYMENT, "it", "mx-app")
 SESSION = ResourceId(Kind.FLINK_DEPLOYMENT, "it", "mx-session")
 SESSION_JOB = ResourceId(Kind.FLINK_SESSION_JOB, "it", "mx-job")
+SAVEPOINT = UpgradeMode.SAVEPOINT
 
 
 def _app(n: int, **changes: object) -> Files:
@@ -56,28 +57,35 @@ def _repo(tmp_path: Path) -> Path:
     return repo
 
 
-def test_every_crash_point_of_application_changes(
-    local_runtime: LocalRuntime, tmp_path: Path
+def _last_state(n: int) -> Files:
+    return _app(n, mode="last-state")
+
+
+def _suspended(n: int) -> Files:
+    return _app(0, state="suspended")
+
+
+APPLICATION = {
+    "savepoint upgrade": [Workflow("savepoint upgrade", APP, APP, _app, restores=SAVEPOINT)],
+    "last-state upgrade": [
+        Workflow("last-state upgrade", APP, APP, _last_state, restores=UpgradeMode.LAST_STATE)
+    ],
+    "suspend and resume": [
+        Workflow("suspend", APP, APP, _suspended, ends="suspended"),
+        Workflow("resume", APP, APP, _app, restores=SAVEPOINT),
+    ],
+}
+
+
+@pytest.mark.parametrize("cycle", list(APPLICATION))
+def test_every_crash_point_of_an_application(
+    cycle: str, local_runtime: LocalRuntime, tmp_path: Path
 ) -> None:
     world = World(_repo(tmp_path), local_runtime, str(tmp_path / "status"))
     try:
         world.commit(_app(0))
         world.sync()
-        upgrade = Workflow("savepoint upgrade", APP, APP, _app, restores=UpgradeMode.SAVEPOINT)
-        run_matrix(world, [upgrade])
-
-        def last_state(n: int) -> Files:
-            return _app(n, mode="last-state")
-
-        mode = UpgradeMode.LAST_STATE
-        run_matrix(world, [Workflow("last-state upgrade", APP, APP, last_state, restores=mode)])
-
-        def suspended(n: int) -> Files:
-            return _app(0, state="suspended")
-
-        suspend = Workflow("suspend", APP, APP, suspended, ends="suspended")
-        resume = Workflow("resume", APP, APP, _app, restores=UpgradeMode.SAVEPOINT)
-        run_matrix(world, [suspend, resume])
+        run_matrix(world, APPLICATION[cycle])
     finally:
         _report(world)
         local_runtime.delete_cluster(APP)
