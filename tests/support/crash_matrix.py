@@ -165,7 +165,7 @@ def check(world: World, workflow: Workflow, before: Before, where: str) -> None:
         assert status.lifecycle_state is LifecycleState.SUSPENDED, where
         savepoint = status.job_status.last_savepoint
         assert old is not None and savepoint is not None and savepoint.job_id == old.job_id, where
-        assert _savepoints_of(world, workflow.cluster, old.job_id) == 1, where
+        assert _savepoints_of(savepoint.path, old.job_id) == 1, where
         return
     expected = status.job_status.job_id
     assert alive == [expected], (where, listed)
@@ -183,15 +183,15 @@ def check(world: World, workflow: Workflow, before: Before, where: str) -> None:
         savepoint = status.job_status.last_savepoint
         assert savepoint is not None and savepoint.job_id == old.job_id, where
         assert same_path(savepoint.path, restored), (where, savepoint.path, restored)
-        assert _savepoints_of(world, workflow.cluster, old.job_id) == 1, where
+        assert _savepoints_of(savepoint.path, old.job_id) == 1, where
     else:
         assert f"/{old.job_id}/chk-" in (restored or ""), (where, restored)
     start = wait_for(lambda: counter_gauge(api, expected, "startCount", low=True), 60.0, where)
     assert start > 1, (where, "the job started with empty state")
 
 
-def _savepoints_of(world: World, cluster: ResourceId, job_id: str | None) -> int:
-    handle = world.runtime.find_cluster(cluster)
-    assert handle is not None and handle.savepoint_dir and job_id
-    directory = Path(handle.savepoint_dir.removeprefix("file://"))
+def _savepoints_of(savepoint: str, job_id: str | None) -> int:
+    """Savepoints of `job_id` beside the recorded one (its cluster may be gone: suspended)."""
+    assert job_id is not None
+    directory = Path(savepoint.removeprefix("file:").removeprefix("//")).parent
     return len([p for p in directory.iterdir() if p.name.startswith(f"savepoint-{job_id[:6]}")])
