@@ -19,6 +19,7 @@ from gitflink.model.plan import (
     Restore,
     RestoreSource,
     StartCluster,
+    StopCluster,
     StopJob,
     SubmitJob,
 )
@@ -166,6 +167,22 @@ def test_old_job_still_running_after_an_interrupted_plan_is_planned_afresh() -> 
     live = LiveJob("j1", "RUNNING", all_vertices_running=True)
     job = plan_one(new, Observed(pending, cluster_running=True, job=live))
     assert job.steps[0] == StopJob(job.resource, UpgradeMode.SAVEPOINT)
+
+
+def test_a_suspend_killed_before_recording_its_savepoint_records_it_first() -> None:
+    """Found by the crash matrix: the restarted suspend stopped the cluster without the
+    savepoint its stop had taken, so resume would have restored an older one."""
+    old, new = deployment("savepoint"), deployment("savepoint", state="suspended")
+    target = new.spec.model_dump(by_alias=True, mode="json", exclude_none=True)
+    interrupted = status(
+        old,
+        job_status=JobStatus(job_id="j1", generation=1),
+        pending=PendingChange(action="suspend", target_spec=target),
+    )
+    stopped = LiveJob("j1", "FINISHED", stopped_with_savepoint=True)
+    job = plan_one(new, Observed(interrupted, cluster_running=True, job=stopped))
+    assert job.action is Action.SUSPEND
+    assert job.steps == (StopJob(job.resource, UpgradeMode.SAVEPOINT), StopCluster(job.resource))
 
 
 def test_resume_uses_the_savepoint_recorded_at_suspend() -> None:
