@@ -6,19 +6,21 @@ from the recorded snapshot, never with empty state. docs/recovery.md#crash-safet
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from support.crash_matrix import Files, Workflow, World, git, run_matrix
-from support.sync_flink_support import JAR, app_manifest, local_runtime, yaml_bytes
+from support.flink_fixtures import stop_everything
+from support.sync_flink_support import JAR, app_manifest, yaml_bytes
 
 from gitflink.adapters.local_runtime import LocalRuntime
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.resources import UpgradeMode
+from gitflink.settings import Settings
 
 # Every point is a killed pass and a restarted one on real Flink: minutes, not seconds.
 pytestmark = [pytest.mark.flink, pytest.mark.slow, pytest.mark.timeout(1800)]
-__all__ = ["local_runtime"]  # a fixture, imported for pytest to find
 VERSION = "v1_20"  # the points do not depend on the version; test_crash_flink.py runs both
 APP = ResourceId(Kind.FLINK_DEPLOYMENT, "it", "mx-app")
 SESSION = ResourceId(Kind.FLINK_DEPLOYMENT, "it", "mx-session")
@@ -55,6 +57,16 @@ def _repo(tmp_path: Path) -> Path:
     repo.mkdir()
     git(repo, "init", "-q")
     return repo
+
+
+@pytest.fixture
+def local_runtime(tmp_path: Path) -> Iterator[LocalRuntime]:
+    """A runtime of its own per test: clusters of one test never see another's job ids."""
+    runtime = LocalRuntime(tmp_path / "runtime", Settings.from_env().cache_dir, ready_timeout=120)
+    try:
+        yield runtime
+    finally:
+        stop_everything(tmp_path / "runtime")
 
 
 def _last_state(n: int) -> Files:

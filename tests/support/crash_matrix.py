@@ -137,6 +137,7 @@ def run_matrix(world: World, cycle: Sequence[Workflow]) -> None:
             if workflow.reset is not None:
                 world.commit(workflow.reset(n))
                 world.sync(prune_all=True)
+            _settled(world, workflow)
             before = world.load(workflow.resource), world.jobs(workflow)
             world.commit(workflow.tree(n))
             point = None if workflow.name in exhausted else world.crash(n)
@@ -148,6 +149,16 @@ def run_matrix(world: World, cycle: Sequence[Workflow]) -> None:
                 world.sync()  # the restarted gitflink
             where = f"{workflow.name}, crash point {n}: {point or 'none'}"
             check(world, workflow, before, where)
+
+
+def _settled(world: World, workflow: Workflow) -> None:
+    """A running job has completed a checkpoint before it is changed: it has state to lose,
+    and Flink accepts its savepoint (not while its tasks still start)."""
+    status = world.load(workflow.resource)
+    job = status.job_status.job_id if status is not None else None
+    if job is not None and world.jobs(workflow).get(job) == "RUNNING":
+        api = world.api(workflow.cluster)
+        wait_for(lambda: api.checkpoints(job).latest_completed, 60.0, f"a checkpoint of {job}")
 
 
 def check(world: World, workflow: Workflow, before: Before, where: str) -> None:
