@@ -116,6 +116,8 @@ class Settings:
     commit_status_api: str | None = None  # default: api.github.com, gitlab.com/api/v4
     commit_status_repository: str | None = None  # owner/name; default: the path of `repo`
     listener_timeout_seconds: float = 10.0
+    # Each Flink REST call (a black-holed JobManager fails the step after this long).
+    flink_rest_timeout_seconds: float = 10.0
     # Options for listener plugins, by entry point name (the config file's `listenerOptions`).
     listener_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     log_level: str = "INFO"
@@ -212,6 +214,7 @@ class Settings:
             commit_status_api=env.get("GITFLINK_COMMIT_STATUS_API") or None,
             commit_status_repository=env.get("GITFLINK_COMMIT_STATUS_REPOSITORY") or None,
             listener_timeout_seconds=_seconds(env, "GITFLINK_LISTENER_TIMEOUT", 10.0),
+            flink_rest_timeout_seconds=_seconds(env, "GITFLINK_FLINK_REST_TIMEOUT", 10.0),
             log_level=_choice(env, "GITFLINK_LOG_LEVEL", LOG_LEVELS, "INFO", str.upper),
             log_format=_choice(env, "GITFLINK_LOG_FORMAT", LOG_FORMATS, "console", str.lower),
             max_manifest_bytes=_count(env, "GITFLINK_MAX_MANIFEST_BYTES", 1_572_864),

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from gitflink.adapters.artifact_fetch import HttpArtifactFetcher
-from gitflink.adapters.flink_rest import FlinkRest
+from gitflink.adapters.flink_rest import DEFAULT_TIMEOUT, FlinkRest
 from gitflink.adapters.git_source import GitSource as RemoteRepository
 from gitflink.adapters.git_source import LocalRepository
 from gitflink.adapters.git_source.access import GitCredentials, git_env, is_remote, split_url
@@ -69,8 +69,8 @@ if TYPE_CHECKING:
 class RestClients:
     """FlinkApiFactory that keeps one client (and its connection pool) per REST URL."""
 
-    def __init__(self, meter: Meter = NULL_METER) -> None:
-        self._meter = meter
+    def __init__(self, meter: Meter = NULL_METER, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self._meter, self._timeout = meter, timeout
         self._clients: dict[str, FlinkRest] = {}
         self._lock = threading.Lock()
 
@@ -78,7 +78,9 @@ class RestClients:
         with self._lock:
             client = self._clients.get(rest_url)
             if client is None:
-                client = self._clients[rest_url] = FlinkRest(rest_url, meter=self._meter)
+                client = self._clients[rest_url] = FlinkRest(
+                    rest_url, meter=self._meter, timeout=self._timeout
+                )
             return client
 
     def close(self) -> None:
@@ -251,7 +253,7 @@ def local_ports(
     return Ports(
         source=source,
         runtime=local_runtime(settings, owner=owner_of(store, settings)),
-        flink=RestClients(meter),
+        flink=RestClients(meter, timeout=settings.flink_rest_timeout_seconds),
         status=store,
         clock=SystemClock(),
         artifacts=artifact_fetcher(settings),
@@ -377,7 +379,7 @@ def ports(
         built = Ports(
             source=source,
             runtime=kubernetes_runtime(settings, clock, fence),
-            flink=RestClients(meter),
+            flink=RestClients(meter, timeout=settings.flink_rest_timeout_seconds),
             status=status or status_store(settings),
             clock=clock,
             artifacts=artifact_fetcher(settings),

@@ -121,6 +121,21 @@ def test_write_ahead_entry_is_on_the_remote_before_save_returns(
     assert run_git(remote, "for-each-ref", "refs/gitflink") == ""  # dropped once flushed
 
 
+def test_a_resumed_change_saving_its_unchanged_intent_after_a_restart_writes_nothing(
+    remote: Path, tmp_path: Path
+) -> None:
+    """Found by the crash matrix: killed after the journal, before the write-ahead push, the
+    restarted pass saved the same intent again and failed on an empty commit."""
+    crashed = store(remote, tmp_path)
+    crashed.save(rid("orders"), _in_flight(), "upgrade started (intent recorded)")
+    del crashed
+    restarted = store(remote, tmp_path)  # pushes what the journal held
+    head = run_git(remote, "rev-parse", BRANCH)
+    restarted.save(rid("orders"), _in_flight(), "upgrade started (intent recorded)")
+    restarted.flush()
+    assert run_git(remote, "rev-parse", BRANCH) == head
+
+
 def test_a_write_ahead_entry_survives_losing_the_machine(remote: Path, tmp_path: Path) -> None:
     first = store(remote, tmp_path)
     first.save(rid("other"), stable(), "deployed")

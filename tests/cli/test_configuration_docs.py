@@ -58,6 +58,7 @@ def test_each_documented_variable_changes_the_settings(tmp_path: Path) -> None:
         "GITFLINK_STATUS": "cr",
         "GITFLINK_COMMIT_STATUS": "gitlab",
         "GITFLINK_LISTENER_TIMEOUT": "3",
+        "GITFLINK_FLINK_REST_TIMEOUT": "4",
     }
     for name in sorted(documented() - {"HOME"}):
         if name.endswith("_FILE"):

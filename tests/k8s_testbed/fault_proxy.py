@@ -1,5 +1,7 @@
-"""A fault-injecting HTTP proxy in front of the test bed's API server: per verb and path it
-answers 409/429 (Retry-After)/503, adds latency or cuts watch streams, and logs what it did."""
+"""A fault-injecting HTTP proxy on loopback, in front of the test bed's API server (HTTPS) or a
+Flink JobManager's REST port (HTTP): per verb and path it answers 409/429 (Retry-After)/503, adds
+latency, black-holes requests (never answered, never forwarded) or cuts watch streams, and logs
+what it did."""
 
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ class Fault:
     delay: float = 0.0  # seconds before forwarding (or answering)
     drop_after_events: int | None = None  # a watch: forward this many events, then cut it
     times: int | None = 1  # how many requests it applies to; None: all
+    black_hole: bool = False  # hold the request unanswered until the proxy is cleared or stopped
     hits: int = field(default=0, init=False)
 
     def matches(self, verb: str, path: str) -> bool:
@@ -47,7 +50,7 @@ class Fault:
         return self.verb in {"*", verb} and re.search(self.path, path) is not None
 
     def describe(self) -> str:
-        parts = []
+        parts = ["black hole"] if self.black_hole else []
         if self.delay:
             parts.append(f"delay {self.delay}s")
         if self.status is not None:
@@ -70,10 +73,16 @@ class Entry:
 
 
 class FaultProxy:
-    def __init__(self, upstream: str, ca_file: str) -> None:
+    """`upstream`: https (with `ca_file`) or plain http."""
+
+    def __init__(self, upstream: str, ca_file: str | None = None) -> None:
         parts = urlsplit(upstream)
-        self.upstream_host, self.upstream_port = parts.hostname or "127.0.0.1", parts.port or 443
-        self.context = ssl.create_default_context(cafile=ca_file)
+        self.tls = parts.scheme == "https"
+        default_port = 443 if self.tls else 80
+        self.upstream_host = parts.hostname or "127.0.0.1"
+        self.upstream_port = parts.port or default_port
+        self.context = ssl.create_default_context(cafile=ca_file) if self.tls else None
+        self.released = threading.Event()  # set: black-holed requests are dropped
         self.faults: list[Fault] = []
         self.log: list[Entry] = []
         self._lock = threading.Lock()
@@ -97,6 +106,7 @@ class FaultProxy:
         return self
 
     def stop(self) -> None:
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -109,6 +119,8 @@ class FaultProxy:
         with self._lock:
             self.faults.clear()
             self.log.clear()
+            self.released.set()  # requests held in a black hole are dropped, never forwarded
+            self.released = threading.Event()
 
     def actions(self, verb: str | None = None, path: str = "") -> list[str]:
         """What happened to matching requests, in order: 'forward', 'answer 409', ..."""
@@ -162,17 +174,24 @@ class _Handler(BaseHTTPRequestHandler):
         verb = "WATCH" if self.command == "GET" and watch else self.command
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         fault = self.owner._take(verb, parts.path)
+        if fault is not None and fault.black_hole:
+            self.owner._record(verb, parts.path, fault.describe(), None)
+            self.owner.released.wait()
+            self.close_connection = True
+            return
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
         if fault is not None and fault.status is not None:
             self.owner._record(verb, parts.path, fault.describe(), fault.status)
             self._answer(fault)
             return
-        upstream = http.client.HTTPSConnection(
-            self.owner.upstream_host,
-            self.owner.upstream_port,
-            context=self.owner.context,
-            timeout=600,
+        owner = self.owner
+        upstream: http.client.HTTPConnection = (
+            http.client.HTTPSConnection(
+                owner.upstream_host, owner.upstream_port, context=owner.context, timeout=600
+            )
+            if owner.tls
+            else http.client.HTTPConnection(owner.upstream_host, owner.upstream_port, timeout=600)
         )
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP | {"host"}}
         upstream.request(self.command, self.path, body=body or None, headers=headers)

@@ -19,6 +19,7 @@ from gitflink.model.plan import (
     Restore,
     RestoreSource,
     StartCluster,
+    StopCluster,
     StopJob,
     SubmitJob,
 )
@@ -88,6 +89,25 @@ def test_interrupted_upgrade_with_recorded_savepoint_resubmits_without_a_second_
     assert not any(isinstance(step, StopJob) for step in job.steps)
 
 
+def test_an_interrupted_last_state_upgrade_restores_the_newer_checkpoint() -> None:
+    """Found by the crash matrix: killed after the cancel, before recording the checkpoint that
+    completed meanwhile, the resumed upgrade restored the recorded one, which Flink had
+    already subsumed (FileNotFoundException)."""
+    old, new = deployment("last-state"), deployment("last-state", **CHANGED)
+    target = new.spec.model_dump(by_alias=True, mode="json", exclude_none=True)
+    recorded = Snapshot(path="file:///ck/j1/chk-3", kind=SnapshotKind.CHECKPOINT, job_id="j1")
+    interrupted = status(
+        old,
+        job_status=JobStatus(job_id="j1", upgrade_savepoint_path=recorded.path),
+        pending=PendingChange(action="upgrade", target_spec=target, stop_snapshot=recorded),
+    )
+    cancelled = LiveJob("j1", "CANCELED", latest_checkpoint="file:///ck/j1/chk-4")
+    job = plan_one(new, Observed(interrupted, cluster_running=True, job=cancelled))
+    assert job.steps[-1] == SubmitJob(
+        job.resource, Restore(RestoreSource.PATH, cancelled.latest_checkpoint)
+    )
+
+
 def test_job_submitted_before_an_interruption_is_verified_by_an_ordinary_submit_step() -> None:
     old, new = deployment("savepoint"), deployment("savepoint", **CHANGED)
     target = new.spec.model_dump(by_alias=True, mode="json", exclude_none=True)
@@ -147,6 +167,22 @@ def test_old_job_still_running_after_an_interrupted_plan_is_planned_afresh() -> 
     live = LiveJob("j1", "RUNNING", all_vertices_running=True)
     job = plan_one(new, Observed(pending, cluster_running=True, job=live))
     assert job.steps[0] == StopJob(job.resource, UpgradeMode.SAVEPOINT)
+
+
+def test_a_suspend_killed_before_recording_its_savepoint_records_it_first() -> None:
+    """Found by the crash matrix: the restarted suspend stopped the cluster without the
+    savepoint its stop had taken, so resume would have restored an older one."""
+    old, new = deployment("savepoint"), deployment("savepoint", state="suspended")
+    target = new.spec.model_dump(by_alias=True, mode="json", exclude_none=True)
+    interrupted = status(
+        old,
+        job_status=JobStatus(job_id="j1", generation=1),
+        pending=PendingChange(action="suspend", target_spec=target),
+    )
+    stopped = LiveJob("j1", "FINISHED", stopped_with_savepoint=True)
+    job = plan_one(new, Observed(interrupted, cluster_running=True, job=stopped))
+    assert job.action is Action.SUSPEND
+    assert job.steps == (StopJob(job.resource, UpgradeMode.SAVEPOINT), StopCluster(job.resource))
 
 
 def test_resume_uses_the_savepoint_recorded_at_suspend() -> None:

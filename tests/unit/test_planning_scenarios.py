@@ -570,6 +570,70 @@ def test_session_cluster_upgrade_stops_and_resubmits_its_jobs_through_savepoints
     assert carried.carried_by == after.id and carried.steps == ()
 
 
+def test_a_session_job_stopped_before_its_savepoint_was_recorded_is_carried_by_the_cluster() -> (
+    None
+):
+    """Found by the crash matrix: killed after the stop-with-savepoint of a session cluster's
+    upgrade, the restarted plan restarted the cluster without the job, whose savepoint only the
+    old cluster could name."""
+    from gitflink.model.resources import FlinkSessionJob
+
+    job = FlinkSessionJob.model_validate(
+        {
+            "apiVersion": "flink.apache.org/v1beta1",
+            "kind": "FlinkSessionJob",
+            "metadata": {"name": "enrich"},
+            "spec": {
+                "deploymentName": "orders",
+                "job": {"jarURI": "local:///e.jar", "parallelism": 1, "upgradeMode": "savepoint"},
+            },
+        }
+    )
+    before, after = session(), session(image="flink:1.20.1")
+    stopped = Seen(job="FINISHED", pending={"action": "restart"})
+    observed = {before.id: _observed(before, Seen(job=None)), job.id: _observed(job, stopped)}
+    plan = planning.plan_changes([_Record(after), _Record(job)], observed)
+    cluster = plan.for_resource(after.id)
+    assert cluster is not None
+    assert [(shape(s), s.target) for s in cluster.steps] == [
+        (STOP_SP, job.id),
+        ("StopCluster", after.id),
+        ("StartCluster", after.id),
+        (TAKEN, job.id),
+    ]
+
+
+def test_a_session_cluster_restarted_before_an_interruption_is_not_restarted_again() -> None:
+    """Found by the crash matrix: killed after a session job was resubmitted into the upgraded
+    cluster, the restarted pass upgraded the cluster again, stopping the new job."""
+    from gitflink.model.resources import FlinkSessionJob
+
+    job = FlinkSessionJob.model_validate(
+        {
+            "apiVersion": "flink.apache.org/v1beta1",
+            "kind": "FlinkSessionJob",
+            "metadata": {"name": "enrich"},
+            "spec": {
+                "deploymentName": "orders",
+                "job": {"jarURI": "local:///e.jar", "parallelism": 1, "upgradeMode": "savepoint"},
+            },
+        }
+    )
+    before, after = session(), session(image="flink:1.20.1")
+    target = after.spec.model_dump(by_alias=True, mode="json", exclude_none=True)
+    cluster_seen = Seen(job=None, pending={"targetSpec": target})
+    resubmitted = Seen(
+        job_status={"job_id": "j2", "generation": 2, "upgrade_savepoint_path": "file:///sp/1"},
+        pending={"action": "restart", "submittedJobId": "j2", "generation": 2},
+    )
+    observed = {before.id: _observed(before, cluster_seen), job.id: _observed(job, resubmitted)}
+    plan = planning.plan_changes([_Record(after), _Record(job)], observed)
+    cluster, own = plan.for_resource(after.id), plan.for_resource(job.id)
+    assert cluster is not None and own is not None
+    assert [shape(s) for s in cluster.steps] == ["RecordSpec"]
+    assert [shape(s) for s in own.steps] == ["SubmitJob(adopt)"] and own.carried_by is None
+
+
 def test_a_resource_with_an_error_gets_no_plan_and_is_never_pruned() -> None:
     before = app()
     problem = Problem("orders.yaml", 3, 1, "spec", "broken", resource=before.id)

@@ -276,8 +276,8 @@ class GitStatusStore:
             return None if data is None else documents.load(data)
 
     def save(self, resource: ResourceId, status: ResourceStatus, message: str) -> None:
-        self._stage(resource, status, message)
-        if status.pending is not None:
+        # Unchanged (a resumed change saving its intent again): it is on the remote already.
+        if self._stage(resource, status, message) and status.pending is not None:
             with self._lock:  # a write-ahead entry must survive losing this machine
                 self._push_wal()
 
@@ -290,7 +290,8 @@ class GitStatusStore:
         with self._lock:
             self._fetch()
 
-    def _stage(self, resource: ResourceId, status: ResourceStatus | None, message: str) -> None:
+    def _stage(self, resource: ResourceId, status: ResourceStatus | None, message: str) -> bool:
+        """Queue the document (journalled); False when it is what is stored already."""
         path = documents.path_of(resource)
         with self._lock:
             # The caller may have changed an object load_all shared: parse it afresh next time,
@@ -300,7 +301,7 @@ class GitStatusStore:
             data = None if status is None else documents.dump(status)
             current = self._pending[path] if path in self._pending else self._files.get(path)
             if data == current:
-                return  # nothing changed: no commit
+                return False  # nothing changed: no commit
             self._pending[path] = data
             change = documents.describe(resource, before, status, message)
             previous = self._changes.get(resource)
@@ -310,6 +311,7 @@ class GitStatusStore:
                 self._base, documents.commit_message(list(self._changes.values()))
             )
             self._git("update-ref", JOURNAL, journal)
+            return True
 
     def discard(self) -> None:
         """Forget what was saved but not pushed, the local journal included: an agent that

@@ -14,7 +14,7 @@ from gitflink.model.errors import Next
 from gitflink.model.fingerprints import unredact
 from gitflink.model.plan import Action, Downtime, JobPlan
 from gitflink.model.resources import UpgradeMode
-from gitflink.model.status import ConditionStatus, PendingChange, ResourceStatus
+from gitflink.model.status import ConditionStatus, PendingChange, ResourceStatus, SnapshotKind
 
 STALLED = "the interrupted"  # how a stalled change's block reason begins
 _REDONE = frozenset({Action.DELETE, Action.SUSPEND})  # replanned as they are: idempotent steps
@@ -30,7 +30,7 @@ def resume(facts: Facts) -> JobPlan | None:
     if not facts.wants_running:
         return None  # suspended in Git since: the suspend plan stops what runs
     stalled = _stalled(status)
-    if stalled is not None and not _moved(facts, pending):
+    if stalled is not None and not moved(facts, pending):
         # A human must act (a restore that cannot work, a failed savepoint): the same spec
         # would fail the same way, so nothing is retried until Git changes it.
         reason = stalled
@@ -65,21 +65,41 @@ def resume(facts: Facts) -> JobPlan | None:
             f"resumes the interrupted {action}: restoring from {restore_path}, which it "
             "recorded; no second savepoint"
         )
+        newer = _newer_checkpoint(facts, status, restore_path)
+        if newer is not None:
+            # Flink subsumes older checkpoints: the one recorded before the cancel may be gone.
+            note = (
+                f"resumes the interrupted {action}: restoring from {newer}, the newest "
+                f"checkpoint of the cancelled job (it completed after {restore_path} was recorded)"
+            )
+            restore_path = newer
         decision = JobUpgrade(facts.mode, restore=at(restore_path))
         return restart(facts, action, decision, notes=(note,))
     note = f"resumes the interrupted {action}: the job is not running"
     return restart(facts, action, stopped(facts), notes=(note,))
 
 
+def _newer_checkpoint(facts: Facts, status: ResourceStatus, recorded: str) -> str | None:
+    """A last-state stop records the latest checkpoint, then cancels; a checkpoint completing
+    meanwhile replaces it in Flink (which keeps only the newest). Killed before recording that
+    one, the resumed change restores it, as the stop would have."""
+    job, stop = facts.observed.job, status.pending.stop_snapshot if status.pending else None
+    if stop is None or stop.kind is not SnapshotKind.CHECKPOINT or job is None:
+        return None
+    if job.job_id != stop.job_id or not job.is_terminal or not job.latest_checkpoint:
+        return None
+    return None if job.latest_checkpoint == recorded else job.latest_checkpoint
+
+
 def _adopt(facts: Facts, pending: PendingChange, job_id: str, restore_path: str | None) -> JobPlan:
     """The job this change submitted runs: verify it (tasks running, the restored path) and
     record the change it belongs to, also when Git moved on meanwhile."""
-    moved = _moved(facts, pending)
+    git_moved = moved(facts, pending)
     notes = [
         f"finishes the interrupted {pending.action}: job {job_id[:8]} was submitted before "
         "the interruption"
     ]
-    if moved:
+    if git_moved:
         notes.append("Git changed since: the newer change is planned once this one is verified")
     restore = at(restore_path) if restore_path else None
     return facts.plan(
@@ -87,11 +107,11 @@ def _adopt(facts: Facts, pending: PendingChange, job_id: str, restore_path: str 
         (facts.submit(restore, adopt=job_id),),
         downtime=Downtime.NONE,
         notes=notes,
-        applies=pending.target_spec if moved else None,
+        applies=pending.target_spec if git_moved else None,
     )
 
 
-def _moved(facts: Facts, pending: PendingChange) -> bool:
+def moved(facts: Facts, pending: PendingChange) -> bool:
     """Does Git now want another spec than the one the interrupted change applies?"""
     desired = facts.desired.spec
     # The record holds fingerprints of secrets: an unchanged secret is no move.

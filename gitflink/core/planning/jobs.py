@@ -181,7 +181,12 @@ def _suspend(facts: Facts) -> JobPlan:
     steps: list[Step] = []
     risks: list[str] = []
     notes: list[str] = []
-    if running:
+    if _stopped_unrecorded(facts):
+        # Killed after the stop finished the job, before its savepoint was recorded: the stop
+        # step finds that savepoint again (by its trigger id) and records it; never a second.
+        notes.append("the interrupted suspend stopped the job: its savepoint is recorded now")
+        steps.append(StopJob(facts.resource, mode))
+    elif running:
         if mode is UpgradeMode.STATELESS:
             risks.append("upgradeMode is stateless: state is discarded; resume starts empty")
         steps.append(StopJob(facts.resource, mode))
@@ -199,6 +204,14 @@ def _suspend(facts: Facts) -> JobPlan:
         risks=risks,
         notes=notes,
     )
+
+
+def _stopped_unrecorded(facts: Facts) -> bool:
+    pending, job = facts.status.pending, facts.observed.job
+    if pending is None or job is None or job.state != "FINISHED":
+        return False
+    recorded = pending.stop_snapshot or facts.status.job_status.upgrade_savepoint_path
+    return facts.mode is not UpgradeMode.STATELESS and not recorded
 
 
 def _resume(facts: Facts) -> JobPlan:

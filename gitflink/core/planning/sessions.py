@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gitflink.core.planning import healing
+from gitflink.core.planning import healing, interrupted
 from gitflink.core.planning.facts import Facts
 from gitflink.core.planning.restoring import taken
 from gitflink.model.diffkind import DiffKind
@@ -37,8 +37,13 @@ def plan_cluster(ctx: Facts, jobs: Sequence[Facts]) -> tuple[JobPlan, dict[Resou
         return healing.cluster(ctx) or ctx.plan(Action.NONE), {}
     if kind is DiffKind.IGNORE:
         return ctx.plan(Action.NONE, (RecordSpec(ctx.resource),)), {}
+    restarted = _restarted(ctx, jobs)
+    if restarted is not None:
+        return restarted, {}
+    # A job whose change is in flight is carried too: its stop may have finished it before its
+    # savepoint was recorded, and only this cluster (which the plan restarts) knows that savepoint.
     carried = sorted(
-        (job for job in jobs if job.live_running and job.wants_running),
+        (job for job in jobs if job.wants_running and (job.live_running or job.status.pending)),
         key=lambda job: job.resource,
     )
     stops: list[Step] = []
@@ -82,6 +87,23 @@ def plan_cluster(ctx: Facts, jobs: Sequence[Facts]) -> tuple[JobPlan, dict[Resou
         notes=notes,
     )
     return plan, {job.resource: _carried(job, ctx.resource) for job in carried}
+
+
+def _restarted(ctx: Facts, jobs: Sequence[Facts]) -> JobPlan | None:
+    """An upgrade killed after the cluster came back with the spec it applies and a job was
+    resubmitted (only then does a job record a submission): the restart is done. Each job's own
+    plan finishes its resubmission (an adopted job is verified); restarting the cluster again
+    would stop the new jobs for a second savepoint."""
+    pending = ctx.status.pending
+    if pending is None or interrupted.moved(ctx, pending):
+        return None
+    if not any(job.status.pending and job.status.pending.submitted_job_id for job in jobs):
+        return None
+    note = (
+        f"finishes the interrupted {pending.action}: the cluster was restarted and its session "
+        "jobs resubmitted before the interruption; each job's plan finishes its own"
+    )
+    return ctx.plan(pending.action, (RecordSpec(ctx.resource),), notes=(note,))
 
 
 def _carried(job: Facts, cluster: ResourceId) -> JobPlan:

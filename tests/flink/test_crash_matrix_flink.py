@@ -1,0 +1,152 @@
+"""The crash matrix on real Flink (1.20): gitflink SIGKILLed at every crash point of deploy,
+savepoint and last-state upgrade, suspend and resume (status files), and of a session job change
+and a session cluster upgrade (the Git status branch, its journal and write-ahead ref included).
+After each kill a restarted pass finishes the change: one job, no second submission, restored
+from the recorded snapshot, never with empty state. docs/recovery.md#crash-safety."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support.crash_matrix import Files, Workflow, World, git, run_matrix
+from support.flink_fixtures import stop_everything
+from support.sync_flink_support import JAR, app_manifest, yaml_bytes
+
+from gitflink.adapters.local_runtime import LocalRuntime
+from gitflink.model.ids import Kind, ResourceId
+from gitflink.model.resources import UpgradeMode
+from gitflink.settings import Settings
+
+# Every point is a killed pass and a restarted one on real Flink: minutes, not seconds.
+pytestmark = [pytest.mark.flink, pytest.mark.slow, pytest.mark.timeout(1800)]
+VERSION = "v1_20"  # the points do not depend on the version; test_crash_flink.py runs both
+APP = ResourceId(Kind.FLINK_DEPLOYMENT, "it", "mx-app")
+SESSION = ResourceId(Kind.FLINK_DEPLOYMENT, "it", "mx-session")
+SESSION_JOB = ResourceId(Kind.FLINK_SESSION_JOB, "it", "mx-job")
+SAVEPOINT = UpgradeMode.SAVEPOINT
+
+
+def _app(n: int, **changes: object) -> Files:
+    manifest = app_manifest(VERSION, APP.name, rate=100 + n, **changes)  # type: ignore[arg-type]
+    return {"app.yaml": yaml_bytes(manifest)}
+
+
+def _session(n: int, *, slots: int = 4) -> Files:
+    cluster = app_manifest(VERSION, SESSION.name)
+    del cluster["spec"]["job"]
+    cluster["spec"]["flinkConfiguration"]["taskmanager.numberOfTaskSlots"] = slots
+    job = {"jarURI": JAR, "entryClass": "gitflink.testjob.CounterJob", "parallelism": 1}
+    job |= {"args": ["--rate", str(100 + n), "--counter-uid", "mx"], "upgradeMode": "savepoint"}
+    session_job = {
+        "apiVersion": "flink.apache.org/v1beta1",
+        "kind": "FlinkSessionJob",
+        "metadata": {"name": SESSION_JOB.name, "namespace": "it"},
+        "spec": {"deploymentName": SESSION.name, "job": job},
+    }
+    return {"session.yaml": yaml_bytes(cluster), "job.yaml": yaml_bytes(session_job)}
+
+
+def _cluster_only(n: int) -> Files:
+    return {"session.yaml": _session(0)["session.yaml"]}
+
+
+def _repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    return repo
+
+
+@pytest.fixture
+def local_runtime(tmp_path: Path) -> Iterator[LocalRuntime]:
+    """A runtime of its own per test: clusters of one test never see another's job ids."""
+    runtime = LocalRuntime(tmp_path / "runtime", Settings.from_env().cache_dir, ready_timeout=120)
+    try:
+        yield runtime
+    finally:
+        stop_everything(tmp_path / "runtime")
+
+
+def _last_state(n: int) -> Files:
+    return _app(n, mode="last-state")
+
+
+def _suspended(n: int) -> Files:
+    return _app(0, state="suspended")
+
+
+APPLICATION = {
+    "savepoint upgrade": [Workflow("savepoint upgrade", APP, APP, _app, restores=SAVEPOINT)],
+    "last-state upgrade": [
+        Workflow("last-state upgrade", APP, APP, _last_state, restores=UpgradeMode.LAST_STATE)
+    ],
+    "suspend and resume": [
+        Workflow("suspend", APP, APP, _suspended, ends="suspended"),
+        Workflow("resume", APP, APP, _app, restores=SAVEPOINT),
+    ],
+}
+
+
+@pytest.mark.parametrize("cycle", list(APPLICATION))
+def test_every_crash_point_of_an_application(
+    cycle: str, local_runtime: LocalRuntime, tmp_path: Path
+) -> None:
+    world = World(_repo(tmp_path), local_runtime, str(tmp_path / "status"))
+    try:
+        world.commit(_app(0))
+        world.sync()
+        run_matrix(world, APPLICATION[cycle])
+    finally:
+        _report(world)
+        local_runtime.delete_cluster(APP)
+
+
+def test_every_crash_point_of_session_job_changes_on_the_status_branch(
+    local_runtime: LocalRuntime, tmp_path: Path
+) -> None:
+    remote = tmp_path / "status.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    status = f"git:{remote}#{tmp_path / 'status-cache'}"
+    world = World(_repo(tmp_path), local_runtime, status)
+    try:
+        world.commit(_session(0))
+        world.sync()
+        # Deploying a FlinkDeployment adds the points of a cluster start, covered by the
+        # session cluster's upgrade: its job alone keeps the matrix short.
+        deploy = Workflow("deploy", SESSION_JOB, SESSION, _session, reset=_cluster_only)
+        run_matrix(world, [deploy])
+        mode = UpgradeMode.SAVEPOINT
+        change = Workflow("session job change", SESSION_JOB, SESSION, _session, restores=mode)
+        run_matrix(world, [change])
+    finally:
+        _report(world)
+        local_runtime.delete_cluster(SESSION)
+
+
+def test_every_crash_point_of_a_session_cluster_upgrade(
+    local_runtime: LocalRuntime, tmp_path: Path
+) -> None:
+    world = World(_repo(tmp_path), local_runtime, str(tmp_path / "status"))
+    try:
+        world.commit(_session(0))
+        world.sync()
+
+        def cluster_change(n: int) -> Files:
+            return _session(0, slots=4 - n % 2)  # every attempt changes the cluster
+
+        mode = UpgradeMode.SAVEPOINT
+        upgrade = Workflow(
+            "session cluster upgrade", SESSION_JOB, SESSION, cluster_change, restores=mode
+        )
+        run_matrix(world, [upgrade])
+    finally:
+        _report(world)
+        local_runtime.delete_cluster(SESSION)
+
+
+def _report(world: World) -> None:
+    print(f"\n{len(world.covered)} crash points covered:")
+    for crash in world.covered:
+        print(f"  {crash.workflow} #{crash.point}: {crash.name}")
