@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv ssh-server testbed demo test test-fast check bench format clean
+.PHONY: venv ssh-server testbed demo test test-fast crash-matrix check bench format clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ test: venv ssh-server testbed
 # The quick loop while developing: no real Flink processes, no Kubernetes test bed.
 test-fast: venv ssh-server
 	$(PY) -m pytest -m "not flink and not k8s" $(PYTEST_ARGS)
+
+# Every crash point of every workflow on real Flink (make test runs every fourth; docs/recovery.md).
+crash-matrix: venv
+	CRASH_MATRIX_STRIDE=1 $(PY) -m pytest tests/flink/test_crash_matrix_flink.py -s $(PYTEST_ARGS)
 
 check: venv
 	$(VENV)/bin/ruff format --check gitflink tests benchmarks
