@@ -1,5 +1,5 @@
 """The crash matrix on real Flink (1.20): gitflink SIGKILLed at every crash point of deploy,
-savepoint and last-state upgrade, suspend and resume (status files), and of a session job change
+savepoint and last-state upgrade, suspend and resume, a FlinkStateSnapshot (status files), and of a session job change
 and a session cluster upgrade (the Git status branch, its journal and write-ahead ref included).
 After each kill a restarted pass finishes the change: one job, no second submission, restored
 from the recorded snapshot, never with empty state. docs/recovery.md#crash-safety."""
@@ -10,13 +10,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.crash_matrix import Files, Workflow, World, git, run_matrix
+from support.crash_matrix import Before, Files, Workflow, World, git, run_matrix
 from support.flink_fixtures import stop_everything
 from support.sync_flink_support import JAR, app_manifest, yaml_bytes
 
 from gitflink.adapters.local_runtime import LocalRuntime
 from gitflink.model.ids import Kind, ResourceId
+from gitflink.model.observed import TERMINAL
 from gitflink.model.resources import UpgradeMode
+from gitflink.model.status import SnapshotState
 from gitflink.settings import Settings
 
 # Every point is a killed pass and a restarted one on real Flink: minutes, not seconds.
@@ -77,6 +79,51 @@ def _suspended(n: int) -> Files:
     return _app(0, state="suspended")
 
 
+def _snapshot_name(n: int) -> str:
+    return f"mx-snap-{n}"
+
+
+def _with_snapshot(n: int) -> Files:
+    """The application unchanged, and a new FlinkStateSnapshot of it in each attempt (one that
+    completed is final, as upstream; the earlier ones stay in Git)."""
+    files = _app(0)
+    for i in range(1, n + 1):
+        snapshot = {
+            "apiVersion": "flink.apache.org/v1beta1",
+            "kind": "FlinkStateSnapshot",
+            "metadata": {"name": _snapshot_name(i), "namespace": "it"},
+            "spec": {
+                "jobReference": {"kind": "FlinkDeployment", "name": APP.name},
+                "savepoint": {},
+            },
+        }
+        files[f"snapshot-{i}.yaml"] = yaml_bytes(snapshot)
+    return files
+
+
+def _snapshot_taken_once(world: World, before: Before, where: str, n: int) -> None:
+    """The snapshot COMPLETED with one savepoint of the running job, which runs on untouched."""
+    snapshot = ResourceId(Kind.FLINK_STATE_SNAPSHOT, "it", _snapshot_name(n))
+    status = world.load(snapshot)
+    assert status is not None and status.snapshot is not None, where
+    assert status.snapshot.state is SnapshotState.COMPLETED, (where, status.snapshot)
+    assert status.pending is None and status.snapshot.path, where
+    app = world.load(APP)
+    job = before[0].job_status.job_id if before[0] is not None else None
+    assert app is not None and job is not None and app.job_status.job_id == job, where
+    alive = [j for j, state in world.jobs(SNAPSHOT_OF_APP).items() if state not in TERMINAL]
+    assert alive == [job], (where, "the job was touched")
+    # One savepoint for the snapshot's trigger: a restarted pass re-attached, never re-triggered.
+    taken = [s for s in app.job_status.savepoint_history if s.owner is not None]
+    assert [s.path for s in taken].count(status.snapshot.path) == 1, where
+    directory = Path(status.snapshot.path.removeprefix("file:").removeprefix("//")).parent
+    mine = [p for p in directory.iterdir() if p.name.startswith(f"savepoint-{job[:6]}")]
+    assert len(mine) == len({s.path for s in app.job_status.savepoint_history}), (where, mine)
+
+
+SNAPSHOT_OF_APP = Workflow("snapshot", APP, APP, _with_snapshot)
+
+
 APPLICATION = {
     "savepoint upgrade": [Workflow("savepoint upgrade", APP, APP, _app, restores=SAVEPOINT)],
     "last-state upgrade": [
@@ -85,6 +132,9 @@ APPLICATION = {
     "suspend and resume": [
         Workflow("suspend", APP, APP, _suspended, ends="suspended"),
         Workflow("resume", APP, APP, _app, restores=SAVEPOINT),
+    ],
+    "FlinkStateSnapshot": [
+        Workflow("snapshot", APP, APP, _with_snapshot, verify=_snapshot_taken_once),
     ],
 }
 

@@ -52,6 +52,8 @@ class Workflow:
     ends: str = "running"  # or "suspended"
     restores: UpgradeMode | None = None  # the state the new job must start from (None: empty)
     reset: Callable[[int], Files] | None = None  # a tree synced, uncrashed, before attempt n
+    # What must hold after attempt n instead of `check`'s rules for a job (a snapshot's own).
+    verify: Callable[[World, Before, str, int], None] | None = None
 
 
 @dataclass
@@ -154,7 +156,10 @@ def run_matrix(world: World, cycle: Sequence[Workflow], stride: int = STRIDE) ->
                 world.covered.append(Crash(workflow.name, at, point))
                 world.sync()  # the restarted gitflink
             where = f"{workflow.name}, crash point {at}: {point or 'none'}"
-            check(world, workflow, before, where)
+            if workflow.verify is not None:
+                workflow.verify(world, before, where, n)
+            else:
+                check(world, workflow, before, where)
 
 
 def _settled(world: World, workflow: Workflow) -> None:
