@@ -1,8 +1,9 @@
 """The crash matrix on real Flink (1.20): gitflink SIGKILLed at every crash point of deploy,
-savepoint and last-state upgrade, suspend and resume, a FlinkStateSnapshot (status files), and of a session job change
-and a session cluster upgrade (the Git status branch, its journal and write-ahead ref included).
-After each kill a restarted pass finishes the change: one job, no second submission, restored
-from the recorded snapshot, never with empty state. docs/recovery.md#crash-safety."""
+savepoint and last-state upgrade, suspend and resume, a FlinkStateSnapshot (status files), and
+of a session job change and a session cluster upgrade (the Git status branch, its journal and
+write-ahead ref included). After each kill a restarted pass finishes the change: one job, no
+second submission, restored from the recorded snapshot, never with empty state.
+docs/recovery.md#crash-safety."""
 
 from __future__ import annotations
 
