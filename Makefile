@@ -38,7 +38,7 @@ demo: venv
 	$(VENV)/bin/gitflink demo $(DEMO_ARGS)
 
 test: venv ssh-server testbed
-	$(PY) -m pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
+	$(PY) -m pytest --cov --cov-report=term:skip-covered --durations=25 $(PYTEST_ARGS)
 
 # The quick loop while developing: no real Flink processes, no Kubernetes test bed.
 test-fast: venv ssh-server
