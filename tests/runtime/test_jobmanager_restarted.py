@@ -153,3 +153,16 @@ def test_self_heal_off_reports_the_restart_only() -> None:
     [plan] = [j for j in result.plan.jobs if j.resource == ORDERS]
     assert plan.action is Action.NONE and plan.drift is not None
     assert api.running_jobs() == [job]
+
+
+def test_a_status_from_before_start_times_were_recorded_learns_it_from_the_running_job() -> None:
+    world = deployed(manifest())
+    api = world.runtime.api_for(ORDERS)
+    [job] = api.running_jobs()
+    older = status_of(world)
+    older.job_status.flink_start_time = None
+    world.store.save(ORDERS, older, "a status written before start times were recorded")
+    _pass(world)
+    assert status_of(world).job_status.flink_start_time == job.start_time
+    api.restart_jobmanager(job.job_id)
+    assert planned(world).drift is not None
