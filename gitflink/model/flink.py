@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
+
+
+def flink_time(millis: object) -> datetime | None:
+    """A Flink timestamp (epoch milliseconds, by the JobManager's clock); None when unset."""
+    if isinstance(millis, bool) or not isinstance(millis, int | float) or millis <= 0:
+        return None
+    return datetime.fromtimestamp(millis / 1000, UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +37,9 @@ class JobSummary:
     state: str
     tasks_total: int | None = None  # None: the source did not report task counts
     tasks_running: int | None = None
+    # When this run of the job started (Flink's `start-time`): a JobManager that starts the
+    # job again (restarted without HA) reports a newer one under the same job id.
+    start_time: datetime | None = None
 
     @property
     def all_tasks_running(self) -> bool:
@@ -54,6 +65,7 @@ class JobDetails:
     name: str
     state: str
     vertices: tuple[Vertex, ...] = ()
+    start_time: datetime | None = None  # as JobSummary.start_time
 
     @property
     def all_vertices_running(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from gitflink.model.status import ResourceStatus, Snapshot
 
@@ -25,6 +26,8 @@ class LiveJob:
     # Failures Flink recorded since the job started (its exception history), when read: a job
     # watched after a change (rollback enabled) that restarts repeatedly is not stable.
     restarts: int = 0
+    # When this run started, by the JobManager's clock (Flink's `start-time`).
+    start_time: datetime | None = None
 
     @property
     def is_running(self) -> bool:

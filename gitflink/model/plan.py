@@ -117,6 +117,9 @@ class StopJob:
     # A job the status does not record (one started by another status store, or by hand, in
     # the resource's own cluster): stopped in its place, its state carried on.
     job_id: str | None = None
+    # The state the next start restores from, recorded before the job is stopped: a cancelled
+    # run whose newest state is not its own (a JobManager that restarted without HA).
+    restore_next: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +228,8 @@ def describe(step: Step) -> str:
             return f"stop job {step.target.short} with a savepoint"
         case StopJob(mode=UpgradeMode.LAST_STATE):
             return f"record the latest checkpoint of {step.target.short}, then cancel the job"
+        case StopJob(restore_next=str(path)):
+            return f"cancel job {step.target.short} (its state is older than {path})"
         case StopJob():
             return f"cancel job {step.target.short} (state discarded)"
         case SubmitJob(adopt=str(job_id), restore=None):

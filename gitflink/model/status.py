@@ -102,8 +102,12 @@ class JobStatus(StatusModel):
     job_name: str | None = None
     # Flink's JobStatus name as last observed: RUNNING, FINISHED, CANCELED, FAILED, ...
     state: str | None = None
-    start_time: datetime | None = None
+    start_time: datetime | None = None  # when gitflink verified the job running (its clock)
     update_time: datetime | None = None
+    # When the run gitflink verified started, as Flink reports it (the JobManager's clock, so
+    # comparable with what Flink reports later): a newer one under the same job id is a run
+    # the JobManager started by itself (docs/recovery.md#a-jobmanager-restarted-without-ha).
+    flink_start_time: datetime | None = None
     # The savepoint (or checkpoint) the next start must restore from; set before the old job
     # is stopped or right after the stop returns it, cleared once a restore is verified.
     upgrade_savepoint_path: str | None = None

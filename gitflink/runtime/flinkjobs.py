@@ -75,6 +75,7 @@ def wait_running(
         f"waiting for job {job_id} to run", check, ctx.timeouts.running
     )
     ctx.status.job_status.tasks = sum(vertex.parallelism for vertex in details.vertices)
+    ctx.status.job_status.flink_start_time = details.start_time
     return details
 
 

@@ -144,7 +144,12 @@ def _needs_details(
 
 
 def _summary_job(summary: JobSummary) -> LiveJob:
-    return LiveJob(summary.job_id, summary.state, all_vertices_running=summary.all_tasks_running)
+    return LiveJob(
+        summary.job_id,
+        summary.state,
+        all_vertices_running=summary.all_tasks_running,
+        start_time=summary.start_time,
+    )
 
 
 def _retained(
@@ -212,4 +217,5 @@ def _live_job(
         failure=failure,
         stopped_with_savepoint=stopped,
         restarts=restarts,
+        start_time=details.start_time,
     )

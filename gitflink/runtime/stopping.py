@@ -28,6 +28,10 @@ def stop_job(ctx: StepContext, step: StopJob) -> str:
     job_id = step.job_id or job.job_id
     if job_id is None:
         return "no job recorded: nothing to stop"
+    if step.restore_next is not None and job.upgrade_savepoint_path != step.restore_next:
+        # The write-ahead point: a pass interrupted after the cancel restores this state.
+        job.upgrade_savepoint_path = step.restore_next
+        ctx.save(f"the next start restores {step.restore_next}")
     try:
         api = ctx.api()
     except ClusterError:

@@ -11,7 +11,7 @@ from pathlib import Path
 import kubernetes.client as k8s
 import pytest
 from support.flink_fixtures import wait_for
-from support.k8s_world import k8s_world
+from support.k8s_world import k8s_world, replaced
 from support.sync_flink_support import FlinkWorld, app_manifest, wait_checkpoint, yaml_bytes
 
 from gitflink.model.errors import GitflinkError
@@ -39,16 +39,6 @@ def manifest(namespace: str, state: Path, rate: int) -> dict[str, bytes]:
 
 def checkpoint_number(path: str) -> int:
     return int(path.rstrip("/").rsplit("/chk-", 1)[1])
-
-
-def replaced(core: k8s.CoreV1Api, namespace: str, selector: str, old: str) -> bool | None:
-    pods = core.list_namespaced_pod(namespace, label_selector=selector).items
-    fresh = [p for p in pods if p.metadata.name != old and not p.metadata.deletion_timestamp]
-    ready = [
-        p for p in fresh
-        if any(c.type == "Ready" and c.status == "True" for c in p.status.conditions or [])
-    ]  # fmt: skip
-    return True if ready and len(pods) == 1 else None
 
 
 def restored_from(world: FlinkWorld, rid: ResourceId, job_id: str) -> str | None:

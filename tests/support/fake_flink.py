@@ -7,6 +7,7 @@ import itertools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -25,6 +26,12 @@ from gitflink.model.flink import (
 )
 
 TERMINAL = {"FINISHED", "CANCELED", "FAILED"}
+_STARTS = itertools.count(1)
+
+
+def _next_start() -> datetime:
+    """Each run of a job starts later than the one before (Flink's `start-time`)."""
+    return datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=next(_STARTS))
 
 
 class Recorder(Protocol):
@@ -44,6 +51,7 @@ class FakeJob:
     args: tuple[str, ...] = ()
     failure: str | None = None
     stopped_with_savepoint: bool = False
+    start_time: datetime = field(default_factory=_next_start)
 
 
 @dataclass
@@ -140,7 +148,7 @@ class FakeFlinkApi:
             total = len(self.VERTICES) * j.parallelism
             deploying = j.state == "RUNNING" and j.polls_until_running > 0
             running = total if j.state == "RUNNING" and not deploying else 0
-            summaries.append(JobSummary(j.job_id, j.name, j.state, total, running))
+            summaries.append(JobSummary(j.job_id, j.name, j.state, total, running, j.start_time))
         return summaries
 
     def job_details(self, job_id: str) -> JobDetails:
@@ -153,10 +161,16 @@ class FakeFlinkApi:
         vertices = tuple(
             Vertex(f"v{i}", name, job.parallelism, status) for i, name in enumerate(self.VERTICES)
         )
-        return JobDetails(job.job_id, job.name, job.state, vertices)
+        return JobDetails(job.job_id, job.name, job.state, vertices, job.start_time)
 
     def job_exceptions(self, job_id: str) -> JobExceptions:
         return JobExceptions(root_cause=self._job(job_id).failure)
+
+    def restart_jobmanager(self, job_id: str) -> None:
+        """The JobManager restarted without HA: it runs the job again from the path it was
+        started with, under the same id, with a newer start time and none of its checkpoints."""
+        job = self._job(job_id)
+        job.state, job.checkpoints, job.start_time = "RUNNING", [], _next_start()
 
     def fail_job(self, job_id: str, cause: str) -> None:
         """The job failed and its restart strategy gave up."""

@@ -74,3 +74,14 @@ def k8s_app_manifest(
     conf["state.checkpoints.dir"] = f"file://{state_dir}/checkpoints"
     doc["spec"]["image"] = "flink:1.20"
     return {f"{namespace}/{name}.yaml": yaml_bytes(doc)}
+
+
+def replaced(core: k8s.CoreV1Api, namespace: str, selector: str, old: str) -> bool | None:
+    """The pod `old` (deleted) is replaced by its Deployment's new one, ready, and gone."""
+    pods = core.list_namespaced_pod(namespace, label_selector=selector).items
+    fresh = [p for p in pods if p.metadata.name != old and not p.metadata.deletion_timestamp]
+    ready = [
+        p for p in fresh
+        if any(c.type == "Ready" and c.status == "True" for c in p.status.conditions or [])
+    ]  # fmt: skip
+    return True if ready and len(pods) == 1 else None

@@ -29,6 +29,7 @@ from gitflink.model.flink import (
     RunRequest,
     Vertex,
     VertexMetric,
+    flink_time,
 )
 from gitflink.ports import NULL_METER, Meter
 
@@ -163,6 +164,7 @@ class FlinkRest:
                 state=j["state"],
                 tasks_total=_count(j, "total"),
                 tasks_running=_count(j, "running"),
+                start_time=flink_time(j.get("start-time")),
             )
             for j in sorted(jobs, key=lambda j: j.get("start-time", 0))
         ]
@@ -179,7 +181,11 @@ class FlinkRest:
             for v in data.get("vertices", [])
         )
         return JobDetails(
-            job_id=data["jid"], name=data.get("name", ""), state=data["state"], vertices=vertices
+            job_id=data["jid"],
+            name=data.get("name", ""),
+            state=data["state"],
+            vertices=vertices,
+            start_time=flink_time(data.get("start-time")),
         )
 
     def job_exceptions(self, job_id: str) -> JobExceptions:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from gitflink.core.planning import restoring
+from gitflink.core.planning import restarted, restoring
 from gitflink.core.planning.facts import SCHEDULER_KEY, Facts, Healing
 from gitflink.core.planning.restarting import restart
 from gitflink.model.plan import Action, AwaitJob, Downtime, JobPlan, Rescale, StartCluster, Step
@@ -49,6 +49,9 @@ def _differences(facts: Facts) -> JobPlan | None:
         if not observed.cluster_running:
             return _recover(facts, "its session cluster is gone")
         return _recover(facts, "the job is gone from its cluster")
+    regressed = restarted.regressed(facts)
+    if regressed is not None:
+        return _outside_git(facts, regressed, restarted.converge)
     if observed.cluster_degraded and facts.is_deployment:
         drift = f"TaskManagers lost: {observed.cluster_degraded}"
         if job.is_terminal:

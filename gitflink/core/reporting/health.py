@@ -70,6 +70,10 @@ def observed(
         edited = draft.edit()
         edited.job_status.state = live.state
         edited.job_status.update_time = now
+    started = live.start_time if live is not None and ours else None
+    if started and not status.job_status.flink_start_time and (plan is None or not plan.drift):
+        # A run verified before its start time was recorded: from now on a restart shows.
+        draft.edit().job_status.flink_start_time = started
     failed = live is not None and ours and live.state in _FAILED
     if failed and draft.status.lifecycle_state is not LifecycleState.FAILED:
         draft.edit().lifecycle_state = LifecycleState.FAILED
