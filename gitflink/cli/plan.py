@@ -8,13 +8,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from gitflink import wiring
-from gitflink.cli import options, output
+from gitflink.cli import deployed, options, output
+from gitflink.cli.deployed import Observer
 from gitflink.cli.validate import add_exclude_argument
 from gitflink.core import ignoring, plan_rendering, planning
 from gitflink.core.defaulting import with_default_configuration
@@ -28,14 +29,11 @@ from gitflink.model.artifacts import DEFAULT_POLICY, ArtifactPolicy
 from gitflink.model.errors import GitflinkError
 from gitflink.model.ids import ResourceId
 from gitflink.model.manifests import IGNORE_FILE
-from gitflink.model.observed import Observed
 from gitflink.model.plan import Baseline, DiffClass, Downtime, JobPlan, Plan
-from gitflink.model.resources import AnyResource, FlinkSessionJob
+from gitflink.model.resources import FlinkSessionJob
 from gitflink.model.status import ResourceStatus
 from gitflink.model.status_load import corrupt_of
-from gitflink.ports import Revision, StatusStore
-from gitflink.runtime import observing
-from gitflink.settings import Settings
+from gitflink.ports import Revision
 from gitflink.wiring import Revisions
 
 EXIT_PLANNED, EXIT_PROBLEMS, EXIT_FAIL_ON = 0, 1, 3
@@ -53,8 +51,10 @@ def register(subparsers: Any) -> None:
         description="Plan the change to --head: per resource, the action, upgrade mode, "
         "whether state is lost, downtime and ordered steps, read straight from Git. The "
         "baseline is the spec at --base, or what is deployed: the embedded runtime's status "
-        "files (--data-dir, or GITFLINK_DATA_DIR when no --base is given) or a status branch "
-        "(--status-repo). PATHs are repository folders, relative to its root.",
+        "files (--data-dir, or GITFLINK_DATA_DIR when no --base is given), a status branch "
+        "(--status-repo) or the custom resources in Kubernetes (--status cr, or GITFLINK_STATUS "
+        "when no --base is given). With --runtime kubernetes the clusters are asked what runs "
+        "now. PATHs are repository folders, relative to its root.",
     )
     options.add_paths(parser, "only manifests under these repository folders")
     parser.add_argument(
@@ -88,6 +88,13 @@ def register(subparsers: Any) -> None:
         "--status-repo", help="plan against what is deployed: the status branch of this Git URL"
     )
     parser.add_argument("--status-branch", help="with --status-repo (default: gitflink/status)")
+    options.add_runtime(parser)
+    parser.add_argument(
+        "--instance",
+        metavar="NAME",
+        help="with --status cr: the gitflink whose custom resources to plan against (label "
+        "gitflink.io/instance; default: this source's: --repo, GITFLINK_BRANCH and paths)",
+    )
     options.add_cache_dir(parser)
     options.add_self_heal(parser)
     add_exclude_argument(parser)
@@ -106,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         repo = wiring.revisions(settings, args.repo)
-        store = _status_store(args, settings)  # a status branch is fetched: the remote may be down
+        store = deployed.status_store(args, settings)  # a branch is fetched, an API server asked
         if store is not None:
             statuses = store.load_all()
             # Planning as if a resource had no status would show it as new: refuse instead.
@@ -114,7 +121,9 @@ def run(args: argparse.Namespace) -> int:
                 output.error("plan", str(document))
             if corrupt_of(statuses):
                 return EXIT_PROBLEMS
-            live = None if args.status_repo else observer_for(settings)
+            # A status branch's clusters run wherever its agent runs: asked only in Kubernetes.
+            asked = not args.status_repo or settings.runtime == "kubernetes"
+            live = deployed.observer_for(settings, store) if asked else None
             plan = plan_deployed(
                 repo,
                 args.head,
@@ -168,54 +177,6 @@ class Reading:
         return ignoring.manifests(files, ignoring.rules(files.get(IGNORE_FILE), self.excludes))
 
 
-def _status_store(args: argparse.Namespace, settings: Settings) -> StatusStore | None:
-    """The store to plan against, or None for --base. Raises GitflinkError when the store asked
-    for holds no status at all: planning every resource as new would hide the mistake."""
-    if args.status_repo:
-        branch = wiring.git_status_store(settings)
-        if not branch.branch_exists:
-            raise GitflinkError(
-                f"status branch {settings.status_branch} not found at {branch.url}: nothing "
-                "deployed to plan against (give --base REV to plan between revisions)"
-            )
-        return branch
-    if args.base is not None and args.data_dir is None:
-        return None
-    if args.data_dir is None and not settings.data_dir_given:
-        raise options.UsageError("give --base REV, or --data-dir/--status-repo to plan against")
-    files = wiring.file_status_store(settings)
-    if not files.root.is_dir():
-        raise GitflinkError(
-            f"no status in {settings.data_dir}: nothing was deployed with this data dir "
-            "(`gitflink sync --data-dir` writes it; give --base REV to plan between revisions)"
-        )
-    return files
-
-
-Observer = Callable[
-    [Sequence[AnyResource], Mapping[ResourceId, ResourceStatus]], Mapping[ResourceId, Observed]
-]
-
-
-def observer_for(settings: Settings) -> Observer | None:
-    """What runs now under the data dir, asked of the clusters and Flink as a pass asks; a
-    cluster that does not answer is planned from its recorded status. None when the data dir
-    never ran a cluster (a copy of status files): planned from what they record."""
-    if not wiring.local_runtime(settings).cluster_records():
-        return None
-    ports = wiring.local_ports(settings)
-
-    def observe(
-        desired: Sequence[AnyResource], statuses: Mapping[ResourceId, ResourceStatus]
-    ) -> Mapping[ResourceId, Observed]:
-        seen = observing.observe(ports, desired, statuses)
-        found = recorded.observed_from_status(statuses)
-        found.update(seen.observed)
-        return found
-
-    return observe
-
-
 def plan_deployed(
     repo: Revisions,
     head: str,
@@ -239,8 +200,8 @@ def plan_deployed(
     problems.sort(key=lambda p: (p.file, p.line, p.column))
     declared = {record.resource.id: record.file for record in parsed.desired}
     if observer is not None:
-        observed = observer([record.resource for record in parsed.desired], statuses)
-        note = "observed now: the clusters under the data dir and their Flink REST APIs"
+        observed = observer.observe([record.resource for record in parsed.desired], statuses)
+        note = observer.note
     else:
         observed = recorded.observed_from_status(statuses)
         note = "job states are as last recorded in status; Flink itself was not asked"

@@ -14,7 +14,8 @@ from typing import Any
 
 from gitflink import wiring
 from gitflink.cli import options, output
-from gitflink.cli.plan import Reading, observer_for, plan_deployed
+from gitflink.cli.deployed import observer_for
+from gitflink.cli.plan import Reading, plan_deployed
 from gitflink.cli.sync import print_result, sync
 from gitflink.core import plan_rendering
 from gitflink.core.restore_points import savepoint_for

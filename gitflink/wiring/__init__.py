@@ -35,6 +35,7 @@ from gitflink.wiring.git import (
 from gitflink.wiring.kubernetes import (
     cr_status_store,
     elector,
+    instance_of,
     kube_client,
     kubernetes_runtime,
     kubernetes_runtime_for,
@@ -55,6 +56,7 @@ __all__ = [
     "git_credentials",
     "git_status_store",
     "healing",
+    "instance_of",
     "kube_client",
     "kubernetes_runtime",
     "kubernetes_runtime_for",

@@ -122,20 +122,25 @@ def render_cluster(
     return owned(objects, Owner("apps/v1", "Deployment", resource.name, owner_uid))
 
 
+def instance_of(settings: Settings) -> str:
+    """Which gitflink keeps a custom resource's status: one label value per source, so two
+    agents following two repositories in one cluster never read or prune each other's."""
+    return hashlib.sha256(source_id(settings).encode()).hexdigest()[:16]
+
+
 def cr_status_store(
     settings: Settings,
     client: kubernetes.client.ApiClient | None = None,
     *,
     every_instance: bool = False,
+    instance: str | None = None,
 ) -> CrStatusStore:
     """Status as custom resources (`--status cr`), through the Kubernetes credentials of
-    `--runtime kubernetes` (or `client`)."""
+    `--runtime kubernetes` (or `client`). The store of this source's instance, or `instance`;
+    `every_instance`: read every gitflink's, write none (`gitflink status`)."""
     from gitflink.adapters.kubernetes_runtime.requests import KubeRequests
     from gitflink.adapters.status_cr import CrStatusStore
 
-    # Which gitflink keeps a custom resource's status: one label value per source, so two
-    # agents following two repositories in one cluster never read or prune each other's.
-    # `every_instance`: read every gitflink's, write none (`gitflink status`).
-    instance = hashlib.sha256(source_id(settings).encode()).hexdigest()[:16]
     kube = KubeRequests(client or kube_client(settings), SystemClock())
-    return CrStatusStore(kube, None if every_instance else instance, namespaces=settings.namespaces)
+    label = None if every_instance else instance or instance_of(settings)
+    return CrStatusStore(kube, label, namespaces=settings.namespaces)

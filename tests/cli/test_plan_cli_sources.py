@@ -1,4 +1,5 @@
-"""Where `gitflink plan` reads from: a remote URL, the data dir (flag or GITFLINK_DATA_DIR), a
+"""Where `gitflink plan` reads from: a remote URL, the data dir (flag or GITFLINK_DATA_DIR),
+custom resources (--status cr: its argument handling; tests/k8s/test_k8s_plan_cr.py plans), a
 missing status store said to be missing; and which resources made `--fail-on` exit 3."""
 
 from __future__ import annotations
@@ -74,6 +75,42 @@ def test_gitflink_data_dir_is_the_baseline_when_no_base_is_given(
     planned = json.loads(capsys.readouterr().out)
     assert planned["baseline"] == "deployed"
     assert [c["action"] for c in planned["changes"]] == ["upgrade"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (["--status", "cr", "--base", "HEAD"], "--status cr is a baseline of its own"),
+        (["--status", "cr", "--data-dir", "d"], "--status cr is a baseline of its own"),
+        (["--instance", "abc", "--data-dir", "d"], "--instance picks custom resources"),
+    ],
+)
+def test_status_cr_with_another_baseline_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], said: str
+) -> None:
+    run_git(tmp_path, "init", "-q")
+    commit(tmp_path, [SAVEPOINT], "one")
+    assert main(["plan", "--repo", str(tmp_path), *flags]) == 2
+    assert said in capsys.readouterr().err
+
+
+def test_gitflink_status_cr_is_the_baseline_when_no_base_is_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As GITFLINK_DATA_DIR: the environment's store is planned against unless --base is
+    given; with no Kubernetes credentials that is a clear error, never a plan of all as new."""
+    run_git(tmp_path, "init", "-q")
+    base = commit(tmp_path, [SAVEPOINT], "one")
+    commit(tmp_path, [edit(SAVEPOINT, "spec.job.args", ["--v2"])], "v2")
+    monkeypatch.setenv("GITFLINK_STATUS", "cr")
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing"))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    assert main(["plan", "--repo", str(tmp_path), "--base", base, "-o", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["baseline"] == "revision"
+    assert main(["plan", "--repo", str(tmp_path), "-o", "json"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "no Kubernetes credentials for --status cr" in captured.err
 
 
 def test_fail_on_names_the_resources_that_matched(

@@ -100,10 +100,11 @@ apply that creates an object is authorized as create too. No watch, no `*`, no r
   verbs: ["list", "watch"]
 {{- end }}
 {{- if eq .Values.status.mode "cr" }}
-# CR status mode: the custom resources, their status, and Events on them.
+# CR status mode: the custom resources, their status, and Events on them. No delete: a resource
+# deleted from Git keeps its custom resource as its tombstone.
 - apiGroups: ["flink.apache.org"]
   resources: ["flinkdeployments", "flinksessionjobs", "flinkstatesnapshots"]
-  verbs: ["get", "list", "create", "patch", "delete"]
+  verbs: ["get", "list", "create", "patch"]
 - apiGroups: ["flink.apache.org"]
   resources: ["flinkdeployments/status", "flinksessionjobs/status", "flinkstatesnapshots/status"]
   verbs: ["update"]

@@ -99,6 +99,19 @@ class CrStatusStore:
                     statuses[resource] = status
         return StatusLoad(statuses, corrupt)
 
+    def instances(self) -> dict[str, list[ResourceId]]:
+        """Each gitflink instance label found on managed custom resources (within the store's
+        namespaces) and the resources it keeps: `gitflink plan --status cr` picks one."""
+        found: dict[str, list[ResourceId]] = {}
+        for kind in Kind:
+            for obj in self._list(kind):
+                meta = obj.get("metadata") or {}
+                if is_managed(obj, self._instance):
+                    label = (meta.get("labels") or {}).get(INSTANCE, "")
+                    rid = ResourceId(kind, meta.get("namespace", ""), meta.get("name", ""))
+                    found.setdefault(label, []).append(rid)
+        return found
+
     def load(self, resource: ResourceId) -> ResourceStatus | None:
         obj = self._read(resource)
         if obj is None or not is_managed(obj, self._instance):
