@@ -220,7 +220,7 @@ def only_new_job(world: World, workflow: Workflow, before: Before, job: str, whe
     """`job` is the one job of the resource alive, the only one submitted since `before`, and
     under the generation after the one recorded then."""
     listed = world.jobs(workflow)
-    alive = sorted(job for job, state in listed.items() if state not in TERMINAL)
+    alive = sorted(other for other, state in listed.items() if state not in TERMINAL)
     assert alive == [job], (where, listed)
     assert sorted(set(listed) - set(before[1])) == [job], (where, "a second submission")
     old = before[0].job_status if before[0] is not None else None
