@@ -7,19 +7,33 @@ docs/recovery.md#crash-safety."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from support.crash_matrix import Before, Files, Workflow, World, git, run_matrix
-from support.flink_fixtures import stop_everything
+from support.crash_matrix import (
+    Before,
+    Files,
+    Workflow,
+    World,
+    git,
+    not_restarted_empty,
+    only_new_job,
+    run_matrix,
+    savepoints_of,
+)
+from support.flink_fixtures import stop_everything, wait_for
 from support.sync_flink_support import JAR, app_manifest, yaml_bytes
 
 from gitflink.adapters.local_runtime import LocalRuntime
+from gitflink.model.fingerprints import spec_digest
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.observed import TERMINAL
-from gitflink.model.resources import UpgradeMode
-from gitflink.model.status import SnapshotState
+from gitflink.model.resources import FlinkDeployment, UpgradeMode
+from gitflink.model.status import LifecycleState, ReconciliationState, SnapshotState
+from gitflink.runtime.context import same_path
 from gitflink.settings import Settings
 
 # Every point is a killed pass and a restarted one on real Flink: minutes, not seconds.
@@ -195,6 +209,99 @@ def test_every_crash_point_of_a_session_cluster_upgrade(
     finally:
         _report(world)
         local_runtime.delete_cluster(SESSION)
+
+
+ROLLBACK_CONF = {
+    "kubernetes.operator.deployment.rollback.enabled": "true",
+    "restart-strategy.type": "none",
+}
+WINDOW = "3"  # seconds a change is watched (GITFLINK_STABILITY_WINDOW): the first gets STABLE
+
+
+def _rollback_manifest(n: int) -> dict[str, Any]:
+    """The stable spec (n = 0), or attempt n's upgrade: its job cannot restore the savepoint it
+    starts from (its counter has another uid), so Flink fails it at once."""
+    manifest = app_manifest(VERSION, APP.name, rate=100)
+    manifest["spec"]["flinkConfiguration"].update(ROLLBACK_CONF)
+    if n:
+        manifest["spec"]["job"]["args"] += ["--counter-uid", f"rejected-{n}"]
+    return manifest
+
+
+def _rollback_spec(n: int) -> Files:
+    return {"app.yaml": yaml_bytes(_rollback_manifest(n))}
+
+
+def _failed_upgrade(world: World, n: int) -> None:
+    """Attempt n's upgrade applied, uncrashed: its savepoint taken, its job FAILED. The pass
+    under test is the next one, the rollback."""
+    world.commit(_rollback_spec(n))
+    world.sync(ok=False)
+    status = world.load(APP)
+    assert status is not None and status.pending is not None, status
+    job = status.pending.submitted_job_id
+    failed = lambda: world.jobs(ROLLBACK).get(job or "") == "FAILED" or None  # noqa: E731
+    wait_for(failed, 60.0, f"the upgrade's job {job} to fail")
+
+
+def _rolled_back(world: World, before: Before, where: str, n: int) -> None:
+    """ROLLED_BACK with attempt n's spec rejected: the stable spec runs, one job submitted,
+    restored from the savepoint the upgrade started from; Git's spec is not tried again."""
+    status = world.load(APP)
+    assert status is not None and status.error is None and status.pending is None, where
+    assert status.lifecycle_state is LifecycleState.ROLLED_BACK, where
+    assert status.reconciliation.state is ReconciliationState.ROLLED_BACK, where
+    rec, failed = status.reconciliation, before[0]
+    assert rec.rollback is not None and failed is not None, where
+    rejected = FlinkDeployment.model_validate(_rollback_manifest(n))
+    digest = spec_digest(rejected.to_manifest()["spec"])
+    assert rec.rollback.git_digest == digest, where
+    assert rec.last_applied_spec == rec.last_stable_spec, where
+    started = failed.job_status.last_savepoint  # what the upgrade stopped its job with
+    assert started is not None and rec.rollback.restore_point == started.path, where
+    job = status.job_status.job_id
+    assert job is not None, where
+    only_new_job(world, ROLLBACK, before, job, where)
+    api = world.api(APP)
+    restored = api.checkpoints(job).restored
+    assert same_path(restored, started.path), (where, restored, started.path)
+    assert status.job_status.restored_from is not None, where
+    assert same_path(status.job_status.restored_from.path, started.path), where
+    assert savepoints_of(started.path, started.job_id) == 1, where
+    not_restarted_empty(api, job, where)
+    listed = world.jobs(ROLLBACK)
+    world.sync()  # Git still asks for the rejected spec: it is not tried again
+    assert world.jobs(ROLLBACK) == listed, (where, "the rejected spec was tried again")
+    again = world.load(APP)
+    assert again is not None and again.job_status.job_id == job, where
+    assert again.lifecycle_state is LifecycleState.ROLLED_BACK, where
+
+
+ROLLBACK = Workflow(
+    "rollback", APP, APP, _rollback_spec, prepare=_failed_upgrade, verify=_rolled_back
+)
+
+
+def test_every_crash_point_of_a_rollback(
+    local_runtime: LocalRuntime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each attempt: an upgrade fails (uncrashed), then its rollback is killed at a point."""
+    monkeypatch.setenv("GITFLINK_STABILITY_WINDOW", WINDOW)  # the crashing process's too
+    world = World(_repo(tmp_path), local_runtime, str(tmp_path / "status"))
+    try:
+        world.commit(_rollback_spec(0))
+        world.sync()
+        job = world.load(APP).job_status.job_id  # type: ignore[union-attr]
+        assert job is not None
+        wait_for(lambda: world.api(APP).checkpoints(job).latest_completed, 60.0, "a checkpoint")
+        time.sleep(float(WINDOW))
+        world.sync()
+        stable = world.load(APP)
+        assert stable is not None and stable.lifecycle_state is LifecycleState.STABLE
+        run_matrix(world, [ROLLBACK])
+    finally:
+        _report(world)
+        local_runtime.delete_cluster(APP)
 
 
 def _report(world: World) -> None:

@@ -17,7 +17,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from gitflink.adapters.git_source import LocalRepository
@@ -31,9 +31,9 @@ from gitflink.model.resources import UpgradeMode
 from gitflink.model.status import LifecycleState, ResourceStatus
 from gitflink.ports import FlinkApi, Ports
 from gitflink.runtime.context import same_path
-from gitflink.runtime.reconciler import PassConfig, run_pass
+from gitflink.runtime.reconciler import run_pass
 from gitflink.wiring import RestClients
-from support.crash_pass import NO_CRASH, status_store
+from support.crash_pass import NO_CRASH, pass_config, status_store
 from support.flink_fixtures import wait_for
 from support.sync_flink_support import counter_gauge
 
@@ -52,6 +52,9 @@ class Workflow:
     ends: str = "running"  # or "suspended"
     restores: UpgradeMode | None = None  # the state the new job must start from (None: empty)
     reset: Callable[[int], Files] | None = None  # a tree synced, uncrashed, before attempt n
+    # Brings the world, uncrashed, to where attempt n's pass starts (a rollback's: an upgrade
+    # that failed); run once the job has state (a checkpoint), before `before` is taken.
+    prepare: Callable[[World, int], None] | None = None
     # What must hold after attempt n instead of `check`'s rules for a job (a snapshot's own).
     verify: Callable[[World, Before, str, int], None] | None = None
 
@@ -84,21 +87,23 @@ class World:
     def load(self, resource: ResourceId) -> ResourceStatus | None:
         return status_store(self.status).load(resource)
 
-    def sync(self, *, prune_all: bool = False) -> None:
-        """One pass in this process, as a restarted gitflink runs it; every resource must end ok."""
+    def sync(self, *, prune_all: bool = False, ok: bool = True) -> None:
+        """One pass in this process, as a restarted gitflink runs it; every resource must end ok
+        (unless not `ok`: a change expected to fail, as a workflow's `prepare` makes one)."""
         store = status_store(self.status)
         clients = RestClients()
         ports = Ports(LocalRepository(self.repo), self.runtime, clients, store, SystemClock())
         try:
-            config = PassConfig(max_workers=1, prune_guard=PruneGuard(allowed=prune_all))
-            result = run_pass(ports, config)
+            result = run_pass(
+                ports, replace(pass_config(), prune_guard=PruneGuard(allowed=prune_all))
+            )
             if isinstance(store, GitStatusStore):
                 store.flush()
         finally:
             clients.close()
         assert result.error is None, result.error
         failed = [(str(e.resource), e.error) for e in result.executions if not e.ok]
-        assert not failed, failed
+        assert not (ok and failed), failed
 
     def crash(self, at: int) -> str | None:
         """A pass in a helper process killed at crash point `at`: the point's name, or None
@@ -145,6 +150,8 @@ def run_matrix(world: World, cycle: Sequence[Workflow], stride: int = STRIDE) ->
                 world.commit(workflow.reset(n))
                 world.sync(prune_all=True)
             _settled(world, workflow)
+            if workflow.prepare is not None:
+                workflow.prepare(world, n)
             before = world.load(workflow.resource), world.jobs(workflow)
             world.commit(workflow.tree(n))
             at = 1 + (n - 1) * stride
@@ -187,13 +194,11 @@ def check(world: World, workflow: Workflow, before: Before, where: str) -> None:
         assert status.lifecycle_state is LifecycleState.SUSPENDED, where
         savepoint = status.job_status.last_savepoint
         assert old is not None and savepoint is not None and savepoint.job_id == old.job_id, where
-        assert _savepoints_of(savepoint.path, old.job_id) == 1, where
+        assert savepoints_of(savepoint.path, old.job_id) == 1, where
         return
     expected = status.job_status.job_id
-    assert alive == [expected], (where, listed)
-    assert sorted(set(listed) - set(before[1])) == [expected], (where, "a second submission")
-    if old is not None and old.job_id is not None:
-        assert expected == job_id_for(workflow.resource, old.generation + 1), where
+    assert expected is not None, where
+    only_new_job(world, workflow, before, expected, where)
     if workflow.restores is None:
         return
     assert old is not None and old.job_id is not None, where
@@ -205,14 +210,31 @@ def check(world: World, workflow: Workflow, before: Before, where: str) -> None:
         savepoint = status.job_status.last_savepoint
         assert savepoint is not None and savepoint.job_id == old.job_id, where
         assert same_path(savepoint.path, restored), (where, savepoint.path, restored)
-        assert _savepoints_of(savepoint.path, old.job_id) == 1, where
+        assert savepoints_of(savepoint.path, old.job_id) == 1, where
     else:
         assert f"/{old.job_id}/chk-" in (restored or ""), (where, restored)
-    start = wait_for(lambda: counter_gauge(api, expected, "startCount", low=True), 60.0, where)
+    not_restarted_empty(api, expected, where)
+
+
+def only_new_job(world: World, workflow: Workflow, before: Before, job: str, where: str) -> None:
+    """`job` is the one job of the resource alive, the only one submitted since `before`, and
+    under the generation after the one recorded then."""
+    listed = world.jobs(workflow)
+    alive = sorted(other for other, state in listed.items() if state not in TERMINAL)
+    assert alive == [job], (where, listed)
+    assert sorted(set(listed) - set(before[1])) == [job], (where, "a second submission")
+    old = before[0].job_status if before[0] is not None else None
+    if old is not None and old.job_id is not None:
+        assert job == job_id_for(workflow.resource, old.generation + 1), where
+
+
+def not_restarted_empty(api: FlinkApi, job: str, where: str) -> None:
+    """The job's counter continues from restored state: its `startCount` gauge is above 1."""
+    start = wait_for(lambda: counter_gauge(api, job, "startCount", low=True), 60.0, where)
     assert start > 1, (where, "the job started with empty state")
 
 
-def _savepoints_of(savepoint: str, job_id: str | None) -> int:
+def savepoints_of(savepoint: str, job_id: str | None) -> int:
     """Savepoints of `job_id` beside the recorded one (its cluster may be gone: suspended)."""
     assert job_id is not None
     directory = Path(savepoint.removeprefix("file:").removeprefix("//")).parent

@@ -22,9 +22,20 @@ from gitflink.adapters.system_clock import SystemClock
 from gitflink.ports import Ports
 from gitflink.runtime.reconciler import PassConfig, run_pass
 from gitflink.settings import Settings
-from gitflink.wiring import RestClients
+from gitflink.wiring import RestClients, healing
 
 NO_CRASH = 3
+
+
+def pass_config() -> PassConfig:
+    """One worker, and the recovery policy and stability window of the environment, as
+    `gitflink sync` reads them (GITFLINK_STABILITY_WINDOW, GITFLINK_READINESS_TIMEOUT, ...)."""
+    settings = Settings.from_env()
+    return PassConfig(
+        max_workers=1,
+        healing=healing(settings),
+        stable_after=settings.stability_window_seconds,
+    )
 
 
 def status_store(spec: str) -> GitStatusStore | FileStatusStore:
@@ -48,7 +59,7 @@ def main(status: str, runtime_dir: str, repo: str, crash_at: str) -> int:
     runtime = LocalRuntime(Path(runtime_dir), Settings.from_env().cache_dir, ready_timeout=120.0)
     plain = Ports(LocalRepository(repo), runtime, RestClients(), store, SystemClock())
     ports = crash_ports(plain, points)
-    result = run_pass(ports, PassConfig(max_workers=1))
+    result = run_pass(ports, pass_config())
     if isinstance(store, GitStatusStore):
         store.flush()  # the end of an agent pass: its writes are crash points too
     print(f"no crash: the pass ended (ok={result.ok}) after {points.passed} points", flush=True)
