@@ -3,18 +3,26 @@ again, from the savepoint recorded for that revision. Shows the plan and asks fi
 
 Git stays the source of truth: the rollback is pinned like a rolled-back spec. While Git still
 asks for the spec it asked for when the rollback ran, that spec is not applied; the next commit
-that changes the resource's spec is (docs/rollback.md)."""
+that changes the resource's spec is (docs/rollback.md).
+
+With the data dir's status files (`gitflink sync`) it is carried out here, by one pass
+restricted to the resource. With an agent's store (the status branch, custom resources) the
+agent runs Flink, so a second pass here would race it: the pin is recorded there instead, with
+optimistic locking, and the agent carries it out on its next pass."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from gitflink import wiring
 from gitflink.cli import options, output
 from gitflink.cli.plan import Reading, observer_for, plan_deployed
+from gitflink.cli.status import store_for
 from gitflink.cli.sync import print_result, sync
 from gitflink.core import plan_rendering
 from gitflink.core.restore_points import savepoint_for
@@ -25,10 +33,23 @@ from gitflink.model.plan import Action, Plan
 from gitflink.model.resources import FlinkDeployment, FlinkSessionJob, UpgradeMode
 from gitflink.model.rollback import Rollback
 from gitflink.model.status import ResourceStatus
-from gitflink.ports import Revision
+from gitflink.ports import Revision, StatusStore
 from gitflink.settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_DECLINED = 0, 1, 3
+
+
+@runtime_checkable
+class RequestStore(StatusStore, Protocol):
+    """A store an agent writes, that takes a request with optimistic locking (the status
+    branch, custom resources)."""
+
+    def update(
+        self,
+        resource: ResourceId,
+        change: Callable[[ResourceStatus | None], ResourceStatus],
+        message: str,
+    ) -> None: ...
 
 
 def register(subparsers: Any) -> None:
@@ -36,8 +57,11 @@ def register(subparsers: Any) -> None:
         "rollback",
         help="run a resource's spec of an earlier revision again, from its savepoint",
         description="Restore the spec RESOURCE had at REVISION (read from Git) from the "
-        "savepoint recorded for that revision, after showing the plan and asking. The rollback "
-        "holds until Git changes the resource's spec; see docs/rollback.md.",
+        "savepoint recorded for that revision, after showing the plan and asking. With the "
+        "data dir's status files it is carried out here; with an agent's status branch "
+        "(--status-repo/--status-branch) or custom resources (--status cr) it is recorded "
+        "there and the agent carries it out. The rollback holds until Git changes the "
+        "resource's spec; see docs/rollback.md.",
     )
     parser.add_argument("resource", metavar="RESOURCE", help="a resource name or NAMESPACE/NAME")
     parser.add_argument("--to", required=True, metavar="REVISION", help="the revision to restore")
@@ -45,8 +69,10 @@ def register(subparsers: Any) -> None:
     options.add_repo(parser, required=True, help="the repository the resource is applied from")
     parser.add_argument("--branch", "--ref", dest="branch", help="the branch that is applied")
     options.add_paths(parser, "only manifests under these repository folders")
+    options.add_status_branch(parser)
     options.add_data_dir(parser, "clusters and status")
     options.add_cache_dir(parser)
+    options.add_runtime(parser)
     parser.set_defaults(handler=run)
 
 
@@ -54,15 +80,19 @@ def run(args: argparse.Namespace) -> int:
     settings = options.settings_from(args)
     try:
         source = wiring.source_for(settings, args.repo, args.branch)
-        ports = wiring.ports(settings, source)
+        agent = _agent_store(args, settings)
+        ports = wiring.ports(settings, source) if agent is None else None
+        store = agent[0] if agent is not None else wiring.file_status_store(settings)
         head = source.fetch()
-        statuses = dict(ports.status.load_all())
+        statuses = dict(store.load_all())
         rid = _resource(args.resource, statuses)
         status = statuses[rid]
         if not isinstance(status, ResourceStatus):
             raise GitflinkError(f"the status of {rid.short} cannot be read: {status}")
         pinned = _pinned(settings, args, head, rid, status)
-    except GitflinkError as error:
+        if agent is not None:
+            _requestable(rid, status)
+    except (GitflinkError, LookupError) as error:
         output.error("rollback", error)
         return EXIT_FAILED
     preview = plan_deployed(
@@ -71,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         {**statuses, rid: pinned},
         settings.paths,
         reading=_reading(settings),
-        observer=observer_for(settings),
+        observer=observer_for(settings) if agent is None else None,
         healing=wiring.healing(settings),
     )
     job = preview.for_resource(rid)
@@ -84,7 +114,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.yes and not _confirmed(rid, args.to):
         output.error("rollback", "not confirmed: nothing changed")
         return EXIT_DECLINED
-    ports.status.save(rid, pinned, f"{rid.short}: rollback to {args.to} requested")
+    record = pinned.reconciliation.rollback
+    assert record is not None and record.to_revision is not None
+    message = f"{rid.short} rollback to {record.to_revision[:7]} requested"
+    if agent is not None:
+        return _request(agent, rid, record, message)
+    assert ports is not None
+    ports.status.save(rid, pinned, message)
     result = sync(
         ports,
         settings.paths,
@@ -95,6 +131,53 @@ def run(args: argparse.Namespace) -> int:
     )
     print_result(result, ports, sys.stdout)
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def _agent_store(args: argparse.Namespace, settings: Settings) -> tuple[RequestStore, str] | None:
+    """The agent's store the options name (custom resources, the status branch) and where it
+    is; None for the data dir's status files. Raises LookupError when it holds no status."""
+    branch = args.status_repo or args.status_branch or settings.status_repo
+    if settings.status != "cr" and not branch:
+        return None
+    store, where = store_for(
+        dataclasses.replace(settings, status_repo=settings.status_repo or args.repo)
+    )
+    assert isinstance(store, RequestStore)
+    return store, where
+
+
+def _requestable(rid: ResourceId, status: ResourceStatus | None) -> None:
+    """Raises GitflinkError when the agent is in the middle of a change of `rid`: a rollback
+    requested now would cut it short."""
+    if status is None:
+        raise GitflinkError(f"{rid.short} has no status: nothing to roll back")
+    if status.pending is not None:
+        raise GitflinkError(
+            f"{rid.short} is in the middle of a change ({status.pending.action}): ask again once "
+            "the agent finished it"
+        )
+
+
+def _request(
+    agent: tuple[RequestStore, str], rid: ResourceId, record: Rollback, message: str
+) -> int:
+    """Record the rollback in the agent's store; the agent carries it out on its next pass."""
+    store, where = agent
+
+    def pin(current: ResourceStatus | None) -> ResourceStatus:
+        _requestable(rid, current)
+        assert current is not None
+        pinned = current.model_copy(deep=True)
+        pinned.reconciliation.rollback = record
+        return pinned
+
+    try:
+        store.update(rid, pin, message)
+    except GitflinkError as error:
+        output.error("rollback", error)
+        return EXIT_FAILED
+    print(f"{message}: recorded in {where}; the agent carries it out on its next pass")
+    return EXIT_OK
 
 
 def _resource(name: str, statuses: dict[ResourceId, Any]) -> ResourceId:
