@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         pinned = _pinned(settings, args, head, rid, status)
         if agent is not None:
             _requestable(rid, status)
-    except (GitflinkError, LookupError) as error:
+    except GitflinkError as error:
         output.error("rollback", error)
         return EXIT_FAILED
     preview = plan_deployed(
@@ -135,13 +135,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _agent_store(args: argparse.Namespace, settings: Settings) -> tuple[RequestStore, str] | None:
     """The agent's store the options name (custom resources, the status branch) and where it
-    is; None for the data dir's status files. Raises LookupError when it holds no status."""
+    is; None for the data dir's status files. Raises GitflinkError when it holds no status."""
     branch = args.status_repo or args.status_branch or settings.status_repo
     if settings.status != "cr" and not branch:
         return None
-    store, where = store_for(
-        dataclasses.replace(settings, status_repo=settings.status_repo or args.repo)
-    )
+    try:
+        store, where = store_for(
+            dataclasses.replace(settings, status_repo=settings.status_repo or args.repo)
+        )
+    except LookupError as nothing:
+        raise GitflinkError(str(nothing)) from None
     assert isinstance(store, RequestStore)
     return store, where
 
@@ -199,7 +202,7 @@ def _pinned(
     at_target = _spec(reading, repo, target_rev, rid, settings)
     if at_target is None:
         raise GitflinkError(f"{rid.short} is not declared at revision {args.to}")
-    at_head = _spec(reading, repo, head, rid, settings)
+    at_head = _spec(reading, repo, repo.resolve(head.sha), rid, settings)
     if at_head is None:
         raise GitflinkError(f"{rid.short} is not declared at {head.short}: nothing to pin")
     spec, resource = at_target
