@@ -80,8 +80,8 @@ class CrStatusStore:
         self._selector = MANAGED if instance is None else f"{MANAGED},{INSTANCE}={instance}"
         self._attempts = conflict_attempts
         self._lock = threading.Lock()
-        # What this store last read or wrote per resource: another writer's request arriving
-        # after it is kept by the next save (model.requests).
+        # What this store's load_all read (a pass's start) or it last wrote, per resource: a
+        # request another writer makes after that is kept by the next save (model.requests).
         self._known: dict[ResourceId, ResourceStatus] = {}
         self.conflicts = 0  # 409s answered to status writes and retried: tests read it
 
@@ -110,11 +110,7 @@ class CrStatusStore:
         obj = self._read(resource)
         if obj is None or not is_managed(obj, self._instance):
             return None
-        status = _status_of(resource, obj)
-        if status is not None:
-            with self._lock:
-                self._known[resource] = status
-        return status
+        return _status_of(resource, obj)
 
     def save(self, resource: ResourceId, status: ResourceStatus, message: str) -> None:
         instance = self._writer()
