@@ -15,14 +15,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from gitflink import wiring
 from gitflink.cli import options, output
 from gitflink.cli.plan import Reading, observer_for, plan_deployed
-from gitflink.cli.status import store_for
+from gitflink.cli.status import RequestStore, store_for
 from gitflink.cli.sync import print_result, sync
 from gitflink.core import plan_rendering
 from gitflink.core.restore_points import savepoint_for
@@ -33,23 +32,10 @@ from gitflink.model.plan import Action, Plan
 from gitflink.model.resources import FlinkDeployment, FlinkSessionJob, UpgradeMode
 from gitflink.model.rollback import Rollback
 from gitflink.model.status import ResourceStatus
-from gitflink.ports import Revision, StatusStore
+from gitflink.ports import Revision
 from gitflink.settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_DECLINED = 0, 1, 3
-
-
-@runtime_checkable
-class RequestStore(StatusStore, Protocol):
-    """A store an agent writes, that takes a request with optimistic locking (the status
-    branch, custom resources)."""
-
-    def update(
-        self,
-        resource: ResourceId,
-        change: Callable[[ResourceStatus | None], ResourceStatus],
-        message: str,
-    ) -> None: ...
 
 
 def register(subparsers: Any) -> None:

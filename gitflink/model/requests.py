@@ -1,10 +1,12 @@
-"""Requests a person records in the status an agent writes (`gitflink rollback` against a
-status branch or custom resources): the agent carries them out on its next pass, and a pass
-that read the status before the request arrived never overwrites it.
+"""Requests a person records in the status an agent writes (`gitflink rollback` and
+`gitflink savepoint` against a status branch or custom resources): the agent carries them out
+on its next pass, and a pass that read the status before the request arrived never overwrites
+it.
 
 A status store that finds the stored status changed by another writer since its own copy was
 read (`base`) keeps what that writer requested: a manual rollback record (the pin,
-`reconciliation.rollback` with `manual: true`) the agent has not seen yet."""
+`reconciliation.rollback` with `manual: true`) or a one-off savepoint
+(`jobStatus.savepointRequest`) the agent has not seen yet."""
 
 from __future__ import annotations
 
@@ -20,15 +22,23 @@ def keep_requests(
     `theirs` added since `base` (what `ours` was derived from) carried over."""
     if base is None or theirs is None:
         return ours
+    kept = ours
     requested = theirs.reconciliation.rollback
-    if requested is None or not requested.manual:
-        return ours
-    if _same(requested, base.reconciliation.rollback) or _same(
-        requested, ours.reconciliation.rollback
+    if (
+        requested is not None
+        and requested.manual
+        and not _same(requested, base.reconciliation.rollback)
+        and not _same(requested, ours.reconciliation.rollback)  # not new, or taken up
     ):
-        return ours  # not new, or already taken up
-    kept = ours.model_copy(deep=True)
-    kept.reconciliation.rollback = requested.model_copy(deep=True)
+        kept = kept.model_copy(deep=True)
+        kept.reconciliation.rollback = requested.model_copy(deep=True)
+    savepoint = theirs.job_status.savepoint_request
+    if savepoint is not None and savepoint not in (
+        base.job_status.savepoint_request,
+        ours.job_status.savepoint_request,
+    ):
+        kept = kept.model_copy(deep=True)
+        kept.job_status.savepoint_request = savepoint
     return kept
 
 

@@ -34,3 +34,13 @@ def test_what_the_pass_already_knew_or_decided_is_its_own() -> None:
     assert keep_requests(status(), None, ours) is ours
     taken = status(REQUEST)
     assert keep_requests(status(), status(REQUEST), taken) is taken
+
+
+def test_a_savepoint_asked_for_meanwhile_is_carried_and_one_taken_is_not_asked_again() -> None:
+    asked = status()
+    asked.job_status.savepoint_request = "one-off@2026-12-06T12:00:00+00:00"
+    kept = keep_requests(status(), asked, status(error="seen"))
+    assert kept.job_status.savepoint_request == asked.job_status.savepoint_request
+    assert kept.error == "seen"
+    taken = status()  # the pass took it and cleared the request
+    assert keep_requests(asked, asked, taken) is taken
