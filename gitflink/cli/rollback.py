@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gitflink import wiring
-from gitflink.cli import options, output
+from gitflink.cli import options, output, waiting
 from gitflink.cli.plan import Reading, observer_for, plan_deployed
 from gitflink.cli.status import RequestStore, store_for
 from gitflink.cli.sync import print_result, sync
@@ -52,6 +52,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("resource", metavar="RESOURCE", help="a resource name or NAMESPACE/NAME")
     parser.add_argument("--to", required=True, metavar="REVISION", help="the revision to restore")
     parser.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
+    parser.add_argument(
+        "--wait",
+        type=float,
+        metavar="SECONDS",
+        help="with an agent's store: wait until the agent rolled back (exit 1 after SECONDS)",
+    )
     options.add_repo(parser, required=True, help="the repository the resource is applied from")
     parser.add_argument("--branch", "--ref", dest="branch", help="the branch that is applied")
     options.add_paths(parser, "only manifests under these repository folders")
@@ -104,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     assert record is not None and record.to_revision is not None
     message = f"{rid.short} rollback to {record.to_revision[:7]} requested"
     if agent is not None:
-        return _request(agent, rid, record, message)
+        return _request(agent, rid, record, message, args.wait)
     assert ports is not None
     ports.status.save(rid, pinned, message)
     result = sync(
@@ -148,7 +154,11 @@ def _requestable(rid: ResourceId, status: ResourceStatus | None) -> None:
 
 
 def _request(
-    agent: tuple[RequestStore, str], rid: ResourceId, record: Rollback, message: str
+    agent: tuple[RequestStore, str],
+    rid: ResourceId,
+    record: Rollback,
+    message: str,
+    wait: float | None,
 ) -> int:
     """Record the rollback in the agent's store; the agent carries it out on its next pass."""
     store, where = agent
@@ -162,10 +172,12 @@ def _request(
 
     try:
         store.update(rid, pin, message)
+        print(f"{message}: recorded in {where}; the agent carries it out on its next pass")
+        if wait is not None:
+            print(f"{rid.short}: {waiting.waited(store, rid, waiting.rolled_back(record), wait)}")
     except GitflinkError as error:
         output.error("rollback", error)
         return EXIT_FAILED
-    print(f"{message}: recorded in {where}; the agent carries it out on its next pass")
     return EXIT_OK
 
 

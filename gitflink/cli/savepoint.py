@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gitflink import wiring
-from gitflink.cli import options, output
+from gitflink.cli import options, output, waiting
 from gitflink.cli.status import RequestStore, select, store_for
 from gitflink.model.errors import GitflinkError
 from gitflink.model.ids import ResourceId
@@ -44,6 +44,13 @@ def register(subparsers: Any) -> None:
     options.add_data_dir(parser, "clusters and status files")
     options.add_runtime(parser)
     options.add_output(parser, ("text",))
+    parser.add_argument(
+        "--wait",
+        type=float,
+        metavar="SECONDS",
+        help="with an agent's store: wait until the agent took it, print its path (exit 1 "
+        "after SECONDS)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -99,11 +106,16 @@ def _request(
 
     store.update(resource, change, f"{resource.short} one-off savepoint requested")
     document = {"resource": str(resource), "requested": asked[-1]}
-    if args.output == "text":
+    if args.wait is not None:
+        taken = waiting.savepoint_taken(resource, asked[-1])
+        document["path"] = waiting.waited(store, resource, taken, args.wait)
+    if args.output != "text":
+        output.write_document(document, args.output)
+    elif args.wait is not None:
+        print(document["path"])
+    else:
         print(
             f"{resource.short}: one-off savepoint requested in {where}; the agent takes it on "
             "its next pass (`gitflink history` lists it)"
         )
-    else:
-        output.write_document(document, args.output)
     return EXIT_OK

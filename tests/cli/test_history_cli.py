@@ -14,7 +14,7 @@ from support.passes import ORDERS, app
 
 from gitflink.adapters.status_file import FileStatusStore
 from gitflink.adapters.status_git import GitStatusStore
-from gitflink.cli import main
+from gitflink.cli import main, waiting
 from gitflink.ports import StatusStore
 from gitflink.runtime.reconciler import run_pass
 
@@ -131,3 +131,28 @@ def test_savepoint_with_a_status_branch_asks_the_agent_which_takes_it_on_its_nex
     assert again is not None
     planned = again.for_resource(ORDERS)
     assert planned is None or planned.action.value != "savepoint"  # taken once
+
+
+def test_savepoint_wait_prints_the_path_the_agents_pass_took(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bare = tmp_path / "status.git"
+    run_git(tmp_path, "init", "-q", "--bare", str(bare))
+    agent = GitStatusStore(bare.as_uri(), cache_dir=tmp_path / "c1", sleep=lambda _: None)
+    world = lived(agent)
+    ports = dataclasses.replace(world.ports, status=agent)
+    passes: list[bool] = []
+
+    def agent_pass(_: float) -> None:  # while the command waits, the agent passes once
+        agent.refresh()
+        passes.append(run_pass(ports).ok)
+        agent.flush()
+
+    monkeypatch.setattr(waiting, "pause", agent_pass)
+    argv = ["orders", "--repo", bare.as_uri(), "--cache-dir", str(tmp_path / "c2")]
+    assert main(["savepoint", *argv, "--wait", "600"]) == 0
+    path = capsys.readouterr().out.strip()
+    assert passes == [True]
+    status = agent.load(ORDERS)
+    assert status is not None and status.job_status.last_savepoint is not None
+    assert path == status.job_status.last_savepoint.path

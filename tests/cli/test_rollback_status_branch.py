@@ -16,8 +16,9 @@ from test_rollback_cli import V1, V2, spec
 
 from gitflink.adapters.status_file import FileStatusStore
 from gitflink.adapters.status_git import GitStatusStore
+from gitflink.cli import waiting
 from gitflink.model.plan import Action
-from gitflink.model.status import PendingChange, Snapshot
+from gitflink.model.status import LifecycleState, PendingChange, Snapshot
 
 
 @pytest.fixture
@@ -94,3 +95,23 @@ def test_nothing_is_recorded_unasked_or_while_the_agent_is_in_a_change(
     assert rollback(tmp_path, root, url, "--to", first, "--yes")[0] == 1
     assert "in the middle of a change (upgrade)" in capsys.readouterr().err
     assert len(subjects(url)) == len(before) + 1
+
+
+def test_wait_reports_a_rollback_not_done_in_time_and_tells_when_it_is(
+    tmp_path: Path, repos: tuple[Path, str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, url, first = repos
+    code, _ = rollback(tmp_path, root, url, "--to", first, "--yes", "--wait", "0")
+    assert code == 1
+    assert "recorded, not done within 0s" in capsys.readouterr().err
+    status = GitStatusStore(url, cache_dir=tmp_path / "reader").load(ORDERS)
+    assert status is not None and status.reconciliation.rollback is not None
+    done = waiting.rolled_back(status.reconciliation.rollback)
+    assert done(status) is None  # recorded, not carried out yet
+    carried = status.model_copy(deep=True)
+    carried.applied_revision = first
+    carried.lifecycle_state = LifecycleState.ROLLED_BACK
+    assert done(carried) == (True, f"rolled back: the spec of {first[:7]} runs")
+    carried.reconciliation.rollback = None  # Git moved on: the pin was cleared
+    said = done(carried)
+    assert said is not None and not said[0]
