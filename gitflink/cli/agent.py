@@ -129,6 +129,10 @@ class _Reconciling:
             self.ports = wiring.ports(
                 self.settings, self.source, status=self.store, meter=meter, fence=self.elector
             )
+        elif isinstance(self.store, wiring.StatusBranch) and self.store.refresh():
+            # Another writer pushed (`gitflink rollback` requested one): plan, even if Git
+            # has not moved since a converged pass.
+            self.config.settled.forget()
         try:
             result = reconciler.run_pass(self.ports, self.config)
         except NotLeader as error:

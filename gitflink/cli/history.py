@@ -31,6 +31,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("resource", metavar="RESOURCE", help="the resource's name")
     options.add_repo(parser, required=False, help="read the status branch of this repository")
     options.add_status_branch(parser)
+    options.add_status_backend(parser)
     options.add_cache_dir(parser)
     options.add_data_dir(parser, "read the status files of this data dir")
     options.add_output(parser, ("table",))

@@ -3,19 +3,26 @@ again, from the savepoint recorded for that revision. Shows the plan and asks fi
 
 Git stays the source of truth: the rollback is pinned like a rolled-back spec. While Git still
 asks for the spec it asked for when the rollback ran, that spec is not applied; the next commit
-that changes the resource's spec is (docs/rollback.md)."""
+that changes the resource's spec is (docs/rollback.md).
+
+With the data dir's status files (`gitflink sync`) it is carried out here, by one pass
+restricted to the resource. With an agent's store (the status branch, custom resources) the
+agent runs Flink, so a second pass here would race it: the pin is recorded there instead, with
+optimistic locking, and the agent carries it out on its next pass."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from datetime import UTC, datetime
 from typing import Any
 
 from gitflink import wiring
-from gitflink.cli import options, output
+from gitflink.cli import options, output, waiting
 from gitflink.cli.deployed import observer_for
 from gitflink.cli.plan import Reading, plan_deployed
+from gitflink.cli.status import RequestStore, store_for
 from gitflink.cli.sync import print_result, sync
 from gitflink.core import plan_rendering
 from gitflink.core.restore_points import savepoint_for
@@ -37,17 +44,28 @@ def register(subparsers: Any) -> None:
         "rollback",
         help="run a resource's spec of an earlier revision again, from its savepoint",
         description="Restore the spec RESOURCE had at REVISION (read from Git) from the "
-        "savepoint recorded for that revision, after showing the plan and asking. The rollback "
-        "holds until Git changes the resource's spec; see docs/rollback.md.",
+        "savepoint recorded for that revision, after showing the plan and asking. With the "
+        "data dir's status files it is carried out here; with an agent's status branch "
+        "(--status-repo/--status-branch) or custom resources (--status cr) it is recorded "
+        "there and the agent carries it out. The rollback holds until Git changes the "
+        "resource's spec; see docs/rollback.md.",
     )
     parser.add_argument("resource", metavar="RESOURCE", help="a resource name or NAMESPACE/NAME")
     parser.add_argument("--to", required=True, metavar="REVISION", help="the revision to restore")
     parser.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
+    parser.add_argument(
+        "--wait",
+        type=float,
+        metavar="SECONDS",
+        help="with an agent's store: wait until the agent rolled back (exit 1 after SECONDS)",
+    )
     options.add_repo(parser, required=True, help="the repository the resource is applied from")
     parser.add_argument("--branch", "--ref", dest="branch", help="the branch that is applied")
     options.add_paths(parser, "only manifests under these repository folders")
+    options.add_status_branch(parser)
     options.add_data_dir(parser, "clusters and status")
     options.add_cache_dir(parser)
+    options.add_runtime(parser)
     parser.set_defaults(handler=run)
 
 
@@ -55,14 +73,18 @@ def run(args: argparse.Namespace) -> int:
     settings = options.settings_from(args)
     try:
         source = wiring.source_for(settings, args.repo, args.branch)
-        ports = wiring.ports(settings, source)
+        agent = _agent_store(args, settings)
+        ports = wiring.ports(settings, source) if agent is None else None
+        store = agent[0] if agent is not None else wiring.file_status_store(settings)
         head = source.fetch()
-        statuses = dict(ports.status.load_all())
+        statuses = dict(store.load_all())
         rid = _resource(args.resource, statuses)
         status = statuses[rid]
         if not isinstance(status, ResourceStatus):
             raise GitflinkError(f"the status of {rid.short} cannot be read: {status}")
         pinned = _pinned(settings, args, head, rid, status)
+        if agent is not None:
+            _requestable(rid, status)
     except GitflinkError as error:
         output.error("rollback", error)
         return EXIT_FAILED
@@ -72,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         {**statuses, rid: pinned},
         settings.paths,
         reading=_reading(settings),
-        observer=observer_for(settings),
+        observer=observer_for(settings) if agent is None else None,
         healing=wiring.healing(settings),
     )
     job = preview.for_resource(rid)
@@ -85,7 +107,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.yes and not _confirmed(rid, args.to):
         output.error("rollback", "not confirmed: nothing changed")
         return EXIT_DECLINED
-    ports.status.save(rid, pinned, f"{rid.short}: rollback to {args.to} requested")
+    record = pinned.reconciliation.rollback
+    assert record is not None and record.to_revision is not None
+    message = f"{rid.short} rollback to {record.to_revision[:7]} requested"
+    if agent is not None:
+        return _request(agent, rid, record, message, args.wait)
+    assert ports is not None
+    ports.status.save(rid, pinned, message)
     result = sync(
         ports,
         settings.paths,
@@ -96,6 +124,62 @@ def run(args: argparse.Namespace) -> int:
     )
     print_result(result, ports, sys.stdout)
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def _agent_store(args: argparse.Namespace, settings: Settings) -> tuple[RequestStore, str] | None:
+    """The agent's store the options name (custom resources, the status branch) and where it
+    is; None for the data dir's status files. Raises GitflinkError when it holds no status."""
+    branch = args.status_repo or args.status_branch or settings.status_repo
+    if settings.status != "cr" and not branch:
+        return None
+    try:
+        store, where = store_for(
+            dataclasses.replace(settings, status_repo=settings.status_repo or args.repo)
+        )
+    except LookupError as nothing:
+        raise GitflinkError(str(nothing)) from None
+    assert isinstance(store, RequestStore)
+    return store, where
+
+
+def _requestable(rid: ResourceId, status: ResourceStatus | None) -> None:
+    """Raises GitflinkError when the agent is in the middle of a change of `rid`: a rollback
+    requested now would cut it short."""
+    if status is None:
+        raise GitflinkError(f"{rid.short} has no status: nothing to roll back")
+    if status.pending is not None:
+        raise GitflinkError(
+            f"{rid.short} is in the middle of a change ({status.pending.action}): ask again once "
+            "the agent finished it"
+        )
+
+
+def _request(
+    agent: tuple[RequestStore, str],
+    rid: ResourceId,
+    record: Rollback,
+    message: str,
+    wait: float | None,
+) -> int:
+    """Record the rollback in the agent's store; the agent carries it out on its next pass."""
+    store, where = agent
+
+    def pin(current: ResourceStatus | None) -> ResourceStatus:
+        _requestable(rid, current)
+        assert current is not None
+        pinned = current.model_copy(deep=True)
+        pinned.reconciliation.rollback = record
+        return pinned
+
+    try:
+        store.update(rid, pin, message)
+        print(f"{message}: recorded in {where}; the agent carries it out on its next pass")
+        if wait is not None:
+            print(f"{rid.short}: {waiting.waited(store, rid, waiting.rolled_back(record), wait)}")
+    except GitflinkError as error:
+        output.error("rollback", error)
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 def _resource(name: str, statuses: dict[ResourceId, Any]) -> ResourceId:
@@ -117,7 +201,7 @@ def _pinned(
     at_target = _spec(reading, repo, target_rev, rid, settings)
     if at_target is None:
         raise GitflinkError(f"{rid.short} is not declared at revision {args.to}")
-    at_head = _spec(reading, repo, head, rid, settings)
+    at_head = _spec(reading, repo, repo.resolve(head.sha), rid, settings)
     if at_head is None:
         raise GitflinkError(f"{rid.short} is not declared at {head.short}: nothing to pin")
     spec, resource = at_target

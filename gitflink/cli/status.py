@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from gitflink import wiring
 from gitflink.cli import options, output
@@ -131,6 +131,19 @@ def select(
             missing.append(given)
         picked.update(found)
     return picked, missing
+
+
+@runtime_checkable
+class RequestStore(StatusStore, Protocol):
+    """A store an agent writes, that takes a request with optimistic locking (the status
+    branch, custom resources)."""
+
+    def update(
+        self,
+        resource: ResourceId,
+        change: Callable[[ResourceStatus | None], ResourceStatus],
+        message: str,
+    ) -> None: ...
 
 
 def store_for(settings: Settings) -> tuple[StatusStore, str]:

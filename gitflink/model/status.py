@@ -127,6 +127,9 @@ class JobStatus(StatusModel):
     disposing: list[str] = Field(default_factory=list)
     # The last failed periodic savepoint and checkpoint (one per kind).
     periodic_failures: list[PeriodicFailure] = Field(default_factory=list)
+    # A one-off savepoint `gitflink savepoint` asked an agent for (its trigger key): taken by
+    # the agent's next pass while the job runs, then cleared (docs/savepoints.md).
+    savepoint_request: str | None = None
 
 
 class ReconciliationStatus(StatusModel):

@@ -37,6 +37,11 @@ class Settled:
             return None
         return replace(result, observed=False)
 
+    def forget(self) -> None:
+        """The next pass observes and plans whatever Git says (the status changed meanwhile)."""
+        with self._lock:
+            self._last = None
+
     def record(self, result: PassResult, now: float) -> None:
         """Remember `result` if it found everything converged: nothing to do, nothing failed."""
         revision = result.revision

@@ -43,6 +43,8 @@ def take_savepoint(ctx: StepContext, step: TakeSavepoint) -> str:
         raise FlinkApiError(f"savepoint of job {job_id} completed without a location")
     snapshot = _snapshot(ctx, path, SnapshotKind.SAVEPOINT, step, trigger)
     ctx.record_snapshot(snapshot, step.use)
+    if step.key is not None and step.key == ctx.status.job_status.savepoint_request:
+        ctx.status.job_status.savepoint_request = None  # the request is done
     ctx.save(f"savepoint {path} taken ({step.use})")
     return f"savepoint {path}"
 

@@ -14,7 +14,7 @@ from support.passes import ORDERS, app
 
 from gitflink.adapters.status_file import FileStatusStore
 from gitflink.adapters.status_git import GitStatusStore
-from gitflink.cli import main
+from gitflink.cli import main, waiting
 from gitflink.ports import StatusStore
 from gitflink.runtime.reconciler import run_pass
 
@@ -94,3 +94,65 @@ def test_savepoint_of_a_resource_without_a_job_exits_1(
     captured = capsys.readouterr()
     assert (code, captured.out) == (1, "")
     assert 'no job of "nothing" recorded' in captured.err
+
+
+def test_savepoint_with_a_status_branch_asks_the_agent_which_takes_it_on_its_next_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The agent runs Flink: the command records the request as one commit and triggers
+    nothing; the agent's next pass takes the savepoint and clears the request."""
+    bare = tmp_path / "status.git"
+    run_git(tmp_path, "init", "-q", "--bare", str(bare))
+    agent = GitStatusStore(bare.as_uri(), cache_dir=tmp_path / "c1", sleep=lambda _: None)
+    world = lived(agent)
+    [running] = [j for j in world.runtime.api_for(ORDERS).jobs.values() if j.state == "RUNNING"]
+    triggered = len(running.savepoints)
+    argv = ["orders", "--repo", bare.as_uri(), "--cache-dir", str(tmp_path / "c2"), "-o", "json"]
+    assert main(["savepoint", *argv]) == 0
+    asked = json.loads(capsys.readouterr().out)
+    assert asked["resource"] == str(ORDERS) and asked["requested"].startswith("one-off@")
+    subject = run_git(bare, "log", "-1", "--format=%s", "gitflink/status")
+    assert subject == "gitflink: streaming/orders one-off savepoint requested"
+    assert len(running.savepoints) == triggered  # nothing triggered by the command
+    assert agent.refresh()  # the agent's next pass sees the request
+    ports = dataclasses.replace(world.ports, status=agent)
+    result = run_pass(ports)
+    agent.flush()
+    assert result.ok and result.plan is not None
+    job = result.plan.for_resource(ORDERS)
+    assert job is not None and job.action.value == "savepoint"
+    assert len(running.savepoints) == triggered + 1
+    status = agent.load(ORDERS)
+    assert status is not None and status.job_status.savepoint_request is None
+    code, out, _ = history(capsys, *argv)
+    [entries] = json.loads(out).values()
+    assert code == 0 and entries[0]["use"] == "one-off"
+    again = run_pass(ports).plan
+    assert again is not None
+    planned = again.for_resource(ORDERS)
+    assert planned is None or planned.action.value != "savepoint"  # taken once
+
+
+def test_savepoint_wait_prints_the_path_the_agents_pass_took(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bare = tmp_path / "status.git"
+    run_git(tmp_path, "init", "-q", "--bare", str(bare))
+    agent = GitStatusStore(bare.as_uri(), cache_dir=tmp_path / "c1", sleep=lambda _: None)
+    world = lived(agent)
+    ports = dataclasses.replace(world.ports, status=agent)
+    passes: list[bool] = []
+
+    def agent_pass(_: float) -> None:  # while the command waits, the agent passes once
+        agent.refresh()
+        passes.append(run_pass(ports).ok)
+        agent.flush()
+
+    monkeypatch.setattr(waiting, "pause", agent_pass)
+    argv = ["orders", "--repo", bare.as_uri(), "--cache-dir", str(tmp_path / "c2")]
+    assert main(["savepoint", *argv, "--wait", "600"]) == 0
+    path = capsys.readouterr().out.strip()
+    assert passes == [True]
+    status = agent.load(ORDERS)
+    assert status is not None and status.job_status.last_savepoint is not None
+    assert path == status.job_status.last_savepoint.path

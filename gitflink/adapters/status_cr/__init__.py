@@ -13,6 +13,7 @@ Custom resources without both labels are never written, deleted or read as statu
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Callable
@@ -35,6 +36,7 @@ from gitflink.adapters.status_cr.shape import (
 )
 from gitflink.model.errors import StatusWriteError
 from gitflink.model.ids import Kind, ResourceId, is_valid
+from gitflink.model.requests import keep_requests
 from gitflink.model.secrets import hide_in_text
 from gitflink.model.status import ResourceStatus
 from gitflink.model.status_load import CorruptStatus, StatusLoad
@@ -78,6 +80,9 @@ class CrStatusStore:
         self._selector = MANAGED if instance is None else f"{MANAGED},{INSTANCE}={instance}"
         self._attempts = conflict_attempts
         self._lock = threading.Lock()
+        # What this store's load_all read (a pass's start) or it last wrote, per resource: a
+        # request another writer makes after that is kept by the next save (model.requests).
+        self._known: dict[ResourceId, ResourceStatus] = {}
         self.conflicts = 0  # 409s answered to status writes and retried: tests read it
 
     def load_all(self) -> StatusLoad:
@@ -97,6 +102,8 @@ class CrStatusStore:
                     continue
                 if status is not None:
                     statuses[resource] = status
+        with self._lock:
+            self._known = dict(statuses)
         return StatusLoad(statuses, corrupt)
 
     def instances(self) -> dict[str, list[ResourceId]]:
@@ -116,10 +123,7 @@ class CrStatusStore:
         obj = self._read(resource)
         if obj is None or not is_managed(obj, self._instance):
             return None
-        try:
-            return status_of(obj)
-        except (ValidationError, ValueError) as error:
-            raise StatusWriteError(f"invalid status of {resource}: {_reason(error)}") from None
+        return _status_of(resource, obj)
 
     def save(self, resource: ResourceId, status: ResourceStatus, message: str) -> None:
         instance = self._writer()
@@ -134,9 +138,42 @@ class CrStatusStore:
                     "status to (it is created with the first change gitflink applies)"
                 )
             spec = current.get("spec") or {}
+        if current is not None:
+            with contextlib.suppress(StatusWriteError), self._lock:
+                base = self._known.get(resource)
+                status = keep_requests(base, _status_of(resource, current), status)
         obj = custom_resource(resource, spec, revision_of(status), instance)
         applied = self._call(lambda: self._kube.apply(obj), resource.kind)
         self._write_status(resource, applied, cr_status(resource.kind, status))
+        with self._lock:
+            self._known[resource] = status
+
+    def update(
+        self,
+        resource: ResourceId,
+        change: Callable[[ResourceStatus | None], ResourceStatus],
+        message: str,
+    ) -> None:
+        """Read, change and write one resource's status with optimistic locking, for another
+        writer than the agent (`gitflink rollback`): the write carries the resourceVersion
+        read; a 409 is re-read and `change` called again. Any gitflink's custom resource is
+        written (the agent of its instance carries the request out); its spec is left as is."""
+        for _ in range(self._attempts):
+            obj = self._read(resource)
+            if obj is None or not is_managed(obj):
+                raise StatusWriteError(f"{resource}: no custom resource managed by gitflink")
+            status = change(_status_of(resource, obj))
+            meta = {k: v for k, v in obj["metadata"].items() if k != "managedFields"}
+            body = {**obj, "metadata": meta, "status": cr_status(resource.kind, status)}
+            try:
+                self._call(partial(self._kube.replace_status, body), resource.kind)
+                return
+            except _Conflict:
+                with self._lock:
+                    self.conflicts += 1
+        raise StatusWriteError(
+            f"cannot write status of {resource}: {self._attempts} conflicts in a row"
+        )
 
     def delete(self, resource: ResourceId, message: str) -> None:
         self._writer()
@@ -215,6 +252,13 @@ class CrStatusStore:
                 f"{kind.value} status: API server answered {error.status} {error.reason}: "
                 f"{_server_message(error)}"
             ) from None
+
+
+def _status_of(resource: ResourceId, obj: dict[str, Any]) -> ResourceStatus | None:
+    try:
+        return status_of(obj)
+    except (ValidationError, ValueError) as error:
+        raise StatusWriteError(f"invalid status of {resource}: {_reason(error)}") from None
 
 
 class _Conflict(StatusWriteError):

@@ -29,6 +29,7 @@ import git
 from gitflink.adapters.status_git import documents
 from gitflink.model.errors import StatusWriteError
 from gitflink.model.ids import ResourceId
+from gitflink.model.secrets import hide_in_text
 from gitflink.model.status import ResourceStatus
 from gitflink.model.status_load import CorruptStatus, StatusLoad
 from gitflink.ports import NULL_METER, Meter
@@ -128,7 +129,9 @@ class GitStatusStore:
         )
         tip = self._git("rev-parse", "refs/gitflink/base")
         if tip != self._base:
-            self._base, self._files = tip, self._read_tree(tip)
+            before, self._base, self._files = self._files, tip, self._read_tree(tip)
+            # Another writer changed documents we have saves of: keep what it requested.
+            self._pending = documents.keep_requests(before, self._files, self._pending)
 
     def _read_tree(self, commit: str) -> dict[str, bytes]:
         files: dict[str, bytes] = {}
@@ -285,10 +288,46 @@ class GitStatusStore:
         self._stage(resource, None, message)
         self.flush()
 
-    def refresh(self) -> None:
-        """See what other writers pushed (for readers such as `gitflink status`)."""
+    def refresh(self) -> bool:
+        """See what other writers pushed (readers such as `gitflink status`; the agent before
+        each pass, for rollbacks requested meanwhile). True when the branch had moved."""
         with self._lock:
+            known = self._base
             self._fetch()
+            return self._base != known
+
+    def update(
+        self,
+        resource: ResourceId,
+        change: Callable[[ResourceStatus | None], ResourceStatus],
+        message: str,
+    ) -> None:
+        """Read, change and write one document with optimistic locking, as one commit whose
+        subject is `gitflink: MESSAGE`: `change` gets the status at the remote tip; a push
+        the branch moved under is retried from the new tip, calling `change` again. For
+        another writer than the agent (`gitflink rollback`); raises what `change` raises."""
+        with self._lock:
+            if self._pending:
+                raise StatusWriteError(f"status branch {self.branch}: saves not pushed yet")
+            for attempt in range(self._attempts):
+                self._fetch()
+                if not self._stage(resource, change(self.load(resource)), message):
+                    return
+                subject = hide_in_text(f"gitflink: {message}", lambda _: "******")
+                commit = self._commit(self._base, f"{subject}\n")
+                try:
+                    self._git("push", "--porcelain", self.url, f"{commit}:refs/heads/{self.branch}")
+                except StatusWriteError as error:
+                    self.discard()
+                    if not any(word in str(error) for word in _REJECTED):
+                        raise
+                    self._sleep(min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.0))
+                    continue
+                self._pushed(commit)
+                return
+            raise StatusWriteError(
+                f"status branch {self.branch}: push rejected {self._attempts} times"
+            )
 
     def _stage(self, resource: ResourceId, status: ResourceStatus | None, message: str) -> bool:
         """Queue the document (journalled); False when it is what is stored already."""
@@ -339,16 +378,20 @@ class GitStatusStore:
                     self._sleep(min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.0))
                     self._fetch()
                     continue
-                for path, data in self._pending.items():
-                    if data is None:
-                        self._files.pop(path, None)
-                    else:
-                        self._files[path] = data
-                self._base, self._pending, self._changes = commit, {}, {}
-                self._git("update-ref", "-d", JOURNAL)
-                if self._wal_tip is not None:
-                    self._drop_wal()
+                self._pushed(commit)
                 return
             raise StatusWriteError(
                 f"status branch {self.branch}: push rejected {self._attempts} times"
             )
+
+    def _pushed(self, commit: str) -> None:
+        """`commit`, holding every save pending, is the branch's tip now."""
+        for path, data in self._pending.items():
+            if data is None:
+                self._files.pop(path, None)
+            else:
+                self._files[path] = data
+        self._base, self._pending, self._changes = commit, {}, {}
+        self._git("update-ref", "-d", JOURNAL)
+        if self._wal_tip is not None:
+            self._drop_wal()

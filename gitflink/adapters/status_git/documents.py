@@ -6,14 +6,16 @@ values are replaced by a fingerprint so no credential is ever committed.
 
 from __future__ import annotations
 
+import contextlib
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from gitflink.model import requests
 from gitflink.model.errors import StatusWriteError
 from gitflink.model.fingerprints import scrub
 from gitflink.model.ids import Kind, ResourceId, is_valid
@@ -179,3 +181,20 @@ def commit_message(changes: Sequence[Change]) -> str:
 
 def _hidden(_: str) -> str:
     return "******"
+
+
+def keep_requests(
+    before: Mapping[str, bytes], now: Mapping[str, bytes], pending: dict[str, bytes | None]
+) -> dict[str, bytes | None]:
+    """`pending` (our saves, derived from the documents `before`) to be written over `now`
+    (the tip another writer pushed): a rollback that writer requested in a document we also
+    saved is kept in ours (model.requests)."""
+    kept = dict(pending)
+    for path, data in pending.items():
+        theirs = now.get(path)
+        if data is None or theirs is None or theirs == before.get(path):
+            continue
+        with contextlib.suppress(Unreadable):
+            base = load(before[path]) if path in before else None
+            kept[path] = dump(requests.keep_requests(base, load(theirs), load(data)))
+    return kept

@@ -15,6 +15,7 @@ from gitflink.core.planning.facts import Facts
 from gitflink.core.planning.retention import expired, retention_of
 from gitflink.core.quantities import seconds
 from gitflink.model.plan import (
+    ONE_OFF_USE,
     PERIODIC_RETRY,
     PERIODIC_USE,
     Action,
@@ -43,7 +44,9 @@ def housekeep(facts: Facts) -> JobPlan | None:
     steps: list[Step] = []
     notes: list[str] = []
     key = _due(facts, SnapshotKind.SAVEPOINT, job.last_savepoint, now)
-    if key is not None:
+    if job.savepoint_request is not None:  # `gitflink savepoint` asked the agent for one
+        steps.append(TakeSavepoint(facts.resource, "MANUAL", ONE_OFF_USE, job.savepoint_request))
+    elif key is not None:
         steps.append(TakeSavepoint(facts.resource, "PERIODIC", PERIODIC, key))
     key = _due(facts, SnapshotKind.CHECKPOINT, job.last_checkpoint, now)
     if key is not None:
