@@ -6,8 +6,10 @@ A `Workflow` is data: the Git tree of its n-th attempt and what must run afterwa
 kills its pass at crash point 1, 2, ... until a pass ends without reaching the point: every
 boundary the executed plans cross is covered, whatever steps they have.
 
-`make test` takes every STRIDE-th point (1, 1 + STRIDE, ...) so that it stays within its time
-budget; `make crash-matrix` sets CRASH_MATRIX_STRIDE=1 and covers every point (docs/recovery.md).
+`make test` takes every STRIDE-th point so that it stays within its time budget, starting at a
+point that moves by one each day (OFFSET: 1 + OFFSET, 1 + OFFSET + STRIDE, ...), so that runs on
+STRIDE days in a row cover every point between them; `make crash-matrix` sets
+CRASH_MATRIX_STRIDE=1 and covers every point in one run (docs/recovery.md).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 
 from gitflink.adapters.git_source import LocalRepository
@@ -38,7 +41,8 @@ from support.flink_fixtures import wait_for
 from support.sync_flink_support import counter_gauge
 
 HELPER = Path(__file__).parent / "crash_pass.py"
-STRIDE = int(os.environ.get("CRASH_MATRIX_STRIDE", "4"))
+STRIDE = int(os.environ.get("CRASH_MATRIX_STRIDE", "6"))
+OFFSET = int(os.environ.get("CRASH_MATRIX_OFFSET", str(date.today().toordinal() % STRIDE)))
 Files = dict[str, bytes]
 Before = tuple[ResourceStatus | None, dict[str, str]]  # the status, the jobs listed
 
@@ -138,9 +142,12 @@ def git(repo: Path, *args: str) -> None:
     subprocess.run(["git", "-C", str(repo), *identity, *args], check=True, capture_output=True)
 
 
-def run_matrix(world: World, cycle: Sequence[Workflow], stride: int = STRIDE) -> None:
+def run_matrix(
+    world: World, cycle: Sequence[Workflow], stride: int = STRIDE, offset: int = OFFSET
+) -> None:
     """Attempt n of each workflow in turn (each one's end is the next one's start), killed at
-    crash point 1 + (n - 1) * stride, until every workflow's pass ends before reaching it."""
+    crash point 1 + offset + (n - 1) * stride, until every workflow's pass ends before it."""
+    print(f"\ncrash points {1 + offset}, {1 + offset + stride}, ... of every workflow")
     exhausted: set[str] = set()
     n = 0
     while len(exhausted) < len(cycle):
@@ -154,7 +161,7 @@ def run_matrix(world: World, cycle: Sequence[Workflow], stride: int = STRIDE) ->
                 workflow.prepare(world, n)
             before = world.load(workflow.resource), world.jobs(workflow)
             world.commit(workflow.tree(n))
-            at = 1 + (n - 1) * stride
+            at = 1 + offset + (n - 1) * stride
             point = None if workflow.name in exhausted else world.crash(at)
             if point is None:
                 exhausted.add(workflow.name)
