@@ -1,7 +1,8 @@
 """`gitflink plan`: what merging would do to each Flink job, read straight from Git (no checkout).
 
-The baseline is what is deployed when a status store is given (`--data-dir`, `--status-repo`),
-else the spec at `--base`. Exit 0 planned, 1 problems or errors, 3 when --fail-on matches."""
+The baseline is what is deployed when a status store is given (`--data-dir`, `--status-repo`,
+`--status cr`: cli.deployed), else the spec at `--base`. Exit 0 planned, 1 problems or errors,
+3 when --fail-on matches."""
 
 from __future__ import annotations
 
