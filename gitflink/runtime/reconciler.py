@@ -42,7 +42,7 @@ from gitflink.runtime.executor import Carried, Execution, execute
 from gitflink.runtime.notifying import Notifier
 from gitflink.runtime.observing import observe
 from gitflink.runtime.progress import Progress, SilentProgress
-from gitflink.runtime.reading import ManifestReader
+from gitflink.runtime.reading import ManifestReader, Manifests
 from gitflink.runtime.recording import PassRecord, record
 from gitflink.runtime.results import PassResult, unhealthy
 from gitflink.runtime.settling import Settled
@@ -106,6 +106,31 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         changes = notices.status_changes(recorded, kept, None, ports.clock.now())
         config.notifier.deliver(changes)
         return PassResult(revision=None, error=str(error), source_error=error)
+    first = _reconcile(ports, config, revision, manifests, announce=True)
+    result, final = first.result, first.kept
+    late = frozenset(e.resource for e in result.executions if e.not_ready)
+    if late:
+        # A change that gave up at its readiness deadline is planned again at once, from what
+        # Flink says now: rolled back (or reported blocked) by this pass, not the next one.
+        again = _reconcile(ports, replace(config, only=late), revision, manifests, announce=False)
+        result, final = result.then(again.result, late), again.kept
+    config.settled.record(result, ports.clock.monotonic())
+    measuring.measure_pass(ports, result, final)
+    _tell(config.notifier, result, first.loaded, final, ports.clock.now())
+    return result
+
+
+@dataclass(frozen=True)
+class _Reconciled:
+    result: PassResult
+    loaded: Mapping[ResourceId, ResourceStatus]  # as the pass found them
+    kept: Mapping[ResourceId, ResourceStatus | None]  # as it recorded them
+
+
+def _reconcile(
+    ports: Ports, config: PassConfig, revision: Revision, manifests: Manifests, *, announce: bool
+) -> _Reconciled:
+    """Observe, plan, execute and record the manifests read at `revision`."""
     problems = (*manifests.problems, *_plugin_problems(config.plugin_errors))
     lap = ports.clock.monotonic()
     loaded = ports.status.load_all()
@@ -136,7 +161,8 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
     unreachable = {**observation.unreachable, **held}
     lap = measuring.lap(ports, "plan", lap)
     notifier = config.notifier
-    notifier.deliver(notifier.revisions.started(revision.sha, plan, ports.clock.now()))
+    if announce:
+        notifier.deliver(notifier.revisions.started(revision.sha, plan, ports.clock.now()))
     own, latest = _execute(ports, plan, statuses, unreachable, revision=revision, config=config)
     lap = measuring.lap(ports, "execute", lap)
     kept = record(
@@ -167,10 +193,7 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         corrupt=corrupt,
         unhealthy=unhealthy(kept),
     )
-    config.settled.record(result, ports.clock.monotonic())
-    measuring.measure_pass(ports, result, kept)
-    _tell(config.notifier, result, statuses, kept, ports.clock.now())
-    return result
+    return _Reconciled(result, statuses, kept)
 
 
 def _tell(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gitflink.model.errors import SourceError
 from gitflink.model.ids import ResourceId
@@ -34,6 +34,18 @@ class PassResult:
         errors = any(p.is_error for p in self.problems) or bool(self.corrupt)
         healthy = not self.unhealthy
         return self.error is None and not errors and healthy and all(e.ok for e in self.executions)
+
+    def then(self, again: PassResult, only: frozenset[ResourceId]) -> PassResult:
+        """This result with `only` as `again` (planned again within the pass) left them; the
+        health of every resource as `again` recorded it."""
+        plans = again.plan.jobs if again.plan is not None else ()
+        by_plan = {job.resource: job for job in plans if job.resource in only}
+        by_run = {e.resource: e for e in again.executions if e.resource in only}
+        plan = self.plan
+        if plan is not None:
+            plan = replace(plan, jobs=tuple(by_plan.get(j.resource, j) for j in plan.jobs))
+        runs = tuple(by_run.get(e.resource, e) for e in self.executions)
+        return replace(self, plan=plan, executions=runs, unhealthy=again.unhealthy)
 
 
 @dataclass(frozen=True, slots=True)

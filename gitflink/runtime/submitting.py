@@ -64,7 +64,7 @@ def submit_job(ctx: StepContext, step: SubmitJob) -> str:
     else:
         verb = "adopted the already submitted"
     api = ctx.api()  # an application start replaces the JobManager, and so its address
-    wait_running(ctx, api, job_id, spec.parallelism, restoring=restore)
+    wait_running(ctx, api, job_id, spec.parallelism, restoring=restore, ready_by_deadline=True)
     now = ctx.ports.clock.now()
     job.restored_from = None
     if restore is not None:

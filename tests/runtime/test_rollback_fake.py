@@ -131,3 +131,44 @@ def test_a_rollback_asks_for_a_revert_branch_when_configured() -> None:
         "streaming/orders.yaml",
     )
     assert request.branch == f"gitflink/revert-orders-{bad.sha[:7]}"
+
+
+READY_IN_20S = b'    kubernetes.operator.deployment.readiness.timeout: "20 s"\n'
+
+
+def never_ready(world: FakeWorld, rate: int) -> None:
+    """Commit an upgrade whose new job never runs with every task (its tasks keep deploying)."""
+    world.source.commit(
+        {"streaming/orders.yaml": text(rate).replace(ROLLBACK, ROLLBACK + READY_IN_20S)}
+    )
+    world.runtime.api_for(ORDERS).deploy_polls = 10**9
+
+
+def test_an_upgrade_not_ready_by_its_readiness_timeout_is_rolled_back_in_the_same_pass() -> None:
+    world = stable_world()
+    stable = status_of(world)
+    never_ready(world, 20)
+    started = world.clock.monotonic()
+    rolled = sync(world)
+    # The submission gave up at the 20 s deadline, not after its own 180 s wait, and the same
+    # pass planned the resource again from what Flink said: a rollback.
+    assert world.clock.monotonic() - started < 60
+    assert action(rolled) is Action.ROLLBACK and rolled.ok, rolled.executions
+    status = status_of(world)
+    assert status.lifecycle_state is LifecycleState.ROLLED_BACK
+    assert status.reconciliation.last_applied_spec == stable.reconciliation.last_applied_spec
+    record = status.reconciliation.rollback
+    assert record is not None and "within 20s" in record.reason
+    assert record.restore_point == status.job_status.restored_from.path  # type: ignore[union-attr]
+    assert world.runtime.api_for(ORDERS).jobs[status.job_status.job_id or ""].state == "RUNNING"
+
+
+def test_without_rollback_a_late_upgrade_is_blocked_in_the_same_pass() -> None:
+    world = stable_world()
+    world.source.commit({"streaming/orders.yaml": manifest("orders", rate=20)})
+    world.runtime.api_for(ORDERS).deploy_polls = 10**9
+    blocked = run_pass(world.ports, PassConfig(healing=Healing(readiness_timeout=20.0)))
+    assert action(blocked) is Action.BLOCKED and not blocked.ok
+    status = status_of(world)
+    assert status.pending is not None and status.job_status.upgrade_savepoint_path is not None
+    assert status.error is not None and "within 20s" in status.error

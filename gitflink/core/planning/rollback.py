@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from gitflink.core import diffing
 from gitflink.core.planning import healing
 from gitflink.core.planning.facts import Facts, JobSpecOwner
+from gitflink.core.planning.readiness import readiness_timeout
 from gitflink.core.planning.restoring import at
 from gitflink.model.fingerprints import PREFIX, spec_digest, unredact
 from gitflink.model.plan import (
@@ -40,13 +41,7 @@ from gitflink.model.resources import (
     FlinkSessionJobSpec,
     UpgradeMode,
 )
-from gitflink.model.rollback import (
-    READINESS_TIMEOUT,
-    ROLLBACK_ENABLED,
-    Rollback,
-    duration_seconds,
-    rollback_enabled,
-)
+from gitflink.model.rollback import ROLLBACK_ENABLED, Rollback, rollback_enabled
 
 _FAILING = frozenset({"FAILED"})
 
@@ -128,12 +123,6 @@ def failing(facts: Facts) -> str | None:
 
 def _enabled(facts: Facts) -> bool:
     return rollback_enabled(facts.config(ROLLBACK_ENABLED))
-
-
-def readiness_timeout(facts: Facts) -> float:
-    setting = facts.config(READINESS_TIMEOUT)
-    seconds = duration_seconds(setting) if setting is not None else None
-    return seconds if seconds is not None else facts.healing.readiness_timeout
 
 
 def _failed(facts: Facts, failure: str) -> JobPlan:
