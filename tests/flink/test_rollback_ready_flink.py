@@ -8,6 +8,7 @@ import time
 
 import pytest
 from support.sync_flink_support import (
+    JAR,
     FlinkWorld,
     app_manifest,
     counter_gauge,
@@ -64,3 +65,61 @@ def test_an_upgrade_not_ready_within_its_readiness_timeout_is_rolled_back_by_the
     wait_counting(api, job, 1)
     start = counter_gauge(api, job, "startCount")
     assert start is not None and start > 1, "the counter started again from zero"
+
+
+def test_a_session_cluster_whose_upgrade_never_comes_up_is_rolled_back_with_its_session_job(
+    world: FlinkWorld,
+) -> None:
+    """The upgrade turns on internal SSL without a keystore: the JobManager exits at start-up.
+    The session job was stopped with a savepoint first; the rollback restarts the cluster with
+    the stable spec and resubmits the job from that savepoint."""
+    cluster = ResourceId(Kind.FLINK_DEPLOYMENT, "it", "shared")
+    views = ResourceId(Kind.FLINK_SESSION_JOB, "it", "views")
+    session = app_manifest(VERSION, "shared")
+    del session["spec"]["job"]
+    conf = session["spec"]["flinkConfiguration"]
+    conf.update({**ROLLBACK, "kubernetes.operator.deployment.readiness.timeout": "15 s"})
+    job = {"jarURI": JAR, "entryClass": "gitflink.testjob.CounterJob", "parallelism": 1}
+    job |= {"args": FAILING["args"], "upgradeMode": "savepoint"}
+    views_doc = {
+        "apiVersion": "flink.apache.org/v1beta1",
+        "kind": "FlinkSessionJob",
+        "metadata": {"name": "views", "namespace": "it"},
+        "spec": {"deploymentName": "shared", "job": job},
+    }
+
+    def commit() -> None:
+        world.commit({"shared.yaml": yaml_bytes(session), "views.yaml": yaml_bytes(views_doc)})
+
+    commit()
+    assert sync(world).ok
+    first = world.status(views).job_status.job_id
+    assert first is not None
+    wait_counting(world.api(cluster), first, 200)
+    time.sleep(WINDOW)
+    assert sync(world).ok
+    stable = world.status(cluster)
+    assert stable.lifecycle_state is LifecycleState.STABLE, stable  # its REST answered
+    assert stable.reconciliation.last_stable_spec == stable.reconciliation.last_applied_spec
+    conf["security.ssl.internal.enabled"] = "true"  # no keystore: the JobManager cannot start
+    commit()
+    rolled = sync(world)
+    plan = plan_of(rolled, cluster)
+    assert plan.action is Action.ROLLBACK and rolled.ok, rolled.executions
+    status = world.status(cluster)
+    assert status.lifecycle_state is LifecycleState.ROLLED_BACK
+    record = status.reconciliation.rollback
+    assert record is not None and "did not come up within 15s" in record.reason, record
+    assert "exited during start-up" in record.reason  # the JobManager really failed
+    assert status.reconciliation.last_applied_spec == stable.reconciliation.last_stable_spec
+    savepoint = world.status(views).job_status.last_savepoint
+    assert savepoint is not None and savepoint.job_id == first
+    [resubmitted] = world.running_jobs(cluster)
+    api = world.api(cluster)
+    assert same_path(api.checkpoints(resubmitted).restored, savepoint.path)
+    wait_counting(api, resubmitted, 1)
+    start = counter_gauge(api, resubmitted, "startCount")
+    assert start is not None and start > 1, "the session job started again from zero"
+    again = sync(world)  # Git's spec is not tried again
+    assert plan_of(again, cluster).action is Action.NONE and again.ok, again.executions
+    assert world.running_jobs(cluster) == [resubmitted]
