@@ -106,14 +106,14 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         changes = notices.status_changes(recorded, kept, None, ports.clock.now())
         config.notifier.deliver(changes)
         return PassResult(revision=None, error=str(error), source_error=error)
-    first = _reconcile(ports, config, revision, manifests, announce=True)
+    first = _reconcile(ports, config, revision, manifests, follow_up=False)
     result, final = first.result, first.kept
     late = frozenset(e.resource for e in result.executions if e.not_ready)
     if late:
         # A change that gave up at its readiness deadline is planned again at once, from what
         # Flink says now: rolled back (or reported blocked) by this pass, not the next one.
-        again = _reconcile(ports, replace(config, only=late), revision, manifests, announce=False)
-        result, final = result.then(again.result, late), again.kept
+        again = _reconcile(ports, replace(config, only=late), revision, manifests, follow_up=True)
+        result, final = result.then(again.result, late), {**final, **again.kept}
     config.settled.record(result, ports.clock.monotonic())
     measuring.measure_pass(ports, result, final)
     _tell(config.notifier, result, first.loaded, final, ports.clock.now())
@@ -128,9 +128,10 @@ class _Reconciled:
 
 
 def _reconcile(
-    ports: Ports, config: PassConfig, revision: Revision, manifests: Manifests, *, announce: bool
+    ports: Ports, config: PassConfig, revision: Revision, manifests: Manifests, *, follow_up: bool
 ) -> _Reconciled:
-    """Observe, plan, execute and record the manifests read at `revision`."""
+    """Observe, plan, execute and record the manifests read at `revision`. A `follow_up` plans
+    `config.only` again within a pass: it records only those, announces nothing new."""
     problems = (*manifests.problems, *_plugin_problems(config.plugin_errors))
     lap = ports.clock.monotonic()
     loaded = ports.status.load_all()
@@ -161,10 +162,12 @@ def _reconcile(
     unreachable = {**observation.unreachable, **held}
     lap = measuring.lap(ports, "plan", lap)
     notifier = config.notifier
-    if announce:
+    if not follow_up:
         notifier.deliver(notifier.revisions.started(revision.sha, plan, ports.clock.now()))
     own, latest = _execute(ports, plan, statuses, unreachable, revision=revision, config=config)
     lap = measuring.lap(ports, "execute", lap)
+    # A follow-up leaves every other resource's status as the pass recorded it.
+    untouched = frozenset(statuses) - (config.only or frozenset()) if follow_up else frozenset()
     kept = record(
         ports,
         PassRecord(
@@ -177,7 +180,7 @@ def _reconcile(
             observed=observation.observed,
             problems=problems,
             known_files=known_files,
-            held=frozenset(held),
+            held=frozenset(held) | untouched,
             owner=config.source_id,
             stable_after=timedelta(seconds=config.stable_after),
         ),

@@ -36,8 +36,7 @@ class PassResult:
         return self.error is None and not errors and healthy and all(e.ok for e in self.executions)
 
     def then(self, again: PassResult, only: frozenset[ResourceId]) -> PassResult:
-        """This result with `only` as `again` (planned again within the pass) left them; the
-        health of every resource as `again` recorded it."""
+        """This result with `only` (planned again within the pass) as `again` left them."""
         plans = again.plan.jobs if again.plan is not None else ()
         by_plan = {job.resource: job for job in plans if job.resource in only}
         by_run = {e.resource: e for e in again.executions if e.resource in only}
@@ -45,7 +44,9 @@ class PassResult:
         if plan is not None:
             plan = replace(plan, jobs=tuple(by_plan.get(j.resource, j) for j in plan.jobs))
         runs = tuple(by_run.get(e.resource, e) for e in self.executions)
-        return replace(self, plan=plan, executions=runs, unhealthy=again.unhealthy)
+        health = {rid: h for rid, h in self.unhealthy.items() if rid not in only}
+        health.update({rid: h for rid, h in again.unhealthy.items() if rid in only})
+        return replace(self, plan=plan, executions=runs, unhealthy=dict(sorted(health.items())))
 
 
 @dataclass(frozen=True, slots=True)
