@@ -5,13 +5,17 @@ left alone and the next commit applied; nothing of Flink is stubbed away from th
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from support.fakes import FakeWorld, fake_world
-from support.passes import ORDERS
+from support.passes import ORDERS, SESSION, SESSION_FILES, VIEWS
 from support.passes import app as manifest
 
 from gitflink.core.planning import Healing
+from gitflink.model.errors import ClusterError
+from gitflink.model.ids import ResourceId
 from gitflink.model.plan import Action
+from gitflink.model.resources import FlinkDeploymentSpec
 from gitflink.model.status import LifecycleState, ReconciliationState, ResourceStatus
 from gitflink.ports import RevertRequest
 from gitflink.runtime.reconciler import PassConfig, PassResult, run_pass
@@ -172,3 +176,54 @@ def test_without_rollback_a_late_upgrade_is_blocked_in_the_same_pass() -> None:
     status = status_of(world)
     assert status.pending is not None and status.job_status.upgrade_savepoint_path is not None
     assert status.error is not None and "within 20s" in status.error
+
+
+def session_files(extra: str = "") -> dict[str, bytes]:
+    conf = (
+        '{kubernetes.operator.deployment.rollback.enabled: "true", '
+        f'kubernetes.operator.deployment.readiness.timeout: "20 s", '
+        f"state.savepoints.dir: file:///sp, state.checkpoints.dir: file:///cp{extra}}}"
+    )
+    cluster = SESSION_FILES["analytics/cluster.yaml"].replace(
+        b"flinkVersion: v1_20}", f"flinkVersion: v1_20, flinkConfiguration: {conf}}}".encode()
+    )
+    views = SESSION_FILES["analytics/views.yaml"].replace(
+        b"parallelism: 1}", b"parallelism: 1, upgradeMode: savepoint}"
+    )
+    return {"analytics/cluster.yaml": cluster, "analytics/views.yaml": views}
+
+
+def test_a_session_cluster_whose_upgrade_never_starts_is_rolled_back_with_its_job() -> None:
+    world = fake_world(session_files())
+    assert sync(world).ok
+    world.clock.sleep(31)
+    assert sync(world).ok
+    stable = world.store.load(SESSION)
+    assert stable is not None and stable.lifecycle_state is LifecycleState.STABLE
+    assert stable.reconciliation.last_stable_spec == stable.reconciliation.last_applied_spec
+    start, failed = world.runtime.ensure_cluster, []
+
+    def broken_start(resource: ResourceId, spec: FlinkDeploymentSpec, **kwargs: Any) -> Any:
+        if "broken" in str(spec.flink_configuration):
+            failed.append(world.clock.monotonic())
+            raise ClusterError("the JobManager exited during start-up")
+        return start(resource, spec, **kwargs)
+
+    world.runtime.ensure_cluster = broken_start  # type: ignore[method-assign]
+    world.source.commit(session_files(", state.backend.type: broken"))
+    began = world.clock.monotonic()
+    rolled = run_pass(world.ports, PassConfig(healing=Healing(), stable_after=30.0))
+    assert rolled.plan is not None
+    plan = rolled.plan.for_resource(SESSION)
+    assert plan is not None and plan.action is Action.ROLLBACK and rolled.ok, rolled.executions
+    # The start was tried again until the 20 s readiness deadline, then the same pass rolled back.
+    assert len(failed) > 3 and failed[-1] - began >= 20
+    assert world.clock.monotonic() - began < 60
+    status = world.store.load(SESSION)
+    assert status is not None and status.lifecycle_state is LifecycleState.ROLLED_BACK
+    assert status.reconciliation.last_applied_spec == stable.reconciliation.last_stable_spec
+    views = world.store.load(VIEWS)
+    assert views is not None and views.job_status.last_savepoint is not None
+    resubmitted = world.runtime.api_for(SESSION).jobs[views.job_status.job_id or ""]
+    assert resubmitted.state == "RUNNING"
+    assert resubmitted.restored == views.job_status.last_savepoint.path
