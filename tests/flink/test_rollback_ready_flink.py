@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.flink, pytest.mark.slow]
 # One TaskManager with one slot, and the default scheduler: a job asking for two slots waits
 # for them (Flink's slot request timeout is 5 min), its tasks never all running.
 ONE_SLOT = {**ROLLBACK, "jobmanager.scheduler": "default", "taskmanager.numberOfTaskSlots": "1"}
-READY_IN_20S = {"kubernetes.operator.deployment.readiness.timeout": "20 s"}
+READY_IN_30S = {"kubernetes.operator.deployment.readiness.timeout": "30 s"}
 
 
 def test_an_upgrade_not_ready_within_its_readiness_timeout_is_rolled_back_by_the_same_pass(
@@ -49,14 +49,14 @@ def test_an_upgrade_not_ready_within_its_readiness_timeout_is_rolled_back_by_the
     wait_counting(world.api(rid), first, 200)
     time.sleep(WINDOW)
     assert sync(world).ok and world.status(rid).lifecycle_state is LifecycleState.STABLE
-    commit(2, **READY_IN_20S)  # two slots wanted, one there: never ready
+    commit(2, **READY_IN_30S)  # two slots wanted, one there: never ready
     rolled = sync(world)
     plan = plan_of(rolled, rid)
     assert plan.action is Action.ROLLBACK and rolled.ok, rolled.executions
     status = world.status(rid)
     assert status.lifecycle_state is LifecycleState.ROLLED_BACK
     record = status.reconciliation.rollback
-    assert record is not None and "within 20s" in record.reason, record
+    assert record is not None and "within 30s" in record.reason, record
     assert record.restore_point is not None
     [job] = world.running_jobs(rid)
     api = world.api(rid)
