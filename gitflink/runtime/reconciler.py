@@ -113,7 +113,7 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         # A change that gave up at its readiness deadline is planned again at once, from what
         # Flink says now: rolled back (or reported blocked) by this pass, not the next one.
         again = _reconcile(ports, replace(config, only=late), revision, manifests, follow_up=True)
-        result, final = result.then(again.result, late), {**final, **again.kept}
+        result, final = result.then(again.result), {**final, **again.kept}
     config.settled.record(result, ports.clock.monotonic())
     measuring.measure_pass(ports, result, final)
     _tell(config.notifier, result, first.loaded, final, ports.clock.now())
@@ -157,8 +157,10 @@ def _reconcile(
         source=config.source_id,
         healing=replace(config.healing, now=ports.clock.now()),
     )
-    if config.only is not None:
-        plan = replace(plan, jobs=tuple(j for j in plan.jobs if j.resource in config.only))
+    only = config.only
+    if only is not None:  # with the session jobs a cluster's plan stops and resubmits
+        only = only | {j.resource for j in plan.jobs if j.carried_by in only}
+        plan = replace(plan, jobs=tuple(j for j in plan.jobs if j.resource in only))
     unreachable = {**observation.unreachable, **held}
     lap = measuring.lap(ports, "plan", lap)
     notifier = config.notifier
@@ -167,7 +169,7 @@ def _reconcile(
     own, latest = _execute(ports, plan, statuses, unreachable, revision=revision, config=config)
     lap = measuring.lap(ports, "execute", lap)
     # A follow-up leaves every other resource's status as the pass recorded it.
-    untouched = frozenset(statuses) - (config.only or frozenset()) if follow_up else frozenset()
+    untouched = frozenset(statuses) - (only or frozenset()) if follow_up else frozenset()
     kept = record(
         ports,
         PassRecord(

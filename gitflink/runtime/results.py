@@ -35,17 +35,19 @@ class PassResult:
         healthy = not self.unhealthy
         return self.error is None and not errors and healthy and all(e.ok for e in self.executions)
 
-    def then(self, again: PassResult, only: frozenset[ResourceId]) -> PassResult:
-        """This result with `only` (planned again within the pass) as `again` left them."""
+    def then(self, again: PassResult) -> PassResult:
+        """This result with the resources `again` planned anew within the pass as it left them."""
         plans = again.plan.jobs if again.plan is not None else ()
-        by_plan = {job.resource: job for job in plans if job.resource in only}
-        by_run = {e.resource: e for e in again.executions if e.resource in only}
+        by_plan = {job.resource: job for job in plans}
+        by_run = {e.resource: e for e in again.executions}
         plan = self.plan
         if plan is not None:
             plan = replace(plan, jobs=tuple(by_plan.get(j.resource, j) for j in plan.jobs))
         runs = tuple(by_run.get(e.resource, e) for e in self.executions)
-        health = {rid: h for rid, h in self.unhealthy.items() if rid not in only}
-        health.update({rid: h for rid, h in again.unhealthy.items() if rid in only})
+        ran = {e.resource for e in runs}
+        runs += tuple(e for e in again.executions if e.resource not in ran)
+        health = {rid: h for rid, h in self.unhealthy.items() if rid not in by_plan}
+        health.update({rid: h for rid, h in again.unhealthy.items() if rid in by_plan})
         return replace(self, plan=plan, executions=runs, unhealthy=dict(sorted(health.items())))
 
 
