@@ -81,12 +81,10 @@ def wait_running(
 
     ctx.say(f"waiting for every task of job {job_id[:8]} to run")
     what = f"waiting for job {job_id} to run"
-    # A deadline already past when the wait starts is not this wait's to enforce (a session
-    # job resubmitted long after its cluster's change began): the running timeout holds.
     left = ctx.readiness_left() if ready_by_deadline else None
-    if left is not None and 0 < left < ctx.timeouts.running:
+    if left is not None and left < ctx.timeouts.running:
         try:
-            details: JobDetails = ctx.wait_for(what, check, left)
+            details: JobDetails = ctx.wait_for(what, check, max(left, 0.0))
         except FlinkTimeout as error:
             raise NotReady(
                 f"job {job_id} did not run with every task within the readiness timeout "

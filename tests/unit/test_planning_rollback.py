@@ -295,3 +295,9 @@ def test_a_watched_change_carries_its_readiness_timeout_for_its_waits() -> None:
         app(conf, args=["--v2"]), Observed(late, cluster_running=True, job=restarting)
     )
     assert rolled.action is Action.ROLLBACK and rolled.ready_within is None  # waits its own time
+    # The timeout counts from the job's submission: a slow stop before it does not count.
+    assert late.pending is not None
+    late.pending.submitted_at = NOW - timedelta(seconds=5)
+    seen = Observed(late, cluster_running=True, job=restarting)
+    fresh = plan_one(app(conf, args=["--v2"]), seen)
+    assert fresh.action is Action.UPGRADE and fresh.ready_within == 20.0

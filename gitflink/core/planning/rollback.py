@@ -111,7 +111,7 @@ def failing(facts: Facts) -> str | None:
             # Without rollback a failed submission stalls as before (interrupted.py).
             return f"its job {submitted} {ours.state}: {ours.failure or 'no exception reported'}"
         timeout = readiness_timeout(facts)
-        now, started = facts.healing.now, pending.started_at
+        now, started = facts.healing.now, pending.ready_since
         if now is None or started is None or now - started < timedelta(seconds=timeout):
             return None
         if ours is not None and ours.is_running and ours.all_vertices_running:

@@ -53,7 +53,7 @@ def not_ready(ctx: Facts) -> str | None:
     if ctx.observed.cluster_running or interrupted.moved(ctx, pending):
         return None  # up after all (its jobs' own plans go on), or Git asks for another spec
     timeout = readiness_timeout(ctx)
-    now, started = ctx.healing.now, pending.started_at
+    now, started = ctx.healing.now, pending.ready_since
     if now is None or started is None or now - started < timedelta(seconds=timeout):
         return None
     first = status.error.strip().splitlines()[0] if status.error.strip() else "no error"
