@@ -44,12 +44,15 @@ def decide(ctx: Facts) -> JobPlan | RollingBack | None:
 
 
 def not_ready(ctx: Facts) -> str | None:
-    """Why the cluster's change in flight failed: its last attempt failed (the status holds the
-    error), no JobManager answers, and the readiness timeout has passed since it started."""
+    """Why the cluster's change in flight failed, with rollback enabled: its last attempt failed
+    (the status holds the error), no JobManager answers, and the readiness timeout has passed
+    since it started."""
     status = ctx.status
     pending = status.pending
     if pending is None or pending.action not in WATCHED or status.error is None:
         return None
+    if not rollback.enabled(ctx):
+        return None  # retried every pass, as before: a cluster's start may fail for a while
     if ctx.observed.cluster_running or interrupted.moved(ctx, pending):
         return None  # up after all (its jobs' own plans go on), or Git asks for another spec
     timeout = readiness_timeout(ctx)
