@@ -67,6 +67,12 @@ class FlinkTimeout(FlinkApiError):
     pass
 
 
+class NotReady(FlinkTimeout):
+    """A change's new job did not run with every task within the resource's readiness timeout
+    (docs/rollback.md): the pass plans the resource again at once, to roll it back (or report
+    it blocked without rollback)."""
+
+
 class FlinkHttpError(FlinkApiError):
     """Flink answered with an error status; `message` is Flink's own (last 'Caused by:')."""
 

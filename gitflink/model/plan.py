@@ -301,6 +301,9 @@ class JobPlan:
     # A ROLLBACK plan: the record saved with its intent (why, Git's spec put aside, the spec and
     # savepoint restored); a plan that only reports a rollback carries none.
     rollback: Rollback | None = None
+    # A WATCHED change: seconds from its start (`pending.startedAt`) within which its new job
+    # must run with every task (the readiness timeout); its waits give up at that deadline.
+    ready_within: float | None = None
 
 
 PERIODIC_USE, ONE_OFF_USE = "periodic", "one-off"

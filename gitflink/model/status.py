@@ -182,6 +182,14 @@ class PendingChange(StatusModel):
     # The job submitted for this change and its generation (saved before the submission).
     submitted_job_id: str | None = None
     generation: int | None = None
+    # When that job was submitted: its readiness timeout counts from here (docs/rollback.md).
+    submitted_at: datetime | None = None
+
+    @property
+    def ready_since(self) -> datetime | None:
+        """What the readiness timeout counts from: the new job's submission, else (a cluster
+        that must come up first) the change's start."""
+        return self.submitted_at or self.started_at
 
 
 class Recovery(StatusModel):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from gitflink.model.errors import FlinkApiError, GitflinkError
+from gitflink.model.errors import ClusterError, FlinkApiError, GitflinkError, NotReady
 from gitflink.model.plan import AwaitJob, Rescale, StartCluster, StopCluster
 from gitflink.model.resources import FlinkDeployment
 from gitflink.runtime.context import StepContext
 from gitflink.runtime.flinkjobs import wait_running
+
+START_RETRY = 2.0  # seconds between attempts to start a cluster within a readiness deadline
 
 
 def start_cluster(ctx: StepContext, step: StartCluster) -> str:
@@ -14,8 +16,25 @@ def start_cluster(ctx: StepContext, step: StartCluster) -> str:
     if not isinstance(desired, FlinkDeployment):
         raise GitflinkError(f"{step.target.short}: only a FlinkDeployment has a cluster")
     ctx.say("starting the Flink cluster")
-    handle = ctx.ports.runtime.ensure_cluster(step.target, desired.spec, revision=ctx.revision)
-    return f"cluster up at {handle.rest_url}"
+    while True:
+        try:
+            handle = ctx.ports.runtime.ensure_cluster(
+                step.target, desired.spec, revision=ctx.revision
+            )
+            return f"cluster up at {handle.rest_url}"
+        except ClusterError as error:
+            # A watched change tries again until its readiness deadline, as a JobManager pod
+            # restarts until then, and then gives up for the pass to roll it back.
+            left = ctx.readiness_left()
+            if left is None:
+                raise
+            if left <= 0:
+                raise NotReady(
+                    f"the Flink cluster did not come up within the readiness timeout "
+                    f"({ctx.plan.ready_within:g}s): {error}"
+                ) from error
+            ctx.say(f"the Flink cluster did not start, trying again: {str(error).splitlines()[0]}")
+            ctx.ports.clock.sleep(min(START_RETRY, left))
 
 
 def stop_cluster(ctx: StepContext, step: StopCluster) -> str:

@@ -144,6 +144,15 @@ class StepContext:
             return
         self.status.lineage = [*lineage, entry][-LINEAGE_LIMIT:]
 
+    def readiness_left(self) -> float | None:
+        """Seconds until the change's readiness deadline (`JobPlan.ready_within` from
+        `PendingChange.ready_since`, saved before the step); None when the plan has none."""
+        within, pending = self.plan.ready_within, self.status.pending
+        since = pending.ready_since if pending is not None else None
+        if within is None or since is None:
+            return None
+        return within - (self.ports.clock.now() - since).total_seconds()
+
     def wait_for(self, what: str, check: Callable[[], T | None], timeout: float) -> T:
         """Poll `check` through the Clock until it returns a value or the deadline passes."""
         clock = self.ports.clock

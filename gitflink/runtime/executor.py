@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import assert_never
 
-from gitflink.model.errors import GitflinkError, Next, NotLeader
+from gitflink.model.errors import GitflinkError, Next, NotLeader, NotReady
 from gitflink.model.fingerprints import unredact
 from gitflink.model.ids import Kind, ResourceId
 from gitflink.model.plan import (
@@ -70,6 +70,9 @@ class Execution:
     next: Next | None = None
     ran: bool = False  # steps ran (vs a plan that only reports)
     carried: tuple[Execution, ...] = ()
+    # The change's new job did not run with every task by its readiness deadline: the pass
+    # plans the resource again at once (runtime.reconciler), to roll it back or report it.
+    not_ready: bool = False
 
     @property
     def summary(self) -> str:
@@ -170,6 +173,7 @@ def execute(
                 ctx.status.job_status.last_savepoint = other.status.job_status.last_savepoint
                 ctx.status.job_status.last_checkpoint = other.status.job_status.last_checkpoint
     message = None if failure is None else str(failure)
+    late = isinstance(failure, NotReady)
     next_ = None
     if failure is not None:
         next_ = failure.next if isinstance(failure, GitflinkError) else Next.WAIT
@@ -183,6 +187,7 @@ def execute(
             None if message is None else f"the plan of {plan.resource.short} failed: {message}",
             next_,
             ran=True,
+            not_ready=late,
         )
         for target, other in contexts.items()
         if target != plan.resource
@@ -197,6 +202,7 @@ def execute(
         next_,
         ran=True,
         carried=others,
+        not_ready=late,
     )
     progress.done(plan.resource, execution.summary, ok=execution.ok)
     return execution

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from gitflink.model.errors import FlinkApiError, FlinkHttpError, RestoreFailed, SavepointFailed
+from gitflink.model.errors import (
+    FlinkApiError,
+    FlinkHttpError,
+    FlinkTimeout,
+    NotReady,
+    RestoreFailed,
+    SavepointFailed,
+)
 from gitflink.model.flink import AsyncOperation, JobDetails, OperationState
 from gitflink.model.observed import TERMINAL
 from gitflink.ports import FlinkApi
@@ -51,10 +58,12 @@ def wait_running(
     parallelism: int | None,
     *,
     restoring: str | None = None,
+    ready_by_deadline: bool = False,
 ) -> JobDetails:
     """RUNNING means every vertex RUNNING (Flink says RUNNING while tasks still deploy), at the
     requested parallelism when one is given. A job that fails restoring `restoring` raises
-    RestoreFailed (never retried as is)."""
+    RestoreFailed (never retried as is). `ready_by_deadline`: a change's new job, which gives up
+    at the change's readiness deadline when that comes first (NotReady)."""
 
     def check() -> JobDetails | None:
         details = api.job_details(job_id)
@@ -71,9 +80,18 @@ def wait_running(
         return details
 
     ctx.say(f"waiting for every task of job {job_id[:8]} to run")
-    details: JobDetails = ctx.wait_for(
-        f"waiting for job {job_id} to run", check, ctx.timeouts.running
-    )
+    what = f"waiting for job {job_id} to run"
+    left = ctx.readiness_left() if ready_by_deadline else None
+    if left is not None and left < ctx.timeouts.running:
+        try:
+            details: JobDetails = ctx.wait_for(what, check, max(left, 0.0))
+        except FlinkTimeout as error:
+            raise NotReady(
+                f"job {job_id} did not run with every task within the readiness timeout "
+                f"({ctx.plan.ready_within:g}s)"
+            ) from error
+    else:
+        details = ctx.wait_for(what, check, ctx.timeouts.running)
     ctx.status.job_status.tasks = sum(vertex.parallelism for vertex in details.vertices)
     ctx.status.job_status.flink_start_time = details.start_time
     return details

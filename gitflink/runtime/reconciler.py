@@ -42,7 +42,7 @@ from gitflink.runtime.executor import Carried, Execution, execute
 from gitflink.runtime.notifying import Notifier
 from gitflink.runtime.observing import observe
 from gitflink.runtime.progress import Progress, SilentProgress
-from gitflink.runtime.reading import ManifestReader
+from gitflink.runtime.reading import ManifestReader, Manifests
 from gitflink.runtime.recording import PassRecord, record
 from gitflink.runtime.results import PassResult, unhealthy
 from gitflink.runtime.settling import Settled
@@ -106,6 +106,32 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         changes = notices.status_changes(recorded, kept, None, ports.clock.now())
         config.notifier.deliver(changes)
         return PassResult(revision=None, error=str(error), source_error=error)
+    first = _reconcile(ports, config, revision, manifests, follow_up=False)
+    result, final = first.result, first.kept
+    late = frozenset(e.resource for e in result.executions if e.not_ready)
+    if late:
+        # A change that gave up at its readiness deadline is planned again at once, from what
+        # Flink says now: rolled back (or reported blocked) by this pass, not the next one.
+        again = _reconcile(ports, replace(config, only=late), revision, manifests, follow_up=True)
+        result, final = result.then(again.result), {**final, **again.kept}
+    config.settled.record(result, ports.clock.monotonic())
+    measuring.measure_pass(ports, result, final)
+    _tell(config.notifier, result, first.loaded, final, ports.clock.now())
+    return result
+
+
+@dataclass(frozen=True)
+class _Reconciled:
+    result: PassResult
+    loaded: Mapping[ResourceId, ResourceStatus]  # as the pass found them
+    kept: Mapping[ResourceId, ResourceStatus | None]  # as it recorded them
+
+
+def _reconcile(
+    ports: Ports, config: PassConfig, revision: Revision, manifests: Manifests, *, follow_up: bool
+) -> _Reconciled:
+    """Observe, plan, execute and record the manifests read at `revision`. A `follow_up` plans
+    `config.only` again within a pass: it records only those, announces nothing new."""
     problems = (*manifests.problems, *_plugin_problems(config.plugin_errors))
     lap = ports.clock.monotonic()
     loaded = ports.status.load_all()
@@ -131,14 +157,19 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         source=config.source_id,
         healing=replace(config.healing, now=ports.clock.now()),
     )
-    if config.only is not None:
-        plan = replace(plan, jobs=tuple(j for j in plan.jobs if j.resource in config.only))
+    only = config.only
+    if only is not None:  # with the session jobs a cluster's plan stops and resubmits
+        only = only | {j.resource for j in plan.jobs if j.carried_by in only}
+        plan = replace(plan, jobs=tuple(j for j in plan.jobs if j.resource in only))
     unreachable = {**observation.unreachable, **held}
     lap = measuring.lap(ports, "plan", lap)
     notifier = config.notifier
-    notifier.deliver(notifier.revisions.started(revision.sha, plan, ports.clock.now()))
+    if not follow_up:
+        notifier.deliver(notifier.revisions.started(revision.sha, plan, ports.clock.now()))
     own, latest = _execute(ports, plan, statuses, unreachable, revision=revision, config=config)
     lap = measuring.lap(ports, "execute", lap)
+    # A follow-up leaves every other resource's status as the pass recorded it.
+    untouched = frozenset(statuses) - (only or frozenset()) if follow_up else frozenset()
     kept = record(
         ports,
         PassRecord(
@@ -151,7 +182,7 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
             observed=observation.observed,
             problems=problems,
             known_files=known_files,
-            held=frozenset(held),
+            held=frozenset(held) | untouched,
             owner=config.source_id,
             stable_after=timedelta(seconds=config.stable_after),
         ),
@@ -167,10 +198,7 @@ def run_pass(ports: Ports, config: PassConfig | None = None) -> PassResult:
         corrupt=corrupt,
         unhealthy=unhealthy(kept),
     )
-    config.settled.record(result, ports.clock.monotonic())
-    measuring.measure_pass(ports, result, kept)
-    _tell(config.notifier, result, statuses, kept, ports.clock.now())
-    return result
+    return _Reconciled(result, statuses, kept)
 
 
 def _tell(

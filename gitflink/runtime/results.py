@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gitflink.model.errors import SourceError
 from gitflink.model.ids import ResourceId
@@ -34,6 +34,21 @@ class PassResult:
         errors = any(p.is_error for p in self.problems) or bool(self.corrupt)
         healthy = not self.unhealthy
         return self.error is None and not errors and healthy and all(e.ok for e in self.executions)
+
+    def then(self, again: PassResult) -> PassResult:
+        """This result with the resources `again` planned anew within the pass as it left them."""
+        plans = again.plan.jobs if again.plan is not None else ()
+        by_plan = {job.resource: job for job in plans}
+        by_run = {e.resource: e for e in again.executions}
+        plan = self.plan
+        if plan is not None:
+            plan = replace(plan, jobs=tuple(by_plan.get(j.resource, j) for j in plan.jobs))
+        runs = tuple(by_run.get(e.resource, e) for e in self.executions)
+        ran = {e.resource for e in runs}
+        runs += tuple(e for e in again.executions if e.resource not in ran)
+        health = {rid: h for rid, h in self.unhealthy.items() if rid not in by_plan}
+        health.update({rid: h for rid, h in again.unhealthy.items() if rid in by_plan})
+        return replace(self, plan=plan, executions=runs, unhealthy=dict(sorted(health.items())))
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,7 @@ def submit_job(ctx: StepContext, step: SubmitJob) -> str:
         if ctx.status.pending is not None:
             ctx.status.pending.submitted_job_id = job.job_id
             ctx.status.pending.generation = job.generation
+            ctx.status.pending.submitted_at = ctx.ports.clock.now()
         # The write-ahead point: a retry finds this job by its id instead of starting another.
         ctx.save(f"submitting generation {job.generation} as job {job.job_id}")
         existing = None
@@ -64,7 +65,7 @@ def submit_job(ctx: StepContext, step: SubmitJob) -> str:
     else:
         verb = "adopted the already submitted"
     api = ctx.api()  # an application start replaces the JobManager, and so its address
-    wait_running(ctx, api, job_id, spec.parallelism, restoring=restore)
+    wait_running(ctx, api, job_id, spec.parallelism, restoring=restore, ready_by_deadline=True)
     now = ctx.ports.clock.now()
     job.restored_from = None
     if restore is not None:

@@ -5,13 +5,17 @@ left alone and the next commit applied; nothing of Flink is stubbed away from th
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from support.fakes import FakeWorld, fake_world
-from support.passes import ORDERS
+from support.passes import ORDERS, SESSION, SESSION_FILES, VIEWS
 from support.passes import app as manifest
 
 from gitflink.core.planning import Healing
+from gitflink.model.errors import ClusterError
+from gitflink.model.ids import ResourceId
 from gitflink.model.plan import Action
+from gitflink.model.resources import FlinkDeploymentSpec
 from gitflink.model.status import LifecycleState, ReconciliationState, ResourceStatus
 from gitflink.ports import RevertRequest
 from gitflink.runtime.reconciler import PassConfig, PassResult, run_pass
@@ -131,3 +135,95 @@ def test_a_rollback_asks_for_a_revert_branch_when_configured() -> None:
         "streaming/orders.yaml",
     )
     assert request.branch == f"gitflink/revert-orders-{bad.sha[:7]}"
+
+
+READY_IN_20S = b'    kubernetes.operator.deployment.readiness.timeout: "20 s"\n'
+
+
+def never_ready(world: FakeWorld, rate: int) -> None:
+    """Commit an upgrade whose new job never runs with every task (its tasks keep deploying)."""
+    world.source.commit(
+        {"streaming/orders.yaml": text(rate).replace(ROLLBACK, ROLLBACK + READY_IN_20S)}
+    )
+    world.runtime.api_for(ORDERS).deploy_polls = 10**9
+
+
+def test_an_upgrade_not_ready_by_its_readiness_timeout_is_rolled_back_in_the_same_pass() -> None:
+    world = stable_world()
+    stable = status_of(world)
+    never_ready(world, 20)
+    started = world.clock.monotonic()
+    rolled = sync(world)
+    # The submission gave up at the 20 s deadline, not after its own 180 s wait, and the same
+    # pass planned the resource again from what Flink said: a rollback.
+    assert world.clock.monotonic() - started < 60
+    assert action(rolled) is Action.ROLLBACK and rolled.ok, rolled.executions
+    status = status_of(world)
+    assert status.lifecycle_state is LifecycleState.ROLLED_BACK
+    assert status.reconciliation.last_applied_spec == stable.reconciliation.last_applied_spec
+    record = status.reconciliation.rollback
+    assert record is not None and "within 20s" in record.reason
+    assert record.restore_point == status.job_status.restored_from.path  # type: ignore[union-attr]
+    assert world.runtime.api_for(ORDERS).jobs[status.job_status.job_id or ""].state == "RUNNING"
+
+
+def test_without_rollback_a_late_upgrade_is_blocked_in_the_same_pass() -> None:
+    world = stable_world()
+    world.source.commit({"streaming/orders.yaml": manifest("orders", rate=20)})
+    world.runtime.api_for(ORDERS).deploy_polls = 10**9
+    blocked = run_pass(world.ports, PassConfig(healing=Healing(readiness_timeout=20.0)))
+    assert action(blocked) is Action.BLOCKED and not blocked.ok
+    status = status_of(world)
+    assert status.pending is not None and status.job_status.upgrade_savepoint_path is not None
+    assert status.error is not None and "within 20s" in status.error
+
+
+def session_files(extra: str = "") -> dict[str, bytes]:
+    conf = (
+        '{kubernetes.operator.deployment.rollback.enabled: "true", '
+        f'kubernetes.operator.deployment.readiness.timeout: "20 s", '
+        f"state.savepoints.dir: file:///sp, state.checkpoints.dir: file:///cp{extra}}}"
+    )
+    cluster = SESSION_FILES["analytics/cluster.yaml"].replace(
+        b"flinkVersion: v1_20}", f"flinkVersion: v1_20, flinkConfiguration: {conf}}}".encode()
+    )
+    views = SESSION_FILES["analytics/views.yaml"].replace(
+        b"parallelism: 1}", b"parallelism: 1, upgradeMode: savepoint}"
+    )
+    return {"analytics/cluster.yaml": cluster, "analytics/views.yaml": views}
+
+
+def test_a_session_cluster_whose_upgrade_never_starts_is_rolled_back_with_its_job() -> None:
+    world = fake_world(session_files())
+    assert sync(world).ok
+    world.clock.sleep(31)
+    assert sync(world).ok
+    stable = world.store.load(SESSION)
+    assert stable is not None and stable.lifecycle_state is LifecycleState.STABLE
+    assert stable.reconciliation.last_stable_spec == stable.reconciliation.last_applied_spec
+    start, failed = world.runtime.ensure_cluster, []
+
+    def broken_start(resource: ResourceId, spec: FlinkDeploymentSpec, **kwargs: Any) -> Any:
+        if "broken" in str(spec.flink_configuration):
+            failed.append(world.clock.monotonic())
+            raise ClusterError("the JobManager exited during start-up")
+        return start(resource, spec, **kwargs)
+
+    world.runtime.ensure_cluster = broken_start  # type: ignore[method-assign]
+    world.source.commit(session_files(", state.backend.type: broken"))
+    began = world.clock.monotonic()
+    rolled = run_pass(world.ports, PassConfig(healing=Healing(), stable_after=30.0))
+    assert rolled.plan is not None
+    plan = rolled.plan.for_resource(SESSION)
+    assert plan is not None and plan.action is Action.ROLLBACK and rolled.ok, rolled.executions
+    # The start was tried again until the 20 s readiness deadline, then the same pass rolled back.
+    assert len(failed) > 3 and failed[-1] - began >= 20
+    assert world.clock.monotonic() - began < 60
+    status = world.store.load(SESSION)
+    assert status is not None and status.lifecycle_state is LifecycleState.ROLLED_BACK
+    assert status.reconciliation.last_applied_spec == stable.reconciliation.last_stable_spec
+    views = world.store.load(VIEWS)
+    assert views is not None and views.job_status.last_savepoint is not None
+    resubmitted = world.runtime.api_for(SESSION).jobs[views.job_status.job_id or ""]
+    assert resubmitted.state == "RUNNING"
+    assert resubmitted.restored == views.job_status.last_savepoint.path

@@ -3,11 +3,15 @@ the cluster restarts, each job is resubmitted from its own savepoint (upstream k
 
 from __future__ import annotations
 
+from typing import Any
+
 from support.fakes import fake_world
 from support.passes import SESSION, VIEWS
 from support.passes import pass_ok as _pass
 
+from gitflink.model.errors import ClusterError
 from gitflink.model.ids import Kind, ResourceId, job_id_for
+from gitflink.model.resources import FlinkDeploymentSpec
 from gitflink.model.status import LifecycleState
 from gitflink.runtime.reconciler import PassConfig, run_pass
 
@@ -76,14 +80,26 @@ def test_cluster_that_fails_to_come_back_leaves_each_job_its_savepoint_for_the_n
     old_api = world.runtime.api_for(SESSION)
 
     world.source.commit(files("flink:1.20.2"))
-    world.runtime.fail_next_start = "JobManager exited during start-up"
+    # Failing for longer than the readiness timeout (300 s): the start is tried again until
+    # then (docs/rollback.md), and the pass fails; without rollback the next one tries again.
+    start, failures = world.runtime.ensure_cluster, []
+
+    def failing(resource: ResourceId, spec: FlinkDeploymentSpec, **kwargs: Any) -> Any:
+        if spec.image == "flink:1.20.2" and world.clock.monotonic() < deadline:
+            failures.append(resource)
+            raise ClusterError("JobManager exited during start-up")
+        return start(resource, spec, **kwargs)
+
+    deadline = world.clock.monotonic() + 600
+    world.runtime.ensure_cluster = failing  # type: ignore[method-assign]
     result = run_pass(world.ports, PassConfig())
-    assert not result.ok
+    assert not result.ok and len(failures) > 2
     views = world.store.load(VIEWS)
     assert views is not None and views.pending is not None
     savepoint = views.job_status.upgrade_savepoint_path
     assert savepoint == old_api.jobs[job_id_for(VIEWS, 1)].savepoints[-1]
 
+    world.clock.sleep(600)  # the cluster's trouble is over
     _pass(world)
     running = {job.job_id: job for job in world.runtime.api_for(SESSION).running_jobs()}
     assert sorted(running) == sorted([job_id_for(VIEWS, 2), job_id_for(CLICKS, 2)])

@@ -272,3 +272,32 @@ def test_a_spec_whose_secret_git_no_longer_has_is_not_rolled_back_to() -> None:
     job = plan_one(bad, Observed(found, cluster_running=True, job=failed))
     assert job.action is Action.BLOCKED and job.blocked is not None
     assert "secret that Git no longer has" in job.blocked and "s3cret" not in job.blocked
+
+
+def test_a_watched_change_carries_its_readiness_timeout_for_its_waits() -> None:
+    """The submission's wait gives up at the readiness deadline (runtime.flinkjobs): the plan
+    says how long, per resource, else GITFLINK_READINESS_TIMEOUT; other plans carry none."""
+    conf = {**ON, "kubernetes.operator.deployment.readiness.timeout": "20 s"}
+    running = LiveJob("j1", "RUNNING", all_vertices_running=True)
+    current = app(conf)
+    seen = Observed(status(current), cluster_running=True, job=running)
+    upgrade = plan_one(app(conf, args=["--v2"]), seen)
+    assert upgrade.action is Action.UPGRADE and upgrade.ready_within == 20.0
+    default = app(ON)
+    seen = Observed(status(default), cluster_running=True, job=running)
+    upgraded = plan_one(app(ON, args=["--v2"]), seen, readiness_timeout=45.0)
+    assert upgraded.action is Action.UPGRADE and upgraded.ready_within == 45.0
+    quiet = plan_one(current, Observed(status(current), cluster_running=True, job=running))
+    assert quiet.action is Action.NONE and quiet.ready_within is None
+    late = pending_upgrade(app(conf), app(conf, args=["--v2"]), NOW - timedelta(seconds=21))
+    restarting = LiveJob("j2", "RESTARTING")
+    rolled = plan_one(
+        app(conf, args=["--v2"]), Observed(late, cluster_running=True, job=restarting)
+    )
+    assert rolled.action is Action.ROLLBACK and rolled.ready_within is None  # waits its own time
+    # The timeout counts from the job's submission: a slow stop before it does not count.
+    assert late.pending is not None
+    late.pending.submitted_at = NOW - timedelta(seconds=5)
+    seen = Observed(late, cluster_running=True, job=restarting)
+    fresh = plan_one(app(conf, args=["--v2"]), seen)
+    assert fresh.action is Action.UPGRADE and fresh.ready_within == 20.0

@@ -13,7 +13,7 @@ from typing import Protocol
 from pydantic import ValidationError
 
 from gitflink.core import diffing
-from gitflink.core.planning import jobs, refusals, removal, sessions, snapshots
+from gitflink.core.planning import jobs, readiness, refusals, removal, sessions, snapshots
 from gitflink.core.planning.facts import Facts, Healing, JobSpecOwner
 from gitflink.core.planning.topology import order, session_cluster
 from gitflink.model.fingerprints import unredact
@@ -107,6 +107,9 @@ def plan_changes(
         else:
             plans[rid] = jobs.plan_existing(facts)
     plans.update(carried)  # a session job its cluster restarts: planned by the cluster's plan
+    for rid, facts in every.items():
+        if isinstance(facts, Facts) and rid in plans:
+            plans[rid] = readiness.timed(facts, plans[rid])
     for rid, record in wanted.items():
         if isinstance(record.resource, FlinkStateSnapshot):
             plans[rid] = _snapshot(record.resource, record.file, observed, plans)

@@ -10,6 +10,7 @@ restarts repeatedly after it was verified.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from pydantic import ValidationError
 from gitflink.core import diffing
 from gitflink.core.planning import healing
 from gitflink.core.planning.facts import Facts, JobSpecOwner
+from gitflink.core.planning.readiness import readiness_timeout
 from gitflink.core.planning.restoring import at
 from gitflink.model.fingerprints import PREFIX, spec_digest, unredact
 from gitflink.model.plan import (
@@ -40,13 +42,7 @@ from gitflink.model.resources import (
     FlinkSessionJobSpec,
     UpgradeMode,
 )
-from gitflink.model.rollback import (
-    READINESS_TIMEOUT,
-    ROLLBACK_ENABLED,
-    Rollback,
-    duration_seconds,
-    rollback_enabled,
-)
+from gitflink.model.rollback import ROLLBACK_ENABLED, Rollback, rollback_enabled
 
 _FAILING = frozenset({"FAILED"})
 
@@ -59,20 +55,30 @@ def desired_spec(facts: Facts) -> dict[str, Any]:
 def plan(facts: Facts) -> JobPlan | None:
     """The plan when a rollback decides it: a rollback to carry out or finish, Git's spec put
     aside, a failing change reported, or a failing change Git replaced; None otherwise."""
+    failure = failing(facts) if facts.wants_running else None
+    decided = decide(facts, failure, healing.heal)
+    return _rollback(facts, decided) if isinstance(decided, Rollback) else decided
+
+
+def decide(
+    facts: Facts, failure: str | None, heal: Callable[[Facts], JobPlan | None]
+) -> JobPlan | Rollback | None:
+    """What the rollback record and `failure` (why the change in flight is failing) decide:
+    a rollback to carry out (its record), a plan (Git's spec kept aside and the restored spec
+    healed by `heal`, the record cleared, a failure reported or replaced), or None."""
     status = facts.status
     record = status.reconciliation.rollback
     pending = status.pending
     if record is not None and pending is not None and pending.action is Action.ROLLBACK:
-        return _rollback(facts, record)  # an interrupted rollback is finished first
+        return record  # an interrupted rollback is finished first
     if record is not None and record.git_digest == spec_digest(desired_spec(facts)):
         applied = status.reconciliation.last_applied_spec
         if record.spec is not None and not _same(applied, record.spec, facts):
-            return _rollback(facts, record)  # `gitflink rollback` recorded it
-        return _kept(facts, record)
+            return record  # `gitflink rollback` recorded it
+        return _kept(facts, record, heal)
     if record is not None and not facts.changes and pending is None:
         note = "Git no longer asks for the spec that was rolled back: the rollback is cleared"
         return facts.plan(Action.NONE, (RecordSpec(facts.resource),), notes=(note,))
-    failure = failing(facts) if facts.wants_running else None
     if failure is None:
         return None
     if pending is not None and not _same(pending.target_spec, desired_spec(facts), facts):
@@ -86,8 +92,8 @@ def annotate(facts: Facts, planned: JobPlan) -> JobPlan:
     if record is None or planned.action is Action.ROLLBACK:
         return planned
     note = (
-        f"the resource was {_state(facts)}: this commit's spec differs from the one put aside "
-        f"({_short(record.git_revision)}), so it is applied"
+        f"the resource was {state_word(facts)}: this commit's spec differs from the one put aside "
+        f"({short(record.git_revision)}), so it is applied"
     )
     return replace(planned, notes=(*planned.notes, note))
 
@@ -101,18 +107,18 @@ def failing(facts: Facts) -> str | None:
         if submitted is None:
             return None  # nothing submitted yet: the change goes on as planned
         ours = job if job is not None and job.job_id == submitted else None
-        if ours is not None and ours.state in _FAILING and _enabled(facts):
+        if ours is not None and ours.state in _FAILING and enabled(facts):
             # Without rollback a failed submission stalls as before (interrupted.py).
             return f"its job {submitted} {ours.state}: {ours.failure or 'no exception reported'}"
         timeout = readiness_timeout(facts)
-        now, started = facts.healing.now, pending.started_at
+        now, started = facts.healing.now, pending.ready_since
         if now is None or started is None or now - started < timedelta(seconds=timeout):
             return None
         if ours is not None and ours.is_running and ours.all_vertices_running:
             return None  # ready: the pass adopts and verifies it
         seen = ours.state if ours is not None else "not found"
         return f"its job did not run with every task within {timeout:g}s (it is {seen})"
-    if not status.watched or not _enabled(facts):
+    if not status.watched or not enabled(facts):
         return None  # rollback turned off meanwhile: a failed job is reported (healing.py)
     if job is None or job.job_id != status.job_status.job_id:
         return None
@@ -126,17 +132,11 @@ def failing(facts: Facts) -> str | None:
     return None
 
 
-def _enabled(facts: Facts) -> bool:
+def enabled(facts: Facts) -> bool:
     return rollback_enabled(facts.config(ROLLBACK_ENABLED))
 
 
-def readiness_timeout(facts: Facts) -> float:
-    setting = facts.config(READINESS_TIMEOUT)
-    seconds = duration_seconds(setting) if setting is not None else None
-    return seconds if seconds is not None else facts.healing.readiness_timeout
-
-
-def _failed(facts: Facts, failure: str) -> JobPlan:
+def _failed(facts: Facts, failure: str) -> JobPlan | Rollback:
     """Roll back when enabled and a stable spec is known; else report, keeping the restore
     point (the state the change started from) recorded."""
     status = facts.status
@@ -145,10 +145,10 @@ def _failed(facts: Facts, failure: str) -> JobPlan:
     revision = pending.revision if pending is not None else status.applied_revision
     started = rec.upgrade_snapshot.path if rec.upgrade_snapshot is not None else None
     restore = status.job_status.upgrade_savepoint_path or started
-    what = f"the change to revision {_short(revision)} failed: {failure}"
+    what = f"the change to revision {short(revision)} failed: {failure}"
     stable = rec.last_stable_spec
     why_not = None
-    if not _enabled(facts):
+    if not enabled(facts):
         why_not = f"{ROLLBACK_ENABLED} is not true"
     elif stable is None:
         why_not = "no stable spec is recorded to roll back to"
@@ -162,7 +162,7 @@ def _failed(facts: Facts, failure: str) -> JobPlan:
         )
         return facts.plan(Action.BLOCKED, blocked=reason)
     assert stable is not None
-    record = Rollback(
+    return Rollback(
         git_digest=spec_digest(desired_spec(facts)),
         git_revision=revision,
         reason=what,
@@ -171,7 +171,6 @@ def _failed(facts: Facts, failure: str) -> JobPlan:
         spec=stable,
         restore_point=restore,
     )
-    return _rollback(facts, record)
 
 
 def _rollback(facts: Facts, record: Rollback) -> JobPlan:
@@ -179,16 +178,16 @@ def _rollback(facts: Facts, record: Rollback) -> JobPlan:
     savepoint. The record rides on the plan and is saved with its intent."""
     target = record.spec or {}
     spec = unredact(target, facts.desired.spec.model_dump(by_alias=True, mode="json"))
-    restored = _restored(facts, spec)
-    if isinstance(restored, str):
-        return facts.plan(Action.BLOCKED, blocked=restored)
+    back = restored(facts, spec)
+    if isinstance(back, str):
+        return facts.plan(Action.BLOCKED, blocked=back)
     # The fields shown are what the rollback changes against what was last applied.
-    changes = diffing.diff_specs(facts.deployed, restored.spec) if facts.deployed else ()
-    rolled = replace(facts, desired=restored, changes=changes)
-    job = restored.spec.job
+    changes = diffing.diff_specs(facts.deployed, back.spec) if facts.deployed else ()
+    rolled = replace(facts, desired=back, changes=changes)
+    job = back.spec.job
     stateless = job is None or job.upgrade_mode is UpgradeMode.STATELESS
     if record.restore_point is None and not stateless:
-        reason = f"rollback to revision {_short(record.to_revision)}: no savepoint recorded"
+        reason = f"rollback to revision {short(record.to_revision)}: no savepoint recorded"
         return facts.plan(Action.BLOCKED, blocked=reason)
     restore = at(record.restore_point) if record.restore_point and not stateless else None
     allow = bool(job and job.allow_non_restored_state)
@@ -206,7 +205,7 @@ def _rollback(facts: Facts, record: Rollback) -> JobPlan:
         if restore is not None
         else "the job restarts with empty state (upgradeMode stateless)"
     )
-    note = f"rolls back to the spec of revision {_short(record.to_revision)}: {record.reason}"
+    note = f"rolls back to the spec of revision {short(record.to_revision)}: {record.reason}"
     return replace(
         rolled.plan(
             Action.ROLLBACK,
@@ -220,7 +219,7 @@ def _rollback(facts: Facts, record: Rollback) -> JobPlan:
     )
 
 
-def _restored(facts: Facts, spec: dict[str, Any]) -> FlinkDeployment | FlinkSessionJob | str:
+def restored(facts: Facts, spec: dict[str, Any]) -> FlinkDeployment | FlinkSessionJob | str:
     """The resource as it is rolled back to, or why it cannot be built."""
     if PREFIX in json.dumps(spec):  # a fingerprint, whole or inside a text
         return (
@@ -236,18 +235,18 @@ def _restored(facts: Facts, spec: dict[str, Any]) -> FlinkDeployment | FlinkSess
         return f"the spec to roll back to cannot be read ({error.error_count()} errors)"
 
 
-def _kept(facts: Facts, record: Rollback) -> JobPlan:
+def _kept(facts: Facts, record: Rollback, heal: Callable[[Facts], JobPlan | None]) -> JobPlan:
     """Git still asks for the spec put aside: the restored spec keeps running (and is healed
     like any other when Flink loses it)."""
     note = (
-        f"{_state(facts)} to the spec of revision {_short(record.to_revision)}: "
-        f"{record.reason}. Git's spec (revision {_short(record.git_revision)}) is not tried "
+        f"{state_word(facts)} to the spec of revision {short(record.to_revision)}: "
+        f"{record.reason}. Git's spec (revision {short(record.git_revision)}) is not tried "
         "again; the next commit that changes this resource's spec is applied"
     )
-    rolled = _restored(facts, unredact(record.spec or {}, desired_spec(facts)))
+    rolled = restored(facts, unredact(record.spec or {}, desired_spec(facts)))
     if isinstance(rolled, str):
         return facts.plan(Action.NONE, notes=(note,))
-    healed = healing.heal(replace(facts, desired=rolled, changes=()))
+    healed = heal(replace(facts, desired=rolled, changes=()))
     if healed is None:
         return facts.plan(Action.NONE, notes=(note,))
     return replace(healed, notes=(*healed.notes, note), applies=record.spec, rollback=record)
@@ -292,10 +291,10 @@ def _same(stored: dict[str, Any] | None, spec: dict[str, Any], facts: Facts) -> 
         return False
 
 
-def _state(facts: Facts) -> str:
+def state_word(facts: Facts) -> str:
     record = facts.status.reconciliation.rollback
     return "pinned by gitflink rollback" if record is not None and record.manual else "ROLLED_BACK"
 
 
-def _short(revision: str | None) -> str:
+def short(revision: str | None) -> str:
     return revision[:8] if revision else "unknown"

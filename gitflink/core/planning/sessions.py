@@ -8,8 +8,9 @@ from their savepoints, so a cluster change never costs job state.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
-from gitflink.core.planning import healing, interrupted
+from gitflink.core.planning import healing, interrupted, session_rollback
 from gitflink.core.planning.facts import Facts
 from gitflink.core.planning.restoring import taken
 from gitflink.model.diffkind import DiffKind
@@ -32,14 +33,27 @@ def plan_cluster(ctx: Facts, jobs: Sequence[Facts]) -> tuple[JobPlan, dict[Resou
     """The cluster's plan, and the plans of the session jobs its restart carries along."""
     if ctx.deployed is None:
         return ctx.plan(Action.DEPLOY, (StartCluster(ctx.resource),), diff=DiffClass.NEW), {}
+    decided = session_rollback.decide(ctx)
+    if isinstance(decided, JobPlan):
+        return decided, {}
+    if decided is not None:
+        return _rolled_back(decided, jobs)
     kind = ctx.kind
     if kind is None:
         return healing.cluster(ctx) or ctx.plan(Action.NONE), {}
     if kind is DiffKind.IGNORE:
         return ctx.plan(Action.NONE, (RecordSpec(ctx.resource),)), {}
-    restarted = _restarted(ctx, jobs)
-    if restarted is not None:
-        return restarted, {}
+    finished = restarted(ctx, jobs)
+    if finished is not None:
+        return finished, {}
+    return restart(ctx, jobs)
+
+
+def restart(
+    ctx: Facts, jobs: Sequence[Facts], action: Action | None = None
+) -> tuple[JobPlan, dict[ResourceId, JobPlan]]:
+    """Stop the session jobs with savepoints, restart the cluster with `ctx.desired`, resubmit
+    them from their savepoints (an upgrade, or `action`)."""
     # A job whose change is in flight is carried too: its stop may have finished it before its
     # savepoint was recorded, and only this cluster (which the plan restarts) knows that savepoint.
     carried = sorted(
@@ -76,7 +90,7 @@ def plan_cluster(ctx: Facts, jobs: Sequence[Facts]) -> tuple[JobPlan, dict[Resou
         for change in ctx.changes
         if change.kind >= DiffKind.SCALE
     )
-    action = Action.RESTART if restart_only else Action.UPGRADE
+    action = action or (Action.RESTART if restart_only else Action.UPGRADE)
     steps = (*stops, StopCluster(ctx.resource), StartCluster(ctx.resource), *submits)
     plan = ctx.plan(
         action,
@@ -89,7 +103,20 @@ def plan_cluster(ctx: Facts, jobs: Sequence[Facts]) -> tuple[JobPlan, dict[Resou
     return plan, {job.resource: _carried(job, ctx.resource) for job in carried}
 
 
-def _restarted(ctx: Facts, jobs: Sequence[Facts]) -> JobPlan | None:
+def _rolled_back(
+    back: session_rollback.RollingBack, jobs: Sequence[Facts]
+) -> tuple[JobPlan, dict[ResourceId, JobPlan]]:
+    """The cluster restarted with the spec restored and its session jobs resubmitted from the
+    savepoints the failed upgrade took (an interrupted rollback: finished)."""
+    finished = restarted(back.facts, jobs)
+    plan, carried = (
+        (finished, {}) if finished is not None else restart(back.facts, jobs, Action.ROLLBACK)
+    )
+    notes = (*plan.notes, back.note)
+    return replace(plan, notes=notes, applies=back.record.spec, rollback=back.record), carried
+
+
+def restarted(ctx: Facts, jobs: Sequence[Facts]) -> JobPlan | None:
     """An upgrade killed after the cluster came back with the spec it applies and a job was
     resubmitted (only then does a job record a submission): the restart is done. Each job's own
     plan finishes its resubmission (an adopted job is verified); restarting the cluster again

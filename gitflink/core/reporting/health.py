@@ -16,6 +16,7 @@ from gitflink.core.reporting.conditions import (
 )
 from gitflink.model.observed import Observed
 from gitflink.model.plan import Action, JobPlan
+from gitflink.model.resources import FlinkDeployment
 from gitflink.model.status import ConditionStatus, LifecycleState, Recovery, ResourceStatus
 
 _FAILED = frozenset({"FAILED", "FAILING"})
@@ -81,6 +82,11 @@ def observed(
         # Reported, not converged: a failed job kept, a backoff, self-heal off.
         _ready(draft, False, "JobFailed" if failed else "Drifted", plan.drift, now)
         return
+    if _session_cluster(plan) and seen is not None and seen.cluster_running:
+        # A session cluster is ready when its JobManager answers (the operator's REST check):
+        # watched after a change, stable once it has answered for the window.
+        _settle(draft, now, stable_after)
+        return
     if live is None or not ours:
         return
     if failed:
@@ -93,6 +99,11 @@ def observed(
         _settle(draft, now, stable_after)
     elif live.state != "FINISHED":
         _ready(draft, False, "JobNotRunning", f"job {live.job_id} is {live.state}", now)
+
+
+def _session_cluster(plan: JobPlan | None) -> bool:
+    desired = plan.desired if plan is not None else None
+    return isinstance(desired, FlinkDeployment) and desired.spec.job is None
 
 
 def _settle(draft: Draft, now: datetime, stable_after: timedelta) -> None:
