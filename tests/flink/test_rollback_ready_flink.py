@@ -1,6 +1,7 @@
 """Rollback on real Flink, the cases docs/rollback.md adds to tests/flink/test_rollback_flink.py:
-an upgrade not ready within its readiness timeout is rolled back by the same pass, and a session
-cluster whose upgrade never comes up is rolled back with its session jobs. One Flink version."""
+an upgrade not ready within its readiness timeout (its job, or its cluster) is rolled back by the
+same pass, and a session cluster whose upgrade never comes up is rolled back with its session
+jobs. One Flink version."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ pytestmark = [pytest.mark.flink, pytest.mark.slow]
 # for them (Flink's slot request timeout is 5 min), its tasks never all running.
 ONE_SLOT = {**ROLLBACK, "jobmanager.scheduler": "default", "taskmanager.numberOfTaskSlots": "1"}
 READY_IN_30S = {"kubernetes.operator.deployment.readiness.timeout": "30 s"}
+NO_KEYSTORE = {"security.ssl.internal.enabled": "true"}  # the JobManager exits at start-up
 
 
 def test_an_upgrade_not_ready_within_its_readiness_timeout_is_rolled_back_by_the_same_pass(
@@ -66,6 +68,21 @@ def test_an_upgrade_not_ready_within_its_readiness_timeout_is_rolled_back_by_the
     start = counter_gauge(api, job, "startCount")
     assert start is not None and start > 1, "the counter started again from zero"
 
+    # The next commit turns on internal SSL without a keystore: the savepoint stop runs, then
+    # the JobManager exits at every start until the deadline, and the same pass rolls back.
+    commit(1, **READY_IN_30S, **NO_KEYSTORE)
+    rolled = sync(world)
+    assert plan_of(rolled, rid).action is Action.ROLLBACK and rolled.ok, rolled.executions
+    status = world.status(rid)
+    assert status.lifecycle_state is LifecycleState.ROLLED_BACK
+    again = status.reconciliation.rollback
+    assert again is not None and "did not come up within 30s" in again.reason, again
+    assert again.restore_point is not None and again.restore_point != record.restore_point
+    [back] = world.running_jobs(rid)
+    api = world.api(rid)  # the cluster was started again: another REST port
+    assert same_path(api.checkpoints(back).restored, again.restore_point)
+    wait_counting(api, back, 1)
+
 
 def test_a_session_cluster_whose_upgrade_never_comes_up_is_rolled_back_with_its_session_job(
     world: FlinkWorld,
@@ -101,7 +118,7 @@ def test_a_session_cluster_whose_upgrade_never_comes_up_is_rolled_back_with_its_
     stable = world.status(cluster)
     assert stable.lifecycle_state is LifecycleState.STABLE, stable  # its REST answered
     assert stable.reconciliation.last_stable_spec == stable.reconciliation.last_applied_spec
-    conf["security.ssl.internal.enabled"] = "true"  # no keystore: the JobManager cannot start
+    conf.update(NO_KEYSTORE)
     commit()
     rolled = sync(world)
     plan = plan_of(rolled, cluster)

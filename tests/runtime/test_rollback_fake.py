@@ -193,14 +193,9 @@ def session_files(extra: str = "") -> dict[str, bytes]:
     return {"analytics/cluster.yaml": cluster, "analytics/views.yaml": views}
 
 
-def test_a_session_cluster_whose_upgrade_never_starts_is_rolled_back_with_its_job() -> None:
-    world = fake_world(session_files())
-    assert sync(world).ok
-    world.clock.sleep(31)
-    assert sync(world).ok
-    stable = world.store.load(SESSION)
-    assert stable is not None and stable.lifecycle_state is LifecycleState.STABLE
-    assert stable.reconciliation.last_stable_spec == stable.reconciliation.last_applied_spec
+def broken_starts(world: FakeWorld) -> list[float]:
+    """A cluster whose Flink configuration says `broken` never starts: its JobManager exits
+    during start-up. Returns when each start was tried."""
     start, failed = world.runtime.ensure_cluster, []
 
     def broken_start(resource: ResourceId, spec: FlinkDeploymentSpec, **kwargs: Any) -> Any:
@@ -210,6 +205,64 @@ def test_a_session_cluster_whose_upgrade_never_starts_is_rolled_back_with_its_jo
         return start(resource, spec, **kwargs)
 
     world.runtime.ensure_cluster = broken_start  # type: ignore[method-assign]
+    return failed
+
+
+def test_an_application_whose_cluster_never_comes_back_is_rolled_back_in_the_same_pass() -> None:
+    world = stable_world()
+    stable = status_of(world)
+    failed = broken_starts(world)
+    broken = ROLLBACK + READY_IN_20S + b"    state.backend.type: broken\n"
+    world.source.commit({"streaming/orders.yaml": text(20).replace(ROLLBACK, broken)})
+    began = world.clock.monotonic()
+    rolled = sync(world)
+    assert action(rolled) is Action.ROLLBACK and rolled.ok, rolled.executions
+    # The savepoint stop ran, the start was tried until the 20 s deadline, then the same pass
+    # rolled back: the last stable spec runs again from the upgrade's savepoint.
+    assert len(failed) > 3 and failed[-1] - began >= 20
+    status = status_of(world)
+    assert status.lifecycle_state is LifecycleState.ROLLED_BACK
+    assert status.reconciliation.last_applied_spec == stable.reconciliation.last_stable_spec
+    record = status.reconciliation.rollback
+    assert record is not None and "did not come up within 20s" in record.reason
+    assert record.restore_point is not None
+    job = world.runtime.api_for(ORDERS).jobs[status.job_status.job_id or ""]
+    assert job.state == "RUNNING" and job.restored == record.restore_point
+    # Git still asks for the broken spec: it is not tried again.
+    tried = len(failed)
+    again = sync(world)
+    assert again.ok and action(again) is not Action.ROLLBACK and len(failed) == tried
+    assert (
+        status_of(world).reconciliation.last_applied_spec == stable.reconciliation.last_stable_spec
+    )
+
+
+def test_without_rollback_a_cluster_that_never_comes_back_is_tried_again_each_pass() -> None:
+    world = fake_world({"streaming/orders.yaml": manifest("orders", rate=10)})
+    assert sync(world).ok
+    failed = broken_starts(world)
+    broken = manifest("orders", rate=20).replace(
+        b"    state.checkpoints.dir", b"    state.backend.type: broken\n    state.checkpoints.dir"
+    )
+    world.source.commit({"streaming/orders.yaml": broken})
+    first = run_pass(world.ports, PassConfig(healing=Healing(readiness_timeout=20.0)))
+    assert not first.ok and action(first) is not Action.ROLLBACK
+    tried = len(failed)
+    second = run_pass(world.ports, PassConfig(healing=Healing(readiness_timeout=20.0)))
+    assert not second.ok and action(second) is not Action.ROLLBACK and len(failed) > tried
+    status = status_of(world)
+    assert status.pending is not None and status.job_status.upgrade_savepoint_path is not None
+
+
+def test_a_session_cluster_whose_upgrade_never_starts_is_rolled_back_with_its_job() -> None:
+    world = fake_world(session_files())
+    assert sync(world).ok
+    world.clock.sleep(31)
+    assert sync(world).ok
+    stable = world.store.load(SESSION)
+    assert stable is not None and stable.lifecycle_state is LifecycleState.STABLE
+    assert stable.reconciliation.last_stable_spec == stable.reconciliation.last_applied_spec
+    failed = broken_starts(world)
     world.source.commit(session_files(", state.backend.type: broken"))
     began = world.clock.monotonic()
     rolled = run_pass(world.ports, PassConfig(healing=Healing(), stable_after=30.0))

@@ -105,7 +105,7 @@ def failing(facts: Facts) -> str | None:
     if pending is not None and pending.action in WATCHED:
         submitted = pending.submitted_job_id
         if submitted is None:
-            return None  # nothing submitted yet: the change goes on as planned
+            return cluster_down(facts)  # else nothing submitted yet: the change goes on
         ours = job if job is not None and job.job_id == submitted else None
         if ours is not None and ours.state in _FAILING and enabled(facts):
             # Without rollback a failed submission stalls as before (interrupted.py).
@@ -130,6 +130,25 @@ def failing(facts: Facts) -> str | None:
     if job.restarts > facts.healing.restarts_allowed:
         return f"its job {job.job_id} restarted {job.restarts} times within the stability window"
     return None
+
+
+def cluster_down(facts: Facts) -> str | None:
+    """Why a change in flight whose cluster never came up failed, with rollback enabled: its
+    last attempt failed (the status holds the error), no JobManager answers, and the readiness
+    timeout has passed since it started. Without rollback, or before that, None: the start is
+    tried again every pass, as a JobManager pod restarts until it comes up."""
+    status = facts.status
+    pending = status.pending
+    if pending is None or status.error is None or not enabled(facts):
+        return None
+    if facts.observed.cluster_running:
+        return None  # up after all: the change goes on
+    timeout = readiness_timeout(facts)
+    now, started = facts.healing.now, pending.ready_since
+    if now is None or started is None or now - started < timedelta(seconds=timeout):
+        return None
+    first = status.error.strip().splitlines()[0] if status.error.strip() else "no error"
+    return f"its cluster did not come up within {timeout:g}s ({first})"
 
 
 def enabled(facts: Facts) -> bool:

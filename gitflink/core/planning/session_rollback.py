@@ -7,12 +7,10 @@ spec kept aside work as for a job (rollback.decide)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import timedelta
 
 from gitflink.core import diffing
 from gitflink.core.planning import healing, interrupted, rollback
 from gitflink.core.planning.facts import Facts
-from gitflink.core.planning.readiness import readiness_timeout
 from gitflink.model.fingerprints import unredact
 from gitflink.model.plan import WATCHED, Action, JobPlan
 from gitflink.model.rollback import Rollback
@@ -44,20 +42,9 @@ def decide(ctx: Facts) -> JobPlan | RollingBack | None:
 
 
 def not_ready(ctx: Facts) -> str | None:
-    """Why the cluster's change in flight failed, with rollback enabled: its last attempt failed
-    (the status holds the error), no JobManager answers, and the readiness timeout has passed
-    since it started."""
-    status = ctx.status
-    pending = status.pending
-    if pending is None or pending.action not in WATCHED or status.error is None:
+    """Why the cluster's change in flight failed (rollback.cluster_down), unless Git asks for
+    another spec meanwhile: its jobs' own plans go on with that one."""
+    pending = ctx.status.pending
+    if pending is None or pending.action not in WATCHED or interrupted.moved(ctx, pending):
         return None
-    if not rollback.enabled(ctx):
-        return None  # retried every pass, as before: a cluster's start may fail for a while
-    if ctx.observed.cluster_running or interrupted.moved(ctx, pending):
-        return None  # up after all (its jobs' own plans go on), or Git asks for another spec
-    timeout = readiness_timeout(ctx)
-    now, started = ctx.healing.now, pending.ready_since
-    if now is None or started is None or now - started < timedelta(seconds=timeout):
-        return None
-    first = status.error.strip().splitlines()[0] if status.error.strip() else "no error"
-    return f"its cluster did not come up within {timeout:g}s ({first})"
+    return rollback.cluster_down(ctx)
