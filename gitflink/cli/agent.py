@@ -9,7 +9,7 @@ import dataclasses
 import logging
 import signal
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from gitflink import wiring
 from gitflink.agent.loop import Loop
@@ -27,6 +27,14 @@ from gitflink.runtime.settling import Settled
 from gitflink.settings import Settings
 
 log = logging.getLogger("gitflink.agent")
+
+
+@runtime_checkable
+class _Refreshing(Protocol):
+    """A store other writers write too (the status branch, custom resources): True when one
+    changed it since the agent last read it, a request among what it tells at least."""
+
+    def refresh(self) -> bool: ...
 
 
 def listen_address(text: str) -> str:
@@ -129,9 +137,9 @@ class _Reconciling:
             self.ports = wiring.ports(
                 self.settings, self.source, status=self.store, meter=meter, fence=self.elector
             )
-        elif isinstance(self.store, wiring.StatusBranch) and self.store.refresh():
-            # Another writer pushed (`gitflink rollback` requested one): plan, even if Git
-            # has not moved since a converged pass.
+        elif isinstance(self.store, _Refreshing) and self.store.refresh():
+            # Another writer asked for something (`gitflink rollback`, `gitflink savepoint`):
+            # plan, even if Git has not moved since a converged pass.
             self.config.settled.forget()
         try:
             result = reconciler.run_pass(self.ports, self.config)

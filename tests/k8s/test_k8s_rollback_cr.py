@@ -102,6 +102,7 @@ def requested(
 
     agent = CrStatusStore(KubeRequests(kube_api, SystemClock()), "an-agent")
     agent.save(rid, status, "orders: deployed")
+    assert not agent.refresh()  # nothing asked: a quiet agent stays quiet
     before = raw(kube_api, path_of(namespace, name="orders"))
     kubeconfig = control_plane.kubeconfig(control_plane.admin, control_plane.root / "admin.json")
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
@@ -113,6 +114,7 @@ def requested(
     assert len(seen) == 2  # the 409 was read again and the request made again
     after = raw(kube_api, path_of(namespace, name="orders"))
     assert after["spec"] == before["spec"]  # what runs is the agent's to change
+    assert agent.refresh()  # the agent plans at once, though Git has not moved
     pinned = agent.load(rid)
     assert pinned is not None
     pin = pinned.reconciliation.rollback
@@ -126,3 +128,6 @@ def requested(
     kept = agent.load(rid)
     assert kept is not None and kept.error == "seen by the agent's pass"
     assert kept.reconciliation.rollback == pin
+    assert agent.refresh()  # not taken up yet: still asked for
+    agent.load_all()  # the next pass reads it, and carries it out
+    assert not agent.refresh()

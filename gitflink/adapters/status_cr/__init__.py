@@ -86,6 +86,25 @@ class CrStatusStore:
         self.conflicts = 0  # 409s answered to status writes and retried: tests read it
 
     def load_all(self) -> StatusLoad:
+        found = self._load()
+        with self._lock:
+            self._known = dict(found)
+        return found
+
+    def refresh(self) -> bool:
+        """Whether another writer requested something (`gitflink rollback`, `gitflink
+        savepoint`) since this store last read or wrote the status: the agent then plans, even
+        when Git has not moved since a converged pass. Reads, remembers nothing."""
+        found = self._load()
+        with self._lock:
+            known = dict(self._known)
+        return any(
+            keep_requests(known[rid], status, known[rid]) is not known[rid]
+            for rid, status in found.items()
+            if rid in known
+        )
+
+    def _load(self) -> StatusLoad:
         statuses: dict[ResourceId, ResourceStatus] = {}
         corrupt: list[CorruptStatus] = []
         for kind in Kind:
@@ -102,8 +121,6 @@ class CrStatusStore:
                     continue
                 if status is not None:
                     statuses[resource] = status
-        with self._lock:
-            self._known = dict(statuses)
         return StatusLoad(statuses, corrupt)
 
     def instances(self) -> dict[str, list[ResourceId]]:
@@ -138,6 +155,7 @@ class CrStatusStore:
                     "status to (it is created with the first change gitflink applies)"
                 )
             spec = current.get("spec") or {}
+        ours = status
         if current is not None:
             with contextlib.suppress(StatusWriteError), self._lock:
                 base = self._known.get(resource)
@@ -146,7 +164,8 @@ class CrStatusStore:
         applied = self._call(lambda: self._kube.apply(obj), resource.kind)
         self._write_status(resource, applied, cr_status(resource.kind, status))
         with self._lock:
-            self._known[resource] = status
+            # What the agent's pass knows: a request kept for it is news until a pass reads it.
+            self._known[resource] = ours
 
     def update(
         self,
