@@ -43,6 +43,7 @@ from gitflink.model.resources import (
     UpgradeMode,
 )
 from gitflink.model.rollback import ROLLBACK_ENABLED, Rollback, rollback_enabled
+from gitflink.model.status import PendingChange
 
 _FAILING = frozenset({"FAILED"})
 
@@ -110,9 +111,8 @@ def failing(facts: Facts) -> str | None:
         if ours is not None and ours.state in _FAILING and enabled(facts):
             # Without rollback a failed submission stalls as before (interrupted.py).
             return f"its job {submitted} {ours.state}: {ours.failure or 'no exception reported'}"
-        timeout = readiness_timeout(facts)
-        now, started = facts.healing.now, pending.ready_since
-        if now is None or started is None or now - started < timedelta(seconds=timeout):
+        timeout = _late(facts, pending)
+        if timeout is None:
             return None
         if ours is not None and ours.is_running and ours.all_vertices_running:
             return None  # ready: the pass adopts and verifies it
@@ -143,12 +143,21 @@ def cluster_down(facts: Facts) -> str | None:
         return None
     if facts.observed.cluster_running:
         return None  # up after all: the change goes on
+    timeout = _late(facts, pending)
+    if timeout is None:
+        return None
+    first = status.error.strip().splitlines()[0] if status.error.strip() else "no error"
+    return f"its cluster did not come up within {timeout:g}s ({first})"
+
+
+def _late(facts: Facts, pending: PendingChange) -> float | None:
+    """The readiness timeout (seconds) when it has passed since the change became due to be
+    ready, else None."""
     timeout = readiness_timeout(facts)
     now, started = facts.healing.now, pending.ready_since
     if now is None or started is None or now - started < timedelta(seconds=timeout):
         return None
-    first = status.error.strip().splitlines()[0] if status.error.strip() else "no error"
-    return f"its cluster did not come up within {timeout:g}s ({first})"
+    return timeout
 
 
 def enabled(facts: Facts) -> bool:
