@@ -108,7 +108,17 @@ def requested(
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     monkeypatch.setattr("gitflink.adapters.kubernetes_runtime.requests.KubeRequests", Racing)
-    argv = ["rollback", "orders", "--to", first, "--repo", str(root), "--status", "cr", "--yes"]
+    argv = [
+        "rollback",
+        f"{namespace}/orders",
+        "--to",
+        first,
+        "--repo",
+        str(root),
+        "--status",
+        "cr",
+        "--yes",
+    ]
     argv += ["--cache-dir", str(tmp_path / "cache")]
     assert main(argv) == 0
     assert len(seen) == 2  # the 409 was read again and the request made again
