@@ -117,6 +117,7 @@ def test_a_deployment_runs_a_flink_session_cluster_at_its_pod_ip_until_it_is_del
     overview = wait_for(
         lambda: (
             (o := httpx.get(f"http://{ip}:8081/overview", timeout=2).json())["taskmanagers"] == 1
+            and o["slots-total"] > 0  # a TaskManager registers first, then reports its slots
             and o
         ),
         timeout=60,

@@ -161,12 +161,18 @@ def wait_ready(state: ClusterState, log_dir: Path, timeout: float = READY_TIMEOU
                 f"start-up; see {log_dir}:\n{tail}"
             )
         overview = rest_overview(state.rest_url)
-        if overview is not None and int(overview.get("taskmanagers", 0)) >= len(state.tm_pids):
+        if overview is not None and _registered(overview, len(state.tm_pids)):
             return
         time.sleep(POLL)
     raise ClusterError(
         f"{state.namespace}/{state.name} not ready after {timeout:.0f} s; see {log_dir}"
     )
+
+
+def _registered(overview: dict[str, Any], taskmanagers: int) -> bool:
+    """Every TaskManager registered and reported its slots (they arrive one after the other)."""
+    counted = int(overview.get("taskmanagers", 0)) >= taskmanagers
+    return counted and int(overview.get("slots-total", 0)) >= taskmanagers
 
 
 def _log_tail(log_dir: Path, lines: int = 8) -> str:

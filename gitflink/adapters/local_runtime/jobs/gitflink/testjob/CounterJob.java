@@ -101,11 +101,9 @@ public class CounterJob {
 
         @Override
         public void processElement(Long value, Context ctx, Collector<String> out) throws Exception {
-            if (count == null) {
+            boolean first = count == null;
+            if (first) {
                 count = getRuntimeContext().getState(new ValueStateDescriptor<>("count", Long.class));
-                startCount = -1;
-                getRuntimeContext().getMetricGroup().gauge("maxCount", (Gauge<Long>) () -> maxCount);
-                getRuntimeContext().getMetricGroup().gauge("startCount", (Gauge<Long>) () -> startCount);
             }
             seen++;
             if (failAfter > 0 && seen > failAfter) {
@@ -115,11 +113,16 @@ public class CounterJob {
             Long previous = count.value();
             long next = (previous == null ? 0 : previous) + 1;
             count.update(next);
-            if (startCount < 0) {
-                startCount = next;
-            }
             if (next > maxCount) {
                 maxCount = next;
+            }
+            if (first) {
+                // The gauges appear only once they hold the first record's values: a metrics
+                // snapshot taken in between (the JobManager caches it for seconds) never shows
+                // a placeholder.
+                startCount = next;
+                getRuntimeContext().getMetricGroup().gauge("maxCount", (Gauge<Long>) () -> maxCount);
+                getRuntimeContext().getMetricGroup().gauge("startCount", (Gauge<Long>) () -> startCount);
             }
             if (printEvery > 0 && next % printEvery == 0) {
                 out.collect(ctx.getCurrentKey() + "," + next);
