@@ -50,7 +50,7 @@ test: venv ssh-server testbed
 test-fast: venv ssh-server
 	$(PY) -m pytest -m "not flink and not k8s" -n auto $(PYTEST_ARGS)
 
-# Every crash point of every workflow on real Flink (make test runs every fourth; docs/recovery.md).
+# Every crash point of every workflow on real Flink (make test runs every sixth; docs/recovery.md).
 crash-matrix: venv
 	CRASH_MATRIX_STRIDE=1 $(PY) -m pytest tests/flink/test_crash_matrix_flink.py -s $(PYTEST_ARGS)
 

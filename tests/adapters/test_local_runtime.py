@@ -6,12 +6,20 @@ import dataclasses
 import logging
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from gitflink.adapters.local_runtime import LocalRuntime
-from gitflink.adapters.local_runtime.cluster import ClusterState, pid_alive, stop_pids
+from gitflink.adapters.local_runtime.cluster import (
+    ClusterState,
+    how_ended,
+    pid_alive,
+    start_process,
+    stop_pids,
+    wait_ready,
+)
 from gitflink.adapters.local_runtime.configuring import (
     JM_MEMORY,
     TM_MEMORY,
@@ -204,6 +212,35 @@ def test_stop_only_kills_pids_whose_command_line_names_the_cluster(tmp_path: Pat
         for process in (ours, stranger):
             process.kill()
             process.wait()
+
+
+def test_how_a_started_process_ended_is_told_once_it_was_reaped(tmp_path: Path) -> None:
+    """A JVM that dies before it logs anything still says how: its exit code or its signal."""
+    marker = str(tmp_path / "conf")
+    code = [sys.executable, "-c", "import sys, time; sys.exit(3)", marker]
+    sleeper = [sys.executable, "-c", "import time; time.sleep(60)", marker]
+    exits = start_process(code, {}, tmp_path / "exits.out", tmp_path)
+    killed = start_process(sleeper, {}, tmp_path / "sleeps.out", tmp_path)
+    stop_pids([killed], marker)  # Python does not catch SIGTERM: it dies of it
+    deadline = time.monotonic() + 10
+    while pid_alive(exits, marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert how_ended([exits, killed, 1]) == f"{exits}: exit code 3, {killed}: killed by SIGTERM"
+
+
+def test_a_jvm_dead_at_start_up_is_reported_with_its_last_words_and_exit_code(
+    tmp_path: Path,
+) -> None:
+    root, log_dir = tmp_path / "cluster", tmp_path / "cluster" / "log"
+    log_dir.mkdir(parents=True)
+    words = "Error: Could not find or load main class org.example.Missing"
+    dies = [sys.executable, "-c", f"print({words!r}); raise SystemExit(1)", f"{root}/conf"]
+    pid = start_process(dies, {}, log_dir / "jobmanager-0.out", tmp_path)
+    state = ClusterState("ns", "gone", str(root), "1.20.5", "/f", 1, 2, 1, "x", pid)
+    with pytest.raises(ClusterError) as failed:
+        wait_ready(state, log_dir, timeout=30.0)
+    assert f"[{pid}] of ns/gone exited during start-up ({pid}: exit code 1)" in str(failed.value)
+    assert f"jobmanager-0.out: {words}" in str(failed.value)
 
 
 def test_deleting_a_cluster_that_never_ran_succeeds(tmp_path: Path) -> None:

@@ -156,9 +156,10 @@ def wait_ready(state: ClusterState, log_dir: Path, timeout: float = READY_TIMEOU
         if dead:
             tail = _log_tail(log_dir)
             error = PortTaken if any(m in tail for m in _BIND_FAILURES) else ClusterError
+            ended = how_ended(dead)
             raise error(
                 f"Flink process(es) {dead} of {state.namespace}/{state.name} exited during "
-                f"start-up; see {log_dir}:\n{tail}"
+                f"start-up{f' ({ended})' if ended else ''}; see {log_dir}:\n{tail}"
             )
         overview = rest_overview(state.rest_url)
         if overview is not None and _registered(overview, len(state.tm_pids)):
@@ -180,8 +181,10 @@ def _log_tail(log_dir: Path, lines: int = 8) -> str:
     for path in sorted(log_dir.glob("*.out")) + sorted(log_dir.glob("*.log")):
         text = path.read_text(errors="replace").strip().splitlines()
         errors = [line for line in text if "ERROR" in line or "Exception" in line]
-        if errors:
-            tails.append(f"{path.name}: " + "\n".join(errors[-lines:]))
+        # No error logged (a JVM that cannot start says "Error: ..." and exits): its last lines.
+        shown = errors[-lines:] or text[-lines:]
+        if shown:
+            tails.append(f"{path.name}: " + "\n".join(shown))
     return "\n".join(tails)[-4000:]
 
 
@@ -190,7 +193,25 @@ def _signal(pid: int, sig: signal.Signals) -> None:
         os.kill(pid, sig)
 
 
+# How our own children ended, by pid, as reaping them told: an error names it ("exit code 1",
+# "killed by SIGKILL") when a JVM dies before it could log why.
+_ENDED: dict[int, str] = {}
+
+
 def _reap(pid: int) -> None:
     """Collect our own exited children so they do not linger as zombies."""
     with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
+        reaped, status = os.waitpid(pid, os.WNOHANG)
+        if reaped == pid:
+            _ENDED[pid] = _ending(status)
+
+
+def _ending(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
+    return f"exit code {os.waitstatus_to_exitcode(status)}"
+
+
+def how_ended(pids: Sequence[int]) -> str:
+    """'pid: how' for those of `pids` this process started and saw end ('' for none)."""
+    return ", ".join(f"{pid}: {_ENDED[pid]}" for pid in pids if pid in _ENDED)
