@@ -37,14 +37,15 @@ testbed: venv
 demo: venv
 	$(VENV)/bin/gitflink demo $(DEMO_ARGS)
 
-# The fast tests run on every core (pytest-xdist); real Flink and the test bed share one cluster
-# and one API server, so they run in one process after them. Exit 5 is "nothing selected" (a -k
-# in PYTEST_ARGS that matches only one half).
+# The fast tests run on every core (pytest-xdist). Real Flink and the test bed then run on two
+# workers, by group (tests/conftest.py): every test bed test on one, with its one API server,
+# and each real-Flink module whole, with its shared cluster; they wait on Flink more than they
+# compute. Exit 5 is "nothing selected" (a -k in PYTEST_ARGS that matches only one half).
 test: venv ssh-server testbed
 	$(PY) -m pytest -m "not flink and not k8s" -n auto --cov --cov-report= $(PYTEST_ARGS) \
 		|| [ $$? -eq 5 ]
-	$(PY) -m pytest -m "flink or k8s" --cov --cov-append --cov-report=term:skip-covered \
-		--durations=25 $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(PY) -m pytest -m "flink or k8s" -n 2 --dist loadgroup --cov --cov-append \
+		--cov-report=term:skip-covered --durations=25 $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 # The quick loop while developing: no real Flink processes, no Kubernetes test bed.
 test-fast: venv ssh-server

@@ -33,9 +33,14 @@ __all__ = [
 ROOMS = ("unit", "runtime", "adapters", "cli", "flink", "k8s")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test in tests/flink/ runs real Flink, every one in tests/k8s/ the test bed: marked
-    so `make test-fast` leaves them out."""
+    so `make test-fast` leaves them out.
+
+    Grouped for `--dist loadgroup` (make test runs them on two workers): every test bed test on
+    one worker, which starts one API server, and first, as the longest group; a module of real
+    Flink tests stays on one worker, with its shared cluster."""
     root = Path(__file__).parent
     for item in items:
         room = Path(item.path).relative_to(root).parts[0]
@@ -43,3 +48,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.flink)
         elif room == "k8s":
             item.add_marker(pytest.mark.k8s)
+        if item.get_closest_marker("k8s") is not None:
+            item.add_marker(pytest.mark.xdist_group("k8s"))
+        elif item.get_closest_marker("flink") is not None:
+            item.add_marker(pytest.mark.xdist_group(Path(item.path).stem))
+    items.sort(key=lambda item: item.get_closest_marker("k8s") is None)  # stable

@@ -201,17 +201,33 @@ def test_state_file_round_trips(tmp_path: Path) -> None:
 def test_stop_only_kills_pids_whose_command_line_names_the_cluster(tmp_path: Path) -> None:
     marker = str(tmp_path / "cluster-a" / "conf")
     sleeper = [sys.executable, "-c", "import time, sys; time.sleep(60)"]
-    ours = subprocess.Popen([*sleeper, marker])
+    ours = start_process([*sleeper, marker], {}, tmp_path / "ours.out", tmp_path)
     stranger = subprocess.Popen([*sleeper, str(tmp_path / "cluster-b" / "conf")])
     try:
-        assert pid_alive(ours.pid, marker) and not pid_alive(stranger.pid, marker)
-        stop_pids([ours.pid, stranger.pid], marker, timeout=5.0)
-        assert not Path(f"/proc/{ours.pid}").exists()  # terminated and reaped
+        assert pid_alive(ours, marker) and not pid_alive(stranger.pid, marker)
+        stop_pids([ours, stranger.pid], marker, timeout=5.0)
+        assert not Path(f"/proc/{ours}").exists()  # terminated and reaped
         assert stranger.poll() is None  # a reused pid of another program is left alone
     finally:
-        for process in (ours, stranger):
-            process.kill()
-            process.wait()
+        stranger.kill()
+        stranger.wait()
+        stop_pids([ours], marker, timeout=0.0)
+
+
+def test_a_started_process_is_recognised_the_moment_start_process_returns(tmp_path: Path) -> None:
+    """Popen returns while the kernel may still be publishing the new program's arguments; a
+    check right after a start (wait_ready's first) must not take the new JVM for a dead one.
+    The race is short: fifty starts give it a chance to show."""
+    marker = str(tmp_path / "conf")
+    pids = []
+    try:
+        for n in range(50):
+            command = [sys.executable, "-S", "-c", "import time; time.sleep(30)", marker]
+            pid = start_process(command, {}, tmp_path / f"{n}.out", tmp_path)
+            pids.append(pid)
+            assert pid_alive(pid, marker), f"start {n}: pid {pid} not recognised"
+    finally:
+        stop_pids(pids, marker, timeout=0.0)
 
 
 def test_how_a_started_process_ended_is_told_once_it_was_reaped(tmp_path: Path) -> None:

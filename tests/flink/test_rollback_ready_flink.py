@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.flink, pytest.mark.slow]
 # One TaskManager with one slot, and the default scheduler: a job asking for two slots waits
 # for them (Flink's slot request timeout is 5 min), its tasks never all running.
 ONE_SLOT = {**ROLLBACK, "jobmanager.scheduler": "default", "taskmanager.numberOfTaskSlots": "1"}
-READY_IN_30S = {"kubernetes.operator.deployment.readiness.timeout": "30 s"}
+READY_IN_15S = {"kubernetes.operator.deployment.readiness.timeout": "15 s"}
 NO_KEYSTORE = {"security.ssl.internal.enabled": "true"}  # the JobManager exits at start-up
 
 
@@ -51,14 +51,14 @@ def test_an_upgrade_not_ready_within_its_readiness_timeout_is_rolled_back_by_the
     wait_counting(world.api(rid), first, 200)
     time.sleep(WINDOW)
     assert sync(world).ok and world.status(rid).lifecycle_state is LifecycleState.STABLE
-    commit(2, **READY_IN_30S)  # two slots wanted, one there: never ready
+    commit(2, **READY_IN_15S)  # two slots wanted, one there: never ready
     rolled = sync(world)
     plan = plan_of(rolled, rid)
     assert plan.action is Action.ROLLBACK and rolled.ok, rolled.executions
     status = world.status(rid)
     assert status.lifecycle_state is LifecycleState.ROLLED_BACK
     record = status.reconciliation.rollback
-    assert record is not None and "within 30s" in record.reason, record
+    assert record is not None and "within 15s" in record.reason, record
     assert record.restore_point is not None
     [job] = world.running_jobs(rid)
     api = world.api(rid)
@@ -70,13 +70,13 @@ def test_an_upgrade_not_ready_within_its_readiness_timeout_is_rolled_back_by_the
 
     # The next commit turns on internal SSL without a keystore: the savepoint stop runs, then
     # the JobManager exits at every start until the deadline, and the same pass rolls back.
-    commit(1, **READY_IN_30S, **NO_KEYSTORE)
+    commit(1, **READY_IN_15S, **NO_KEYSTORE)
     rolled = sync(world)
     assert plan_of(rolled, rid).action is Action.ROLLBACK and rolled.ok, rolled.executions
     status = world.status(rid)
     assert status.lifecycle_state is LifecycleState.ROLLED_BACK
     again = status.reconciliation.rollback
-    assert again is not None and "did not come up within 30s" in again.reason, again
+    assert again is not None and "did not come up within 15s" in again.reason, again
     assert again.restore_point is not None and again.restore_point != record.restore_point
     [back] = world.running_jobs(rid)
     api = world.api(rid)  # the cluster was started again: another REST port

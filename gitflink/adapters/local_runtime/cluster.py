@@ -119,7 +119,27 @@ def start_process(command: Sequence[str], env: Mapping[str, str], out_file: Path
             env=dict(env),
             start_new_session=True,
         )
+    _CHILDREN[process.pid] = process
+    _await_exec(process.pid)
     return process.pid
+
+
+def _await_exec(pid: int, timeout: float = 5.0) -> None:
+    """Popen returns once the child's exec has begun, before the kernel has published the new
+    program's arguments: for that moment /proc/<pid>/cmdline reads empty and the pid looks like
+    another program's (`pid_alive` says no, on a loaded machine long enough to fail a start).
+    Wait until they show, or the child has gone."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if Path(f"/proc/{pid}/cmdline").read_bytes():
+                return
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return
+        if stat.rsplit(")", 1)[-1].split()[0] in {"Z", "X"}:
+            return
+        time.sleep(0.001)
 
 
 def stop_pids(pids: Sequence[int], marker: str, timeout: float = STOP_TIMEOUT) -> None:
@@ -193,23 +213,21 @@ def _signal(pid: int, sig: signal.Signals) -> None:
         os.kill(pid, sig)
 
 
-# How our own children ended, by pid, as reaping them told: an error names it ("exit code 1",
-# "killed by SIGKILL") when a JVM dies before it could log why.
+# The JVMs this process started, until they end: holding the Popen keeps Python from reaping
+# them behind our back (a dropped Popen of a running child is polled by every later Popen), so
+# how each ended is ours to tell ("exit code 1", "killed by SIGKILL") when it dies before it
+# could log why.
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 _ENDED: dict[int, str] = {}
 
 
 def _reap(pid: int) -> None:
     """Collect our own exited children so they do not linger as zombies."""
-    with contextlib.suppress(ChildProcessError):
-        reaped, status = os.waitpid(pid, os.WNOHANG)
-        if reaped == pid:
-            _ENDED[pid] = _ending(status)
-
-
-def _ending(status: int) -> str:
-    if os.WIFSIGNALED(status):
-        return f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
-    return f"exit code {os.waitstatus_to_exitcode(status)}"
+    child = _CHILDREN.get(pid)
+    if child is not None and child.poll() is not None:
+        del _CHILDREN[pid]
+        code = child.returncode
+        _ENDED[pid] = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
 
 
 def how_ended(pids: Sequence[int]) -> str:
