@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from gitflink.adapters.local_runtime.cluster import ClusterState
+from gitflink.adapters.local_runtime.cluster import ClusterState, start_process, stop_pids
 from gitflink.cli import main
 
 
@@ -31,23 +30,24 @@ def record(data_dir: Path, namespace: str, name: str, pid: int) -> Path:
 
 
 @pytest.fixture
-def stand_in(data_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A process whose command line names the cluster dir, like a JobManager's does."""
-    marker = data_dir / "clusters" / "ns" / "alpha" / "conf"
-    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", str(marker)])
-    yield process
-    process.kill()
-    process.wait()
+def stand_in(data_dir: Path, tmp_path: Path) -> Iterator[int]:
+    """The pid of a process whose command line names the cluster dir, like a JobManager's,
+    started as the local runtime starts one (its child, reaped when it stops)."""
+    marker = str(data_dir / "clusters" / "ns" / "alpha" / "conf")
+    command = [sys.executable, "-c", "import time; time.sleep(60)", marker]
+    pid = start_process(command, {}, tmp_path / "stand-in.out", tmp_path)
+    yield pid
+    stop_pids([pid], marker, timeout=0.0)
 
 
 def test_list_shows_each_recorded_cluster_as_json(
-    data_dir: Path, stand_in: subprocess.Popen[bytes], capsys: pytest.CaptureFixture[str]
+    data_dir: Path, stand_in: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    record(data_dir, "ns", "alpha", stand_in.pid)
+    record(data_dir, "ns", "alpha", stand_in)
     assert main(["local", "list", "-o", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [(r["resource"], r["pids"], r["restUrl"]) for r in rows] == [
-        ("ns/alpha", [stand_in.pid], "http://127.0.0.1:1")
+        ("ns/alpha", [stand_in], "http://127.0.0.1:1")
     ]
     assert rows[0]["alive"] is False  # the pid lives, but no REST answers: not a cluster
 
@@ -58,12 +58,12 @@ def test_list_without_clusters_says_so(data_dir: Path, capsys: pytest.CaptureFix
 
 
 def test_stop_by_name_stops_the_recorded_pid_and_keeps_savepoints(
-    data_dir: Path, stand_in: subprocess.Popen[bytes]
+    data_dir: Path, stand_in: int
 ) -> None:
-    root = record(data_dir, "ns", "alpha", stand_in.pid)
+    root = record(data_dir, "ns", "alpha", stand_in)
     (root / "savepoints" / "savepoint-1").mkdir(parents=True)
     assert main(["local", "stop", "alpha"]) == 0
-    assert not Path(f"/proc/{stand_in.pid}").exists()  # stopped and reaped
+    assert not Path(f"/proc/{stand_in}").exists()  # stopped and reaped
     assert sorted(p.name for p in root.iterdir()) == ["savepoints"]
 
 
