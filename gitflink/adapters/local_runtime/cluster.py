@@ -120,25 +120,20 @@ def start_process(command: Sequence[str], env: Mapping[str, str], out_file: Path
             start_new_session=True,
         )
     _CHILDREN[process.pid] = process
-    _await_exec(process.pid)
+    _await_exec(process)
     return process.pid
 
 
-def _await_exec(pid: int, timeout: float = 5.0) -> None:
+def _await_exec(process: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
     """Popen returns once the child's exec has begun, before the kernel has published the new
     program's arguments: for that moment /proc/<pid>/cmdline reads empty and the pid looks like
     another program's (`pid_alive` says no, on a loaded machine long enough to fail a start).
-    Wait until they show, or the child has gone."""
+    Wait until they show, or the child has ended."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if Path(f"/proc/{pid}/cmdline").read_bytes():
+    while process.poll() is None and time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            if Path(f"/proc/{process.pid}/cmdline").read_bytes():
                 return
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            return
-        if stat.rsplit(")", 1)[-1].split()[0] in {"Z", "X"}:
-            return
         time.sleep(0.001)
 
 
