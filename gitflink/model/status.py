@@ -130,6 +130,9 @@ class JobStatus(StatusModel):
     # A one-off savepoint `gitflink savepoint` asked an agent for (its trigger key): taken by
     # the agent's next pass while the job runs, then cleared (docs/savepoints.md).
     savepoint_request: str | None = None
+    # Stop-with-savepoint attempts of this job that Flink reported failed: each next attempt
+    # posts a trigger id of its own (Flink repeats a failed trigger's failure for minutes).
+    failed_stops: int = 0
 
 
 class ReconciliationStatus(StatusModel):

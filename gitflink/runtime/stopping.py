@@ -2,12 +2,15 @@
 
 Idempotent: a job that is already stopped is not stopped again; a savepoint that completed before
 a crash is found again (by its deterministic trigger id, or Flink's checkpoint statistics) and
-never taken twice.
+never taken twice. A stop Flink reports failed (the job runs on) is counted in the status before
+the next attempt, which posts a trigger id of its own: Flink answers a re-posted trigger id with
+the result it cached, a failure included, for `rest.async.store-duration` (5 minutes).
 """
 
 from __future__ import annotations
 
-from gitflink.model.errors import ClusterError
+from gitflink.model.errors import ClusterError, SavepointFailed
+from gitflink.model.flink import AsyncOperation
 from gitflink.model.ids import derived_id
 from gitflink.model.plan import StopJob
 from gitflink.model.resources import UpgradeMode
@@ -21,6 +24,9 @@ from gitflink.runtime.flinkjobs import (
     wait_operation,
     wait_terminal,
 )
+
+STOP_ATTEMPTS = 3  # in one step; the next pass starts over
+STOP_RETRY_PAUSE = 2.0  # seconds: a task that was starting or finishing has done so
 
 
 def stop_job(ctx: StepContext, step: StopJob) -> str:
@@ -54,8 +60,7 @@ def _with_savepoint(
     ctx: StepContext, api: FlinkApi, job_id: str, state: str | None, *, drain: bool
 ) -> str:
     job = ctx.status.job_status
-    # Derived from the job, so a retried stop (after a crash) asks Flink about the same trigger.
-    trigger_id = derived_id(ctx.resource, job_id, "stop")
+    trigger_id = stop_trigger_id(ctx, job_id)
     if state is None or state in TERMINAL:
         if job.upgrade_savepoint_path:
             return f"already stopped; savepoint {job.upgrade_savepoint_path}"
@@ -71,9 +76,7 @@ def _with_savepoint(
         ctx.save(f"savepoint {path} found after an interrupted stop")
         job.state = state
         return f"recovered savepoint {path} of the stopped job"
-    ctx.say(f"stopping job {job_id[:8]} with a savepoint")
-    api.stop_with_savepoint(job_id, ctx.handle().savepoint_dir, drain=drain, trigger_id=trigger_id)
-    operation = wait_operation(ctx, "savepoint", api.savepoint_status, job_id, trigger_id)
+    operation = _stop_with_savepoint(ctx, api, job_id, drain=drain)
     path = operation.location or api.checkpoints(job_id).latest_savepoint
     if path is None:
         raise StateAtRisk(f"Flink reported the savepoint of job {job_id} done but no location")
@@ -82,6 +85,36 @@ def _with_savepoint(
     ctx.save(f"savepoint {path} taken, job {job_id} stopping")
     job.state = wait_terminal(ctx, api, job_id)
     return f"stopped with savepoint {path}"
+
+
+def stop_trigger_id(ctx: StepContext, job_id: str) -> str:
+    """Derived from the job and its failed attempts: a stop retried after a crash asks Flink
+    about the trigger it posted, one retried after a failure posts a new one."""
+    failed = ctx.status.job_status.failed_stops
+    return derived_id(ctx.resource, job_id, "stop", *([failed] if failed else []))
+
+
+def _stop_with_savepoint(
+    ctx: StepContext, api: FlinkApi, job_id: str, *, drain: bool
+) -> AsyncOperation:
+    """Stop-with-savepoint, tried again at once while the job runs on after a failure: Flink
+    declines one while a task is starting or finishing ("Task local checkpoint failure")."""
+    job, attempt = ctx.status.job_status, 1
+    while True:
+        trigger_id = stop_trigger_id(ctx, job_id)
+        ctx.say(f"stopping job {job_id[:8]} with a savepoint")
+        api.stop_with_savepoint(
+            job_id, ctx.handle().savepoint_dir, drain=drain, trigger_id=trigger_id
+        )
+        try:
+            return wait_operation(ctx, "savepoint", api.savepoint_status, job_id, trigger_id)
+        except SavepointFailed as failure:
+            job.failed_stops += 1
+            ctx.save(f"stop {attempt} of {STOP_ATTEMPTS} failed: {failure}")
+            if attempt == STOP_ATTEMPTS or job_state(api, job_id) != "RUNNING":
+                raise
+        ctx.ports.clock.sleep(STOP_RETRY_PAUSE)
+        attempt += 1
 
 
 def _last_state(ctx: StepContext, api: FlinkApi, job_id: str, state: str | None) -> str:

@@ -50,6 +50,7 @@ def submit_job(ctx: StepContext, step: SubmitJob) -> str:
             job.job_id = job_id_for(ctx.resource, job.generation)
         job.state = None
         job.start_time = job.flink_start_time = None
+        job.failed_stops = 0
         if ctx.status.pending is not None:
             ctx.status.pending.submitted_job_id = job.job_id
             ctx.status.pending.generation = job.generation

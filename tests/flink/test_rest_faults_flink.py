@@ -1,7 +1,9 @@
 """Flink's REST API black-holed or slow in the middle of a savepoint upgrade (real Flink 1.20,
 a loopback proxy between gitflink and the JobManager): the step fails after the REST timeout,
 the status says why within 15 s, nothing is stopped without its savepoint being completed and
-then recorded, and the next pass finishes the upgrade from that one savepoint."""
+then recorded, and the next pass finishes the upgrade from that one savepoint. The same for a
+stop-with-savepoint that Flink itself reports failed: Flink repeats a failed trigger id's
+failure, so every attempt posts one of its own."""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from gitflink.model.ids import Kind, ResourceId, job_id_for
 from gitflink.ports import FlinkApi, Ports
 from gitflink.runtime.context import same_path
 from gitflink.runtime.reconciler import PassConfig, PassResult, run_pass
+from gitflink.runtime.stopping import STOP_ATTEMPTS
 from gitflink.wiring import RestClients
 
 pytestmark = [pytest.mark.flink, pytest.mark.slow]
@@ -132,4 +135,37 @@ def test_a_slow_savepoint_poll_fails_the_step_and_the_next_pass_records_the_save
     # holds the change in flight: the next pass asks Flink for that trigger and records it.
     assert world.status(APP).pending is not None
     assert world.running_jobs(APP) == []
+    _finished_from_one_savepoint(world, ports, old)
+
+
+def test_a_failed_stop_is_counted_and_the_next_pass_posts_a_trigger_of_its_own(
+    proxied: tuple[FlinkWorld, Ports, FaultProxy],
+) -> None:
+    world, ports, _ = proxied
+    old = world.status(APP).job_status.job_id
+    assert old is not None
+    wait_counting(world.api(APP), old, 5)
+    handle = ports.runtime.find_cluster(APP)
+    assert handle is not None and handle.savepoint_dir
+    # A file where Flink creates each savepoint's directory: every stop fails, the job runs on.
+    savepoints = Path(handle.savepoint_dir.removeprefix("file://"))
+    aside = savepoints.with_name("savepoints-aside")
+    savepoints.rename(aside)
+    savepoints.write_text("not a directory")
+    try:
+        world.commit(_files(world.status(APP).job_status.generation + 300))
+        failed = run_pass(ports, PassConfig())
+    finally:
+        savepoints.unlink()
+        aside.rename(savepoints)
+    assert not failed.ok
+    status = world.status(APP)
+    assert "savepoint of job" in (status.error or "") and str(savepoints) in status.error
+    assert status.job_status.failed_stops == STOP_ATTEMPTS
+    assert status.job_status.upgrade_savepoint_path is None
+    assert world.running_jobs(APP) == [old]
+    # A failed savepoint stalls the change until the spec changes (docs/guardrails.md): the
+    # storage fixed, a new spec retries it under a trigger id of its own (re-posting any of the
+    # failed ones would get its failure back for minutes).
+    world.commit(_files(world.status(APP).job_status.generation + 400))
     _finished_from_one_savepoint(world, ports, old)

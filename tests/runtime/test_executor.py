@@ -35,6 +35,7 @@ from gitflink.model.plan import (
 from gitflink.model.resources import UpgradeMode
 from gitflink.model.status import LifecycleState, PendingChange, SnapshotKind, SnapshotTrigger
 from gitflink.runtime.context import Timeouts
+from gitflink.runtime.stopping import STOP_ATTEMPTS
 
 
 def test_deploy_starts_cluster_submits_job_and_records_stable_status() -> None:
@@ -110,7 +111,7 @@ def test_savepoint_upgrade_restores_new_job_from_the_savepoint_it_took() -> None
 def test_failed_savepoint_stalls_and_leaves_the_old_job_running() -> None:
     world = fake_world()
     old_job = deployed(world)
-    world.runtime.api_for(APP).fail_next_savepoint = "IO-problem detected"
+    world.runtime.api_for(APP).savepoint_failures = ["IO-problem detected"] * STOP_ATTEMPTS
     result = run(world, upgrade_plan(app(parallelism=3)))
     assert not result.ok and result.next is Next.STALL
     assert "IO-problem" in (result.error or "")
@@ -119,6 +120,41 @@ def test_failed_savepoint_stalls_and_leaves_the_old_job_running() -> None:
     assert world.journal.calls("flink").count("run_jar") == 1
     status = world.store.load(APP)
     assert status is not None and status.lifecycle_state is LifecycleState.FAILED
+    assert status.job_status.failed_stops == STOP_ATTEMPTS
+
+
+def test_a_declined_stop_is_tried_again_under_a_trigger_of_its_own() -> None:
+    world = fake_world()
+    old_job = deployed(world)
+    api = world.runtime.api_for(APP)
+    api.savepoint_failures = ["CheckpointException: Task local checkpoint failure."]
+    result = run(world, upgrade_plan(app(parallelism=3)))
+    assert result.ok, result.error
+    assert world.journal.calls("flink").count("stop_with_savepoint") == 2
+    failed, taken = api.triggers.values()  # two trigger ids: Flink repeats a failed one
+    assert failed.failure is not None and taken.location is not None
+    status = world.store.load(APP)
+    assert status is not None and status.job_status.last_savepoint is not None
+    assert status.job_status.last_savepoint.path == taken.location
+    assert status.job_status.last_savepoint.job_id == old_job
+    assert [j.restored for j in api.running_jobs()] == [taken.location]
+    assert status.job_status.failed_stops == 0  # counted per job: the new one starts afresh
+
+
+def test_a_stop_that_keeps_failing_is_tried_by_the_next_pass_under_a_new_trigger() -> None:
+    world = fake_world()
+    old_job = deployed(world)
+    api = world.runtime.api_for(APP)
+    api.savepoint_failures = ["IO-problem detected"] * STOP_ATTEMPTS
+    assert not run(world, upgrade_plan(app(parallelism=3))).ok
+    assert len(api.triggers) == STOP_ATTEMPTS
+    # Flink still answers each of those ids with its failure; the retry posts a fourth.
+    result = run(world, upgrade_plan(app(parallelism=3)))
+    assert result.ok, result.error
+    assert len(api.triggers) == STOP_ATTEMPTS + 1
+    assert api.jobs[old_job].stopped_with_savepoint
+    status = world.store.load(APP)
+    assert status is not None and status.job_status.job_id != old_job
 
 
 def test_last_state_upgrade_restores_the_newest_checkpoint() -> None:

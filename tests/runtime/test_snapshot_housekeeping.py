@@ -65,7 +65,7 @@ def test_a_failed_periodic_savepoint_waits_an_interval_and_retries_under_a_new_t
     world = deployed(configured(**{PERIODIC: "10 min"}))
     api = world.runtime.api_for(ORDERS)
     [job] = api.running_jobs()
-    api.fail_next_savepoint = "disk full"
+    api.savepoint_failures = ["disk full"]
     world.clock.sleep(601)
     run_pass(world.ports, PassConfig())
     status = world.store.load(ORDERS)
@@ -161,7 +161,7 @@ def test_a_snapshot_resource_completes_with_the_operator_status() -> None:
 def test_a_failed_trigger_is_retried_within_the_backoff_limit() -> None:
     world = deployed(app("orders"))
     api = world.runtime.api_for(ORDERS)
-    api.fail_next_savepoint = "disk full"
+    api.savepoint_failures = ["disk full"]
     with_snapshot(world, SNAPSHOT_MANIFEST)  # backoffLimit unset: one retry
     run_pass(world.ports, PassConfig())
     status = world.store.load(SNAPSHOT)
@@ -179,7 +179,7 @@ def test_a_failed_trigger_is_retried_within_the_backoff_limit() -> None:
 def test_beyond_the_backoff_limit_the_snapshot_failed_for_good() -> None:
     world = deployed(app("orders"))
     api = world.runtime.api_for(ORDERS)
-    api.fail_next_savepoint = "disk full"
+    api.savepoint_failures = ["disk full"]
     with_snapshot(world, snapshot_manifest("  backoffLimit: 0\n"))
     run_pass(world.ports, PassConfig())
     run_pass(world.ports, PassConfig())

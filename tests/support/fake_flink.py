@@ -79,7 +79,7 @@ class FakeFlinkApi:
         self.disposed: list[str] = []  # savepoint paths disposed, in order
         self.deploy_polls = 1  # job_details calls before vertices report RUNNING
         self.savepoint_polls = 1
-        self.fail_next_savepoint: str | None = None
+        self.savepoint_failures: list[str] = []  # why each of the next triggers fails
         self.fail_next_run: str | None = None
         self.unreachable = False
         self.reads: Counter[str] = Counter()  # read-only calls by name (not in the journal)
@@ -202,7 +202,7 @@ class FakeFlinkApi:
         trigger_id = trigger_id or f"{next(self._ids):032x}"
         if trigger_id in self.triggers:
             return trigger_id  # Flink: re-posting a triggerId is idempotent
-        failure, self.fail_next_savepoint = self.fail_next_savepoint, None
+        failure = self.savepoint_failures.pop(0) if self.savepoint_failures else None
         job = self._job(job_id)
         location = None
         if failure is None:
