@@ -60,7 +60,7 @@ def _with_savepoint(
     ctx: StepContext, api: FlinkApi, job_id: str, state: str | None, *, drain: bool
 ) -> str:
     job = ctx.status.job_status
-    trigger_id = stop_trigger_id(ctx, job_id)
+    trigger_id = _stop_trigger_id(ctx, job_id)
     if state is None or state in TERMINAL:
         if job.upgrade_savepoint_path:
             return f"already stopped; savepoint {job.upgrade_savepoint_path}"
@@ -87,7 +87,7 @@ def _with_savepoint(
     return f"stopped with savepoint {path}"
 
 
-def stop_trigger_id(ctx: StepContext, job_id: str) -> str:
+def _stop_trigger_id(ctx: StepContext, job_id: str) -> str:
     """Derived from the job and its failed attempts: a stop retried after a crash asks Flink
     about the trigger it posted, one retried after a failure posts a new one."""
     failed = ctx.status.job_status.failed_stops
@@ -101,7 +101,7 @@ def _stop_with_savepoint(
     declines one while a task is starting or finishing ("Task local checkpoint failure")."""
     job, attempt = ctx.status.job_status, 1
     while True:
-        trigger_id = stop_trigger_id(ctx, job_id)
+        trigger_id = _stop_trigger_id(ctx, job_id)
         ctx.say(f"stopping job {job_id[:8]} with a savepoint")
         api.stop_with_savepoint(
             job_id, ctx.handle().savepoint_dir, drain=drain, trigger_id=trigger_id
