@@ -13,19 +13,24 @@
 # wheel the first stage builds into a clean venv (`gitflink --version`).
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+# gitflink's extras in the image: `s3` (s3fs) lets the agent clean JobResultStore entries on
+# s3:// HA storage (docs/kubernetes.md). `--build-arg EXTRAS=` builds without any.
+ARG EXTRAS=s3
 
 FROM ${PYTHON_IMAGE} AS build
+ARG EXTRAS
 WORKDIR /src
 COPY pyproject.toml setup.py MANIFEST.in README.md LICENSE ./
 COPY gitflink ./gitflink
 # Packaged into the wheel as gitflink/sample_repo (setup.py), as for a plain `pip install`.
 COPY sample-repo ./sample-repo
-# Wheels for gitflink and its runtime dependencies only (no `[dev]` extra); the final stage
-# installs offline from them.
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+# Wheels for gitflink, its runtime dependencies and EXTRAS only (never the `dev` extra); the
+# final stage installs offline from them.
+RUN pip wheel --no-cache-dir --wheel-dir /wheels ".${EXTRAS:+[$EXTRAS]}"
 
 FROM ${PYTHON_IMAGE}
 ARG PYTHON_IMAGE
+ARG EXTRAS
 ARG VERSION=0.1.0
 LABEL org.opencontainers.image.title="gitflink" \
       org.opencontainers.image.description="GitOps control plane for Apache Flink" \
@@ -39,7 +44,8 @@ RUN apt-get update \
 # A venv of its own, so the image's pip and setuptools never mix with gitflink's dependencies.
 COPY --from=build /wheels /wheels
 RUN python -m venv /opt/gitflink \
- && /opt/gitflink/bin/pip install --no-cache-dir --no-index --find-links /wheels gitflink \
+ && /opt/gitflink/bin/pip install --no-cache-dir --no-index --find-links /wheels \
+        "gitflink${EXTRAS:+[$EXTRAS]}" \
  && rm -rf /wheels
 # Non-root with a fixed numeric uid, so Kubernetes' `runAsNonRoot` can verify it.
 RUN useradd --uid 10001 --user-group --no-create-home --home-dir /var/lib/gitflink \

@@ -57,6 +57,14 @@ def env_of(stage: list[dockerfile.Command]) -> dict[str, str]:
     return env
 
 
+def extras() -> str:
+    """The EXTRAS build argument's default (declared before the first FROM)."""
+    defaults = dict(
+        c.value[0].partition("=")[::2] for c in COMMANDS if c.cmd == "ARG" and "=" in c.value[0]
+    )
+    return defaults["EXTRAS"]
+
+
 def test_two_stages_on_slim_python() -> None:
     assert len(stages()) == 2
     arg = next(c for c in COMMANDS if c.cmd == "ARG")
@@ -108,6 +116,13 @@ def test_oci_labels_git_ssh_and_nothing_of_flink_or_dev() -> None:
         assert not any(absent in word for word in words), absent
 
 
+def test_both_stages_build_and_install_the_extras_of_the_build_argument() -> None:
+    for stage in stages():
+        assert any(c.cmd == "ARG" and c.value[0] == "EXTRAS" for c in stage)
+        [pip] = [c.value[0] for c in stage if c.cmd == "RUN" and "pip " in c.value[0]]
+        assert '${EXTRAS:+[$EXTRAS]}"' in pip, pip
+
+
 @pytest.mark.slow
 def test_both_stages_replayed_the_wheel_installs_offline_into_a_clean_venv(
     tmp_path: Path,
@@ -122,13 +137,19 @@ def test_both_stages_replayed_the_wheel_installs_offline_into_a_clean_venv(
         else:
             shutil.copy2(path, context / source)
     wheels = tmp_path / "wheels"
-    run(sys.executable, "-m", "pip", "wheel", "-q", "--wheel-dir", wheels, ".", cwd=context)
+    assert extras() == "s3"  # the agent cleans JobResultStores on S3 (docs/kubernetes.md)
+    wanted = f"[{extras()}]"
+    pip_wheel = [sys.executable, "-m", "pip", "wheel", "-q", "--wheel-dir", wheels]
+    run(*pip_wheel, f".{wanted}", cwd=context)
     # The final stage: a venv of its own, offline from those wheels.
     venv = tmp_path / "venv"
     run(sys.executable, "-m", "venv", venv, cwd=tmp_path)
     pip = [venv / "bin" / "pip", "install", "-q", "--no-index", "--find-links", wheels]
-    run(*pip, "gitflink", cwd=tmp_path)
+    run(*pip, f"gitflink{wanted}", cwd=tmp_path)
     assert run(venv / "bin" / "gitflink", "--version", cwd=tmp_path) == f"gitflink {__version__}"
+    # fsspec, through which the runtime reaches HA storage, finds its S3 filesystem.
+    s3 = "import fsspec; print(fsspec.get_filesystem_class('s3').__module__)"
+    assert run(venv / "bin" / "python", "-c", s3, cwd=tmp_path).startswith("s3fs")
     script = "import importlib.metadata as m; print(m.entry_points(group='console_scripts'))"
     assert "name='gitflink', value='gitflink.cli:main'" in run(
         venv / "bin" / "python", "-c", script, cwd=tmp_path
