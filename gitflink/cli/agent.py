@@ -117,7 +117,7 @@ class _Reconciling:
             source_id=wiring.source_id(settings),
             healing=wiring.healing(settings),
             stable_after=settings.stability_window_seconds,
-            notifier=wiring.notifier(settings, self.metrics.meter),
+            notifier=wiring.notifier(settings, self.metrics.meter, fence=elector),
             flink_defaults=settings.default_flink_configuration,
         )
         self.store: StatusStore | None = None

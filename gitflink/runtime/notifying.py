@@ -1,7 +1,9 @@
 """Tells resource listeners what a pass did, without ever letting one break it: each listener
 gets the pass's notices in its own thread, bounded by a time limit; one that raises or hangs is
 logged and counted (`gitflink_listener_failures_total`), and one still stuck in an earlier
-delivery is skipped until it returns, so hung threads never pile up."""
+delivery is skipped until it returns, so hung threads never pile up. With a fence (the agent's
+leader election), nothing is told unless this agent can prove it leads: a leader that woke after
+losing its lease never sends a commit status over the new leader's."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from gitflink.model.notifications import Notice, ResourceEvent, RevisionState, StatusChange
-from gitflink.ports import NULL_METER, Meter, ResourceListener
+from gitflink.ports import NULL_METER, Fence, Meter, ResourceListener
 from gitflink.runtime.notices import RevisionStates
 
 log = logging.getLogger(__name__)
@@ -35,18 +37,23 @@ class Notifier:
         *,
         timeout: float = 10.0,
         meter: Meter = NULL_METER,
+        fence: Fence | None = None,
     ) -> None:
         self.listeners = tuple(listeners)
         self.timeout = timeout
         self.meter = meter
+        self.fence = fence
         self.failures: dict[tuple[str, str], int] = {}  # (listener, why) -> count
         self.revisions = RevisionStates()  # what commit statuses were told, per revision
         self._lock = threading.Lock()
 
     def deliver(self, notices: Sequence[Notice]) -> None:
-        """Hand `notices` to every listener; return once all are done or the time is up."""
+        """Hand `notices` to every listener; return once all are done or the time is up.
+        Raises NotLeader, telling nothing, when the fence says this agent does not lead."""
         if not notices or not self.listeners:
             return
+        if self.fence is not None:
+            self.fence.check("tell the listeners")
         started: list[NamedListener] = []
         for named in self.listeners:
             if named._thread is not None and named._thread.is_alive():

@@ -28,7 +28,7 @@ from gitflink.core.planning.removal import PruneGuard
 from gitflink.core.planning.topology import phase
 from gitflink.core.reporting import SourceState
 from gitflink.core.validators import Validator
-from gitflink.model.errors import Next, SourceError
+from gitflink.model.errors import Next, NotLeader, SourceError
 from gitflink.model.ids import ResourceId
 from gitflink.model.notifications import Notice
 from gitflink.model.plan import JobPlan, Plan
@@ -213,6 +213,8 @@ def _tell(
         return
     try:
         _tell_all(notifier, result, loaded, kept, now)
+    except NotLeader:
+        raise  # the pass stops as at any fenced write: nothing more goes out
     except Exception as error:
         log.error("listeners not told: %s: %s", type(error).__name__, error)
 

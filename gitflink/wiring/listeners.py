@@ -13,6 +13,7 @@ from gitflink.adapters.notify import (
 from gitflink.adapters.system_clock import SystemClock
 from gitflink.ports import (
     NULL_METER,
+    Fence,
     Meter,
     ResourceListener,
 )
@@ -26,11 +27,19 @@ from gitflink.wiring.git import repository_path
 from gitflink.wiring.kubernetes import kube_client
 
 
-def notifier(settings: Settings, meter: Meter = NULL_METER, *, plugins: bool = True) -> Notifier:
+def notifier(
+    settings: Settings,
+    meter: Meter = NULL_METER,
+    *,
+    plugins: bool = True,
+    fence: Fence | None = None,
+) -> Notifier:
     """The built-in listeners the settings ask for, and the plugins (entry points
-    `gitflink.listeners`); a plugin that cannot be loaded is logged and counted, never fatal."""
+    `gitflink.listeners`); a plugin that cannot be loaded is logged and counted, never fatal.
+    `fence`: the agent's leader election; nothing is told while it cannot prove it leads."""
     named = [NamedListener(name, listener) for name, listener in _builtin(settings, meter)]
-    notify = Notifier(named, timeout=settings.listener_timeout_seconds, meter=meter)
+    timeout = settings.listener_timeout_seconds
+    notify = Notifier(named, timeout=timeout, meter=meter, fence=fence)
     if plugins:
         loaded = load_listeners(settings.listener_options)
         notify.listeners += loaded.listeners

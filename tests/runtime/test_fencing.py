@@ -1,6 +1,7 @@
 """The fence around the mutating ports (runtime.fencing): a leader paused in the middle of a
 pass wakes unable to prove it leads, and its pass stops at the next write without recording a
-failure; reads still pass; a provable leader's pass is untouched."""
+failure; reads still pass; a provable leader's pass is untouched. The listeners are fenced too:
+a commit status or webhook from an agent that lost its lease would contradict the leader's."""
 
 from __future__ import annotations
 
@@ -10,14 +11,17 @@ import pytest
 from support.crash_points import READS
 from support.fakes import FakeClock, FakeFlinkRuntime, fake_world
 from support.leases import MemoryLease
+from support.listeners import RecordingListener
 from support.passes import ORDERS, app
 
 from gitflink.model.errors import NotLeader
 from gitflink.model.ids import ResourceId
+from gitflink.model.notifications import RevisionState, RevisionStateKind
 from gitflink.model.resources import FlinkDeploymentSpec
 from gitflink.ports import ClusterHandle, FlinkApi, Ports
 from gitflink.runtime.election import Elector
 from gitflink.runtime.fencing import fenced
+from gitflink.runtime.notifying import NamedListener, Notifier
 from gitflink.runtime.reconciler import PassConfig, run_pass
 
 
@@ -102,3 +106,27 @@ def test_every_flink_write_a_standby_attempts_is_refused_before_it_reaches_flink
         with pytest.raises(NotLeader):
             method(*args)
     assert world.journal.events == []
+
+
+def test_a_standby_tells_the_listeners_nothing() -> None:
+    world = fake_world({"orders.yaml": app("orders")})
+    standby = Elector(MemoryLease(), "b", world.clock)
+    listener = RecordingListener()
+    notifier = Notifier([NamedListener("rec", listener)], fence=standby)
+    with pytest.raises(NotLeader):
+        run_pass(fenced(world.ports, standby), PassConfig(notifier=notifier))
+    assert listener.notices == []  # not even the revision's "pending"
+
+
+def test_a_leader_that_woke_without_its_lease_tells_no_outcome() -> None:
+    """Only the listeners fenced, so the pass's own writes go through: what it would tell
+    after the pause is held back, the pass stopping as at any fenced write."""
+    world = fake_world({"orders.yaml": app("orders")})
+    world.runtime = PausedAfterStart(world.runtime, world.clock, pause=30)
+    listener = RecordingListener()
+    notifier = Notifier([NamedListener("rec", listener)], fence=leader(world.clock))
+    with pytest.raises(NotLeader, match="tell the listeners"):
+        run_pass(world.ports, PassConfig(notifier=notifier))
+    assert "run_jar" in world.journal.calls("flink")  # the pass itself ran to its end
+    [pending] = listener.notices  # told while it could prove it led
+    assert isinstance(pending, RevisionState) and pending.state is RevisionStateKind.PENDING
