@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from gitflink.adapters.notify import (
     Delivery,
     GitHubCommitStatus,
@@ -11,18 +9,10 @@ from gitflink.adapters.notify import (
     WebhookListener,
 )
 from gitflink.adapters.system_clock import SystemClock
-from gitflink.ports import (
-    NULL_METER,
-    Fence,
-    Meter,
-    ResourceListener,
-)
+from gitflink.ports import NULL_METER, Fence, Meter, ResourceListener
 from gitflink.runtime.listener_loading import load_listeners
 from gitflink.runtime.notifying import NamedListener, Notifier
 from gitflink.settings import Settings, SettingsError
-
-if TYPE_CHECKING:
-    pass
 from gitflink.wiring.git import repository_path
 from gitflink.wiring.kubernetes import kube_client
 
