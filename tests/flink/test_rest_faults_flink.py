@@ -100,10 +100,15 @@ def _finished_from_one_savepoint(world: FlinkWorld, ports: Ports, old: str) -> N
     savepoint = status.job_status.last_savepoint
     assert savepoint is not None and savepoint.job_id == old
     assert same_path(world.api(APP).checkpoints(new).restored, savepoint.path)
+    taken = _savepoint_dir(ports).glob(f"savepoint-{old[:6]}*")
+    assert len(list(taken)) == 1
+
+
+def _savepoint_dir(ports: Ports) -> Path:
+    """Where the local runtime's cluster keeps its savepoints (a file:// URI in its handle)."""
     handle = ports.runtime.find_cluster(APP)
     assert handle is not None and handle.savepoint_dir
-    taken = Path(handle.savepoint_dir.removeprefix("file://")).glob(f"savepoint-{old[:6]}*")
-    assert len(list(taken)) == 1
+    return Path(handle.savepoint_dir.removeprefix("file://"))
 
 
 def test_a_black_holed_stop_fails_the_step_and_stops_nothing(
@@ -145,10 +150,8 @@ def test_a_failed_stop_is_counted_and_the_next_pass_posts_a_trigger_of_its_own(
     old = world.status(APP).job_status.job_id
     assert old is not None
     wait_counting(world.api(APP), old, 5)
-    handle = ports.runtime.find_cluster(APP)
-    assert handle is not None and handle.savepoint_dir
     # A file where Flink creates each savepoint's directory: every stop fails, the job runs on.
-    savepoints = Path(handle.savepoint_dir.removeprefix("file://"))
+    savepoints = _savepoint_dir(ports)
     aside = savepoints.with_name("savepoints-aside")
     savepoints.rename(aside)
     savepoints.write_text("not a directory")
