@@ -14,6 +14,7 @@ from support.sync_flink_support import (
     counter_gauge,
     flink_world,
     local_runtime,
+    sources_all_emitting,
     wait_checkpoint,
     wait_counting,
     yaml_bytes,
@@ -69,6 +70,8 @@ def test_application_deployment_through_every_kind_of_change(
     assert {v.parallelism for v in api.job_details(second).vertices} == {3}
     start = wait_for(lambda: counter_gauge(api, second, "startCount", low=True), 60.0, "start")
     assert start > 1, f"the new job started from empty state (old job had counted {counted})"
+    # Every source subtask runs at the new parallelism: none finishes for want of a split.
+    wait_for(lambda: sources_all_emitting(api, second), 60.0, "every source subtask emitting")
 
     # Savepoint nonce: a savepoint while the job keeps running.
     world.commit(manifest(parallelism=3, rate=150, savepointTriggerNonce=1))

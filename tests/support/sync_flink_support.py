@@ -137,6 +137,13 @@ def counter_gauge(api: FlinkApi, job_id: str, name: str, *, low: bool = False) -
     return metrics[0].min if low else metrics[0].max
 
 
+def sources_all_emitting(api: FlinkApi, job_id: str) -> float | None:
+    """The fewest records any source subtask has sent, once every one has sent some."""
+    source = next(v for v in api.job_details(job_id).vertices if v.name.startswith("Source"))
+    metrics = api.vertex_metrics(job_id, source.vertex_id, ["numRecordsOut"])
+    return metrics[0].min if metrics and metrics[0].min > 0 else None
+
+
 def wait_counting(api: FlinkApi, job_id: str, at_least: float) -> float:
     return wait_for(
         lambda: v if (v := counter_gauge(api, job_id, "maxCount")) and v >= at_least else None,

@@ -1,6 +1,8 @@
 /*
  * gitflink's example job: endless, throttled, stateful, with explicit operator uids.
  * Uses only API present in Flink 1.16 through 2.x (no open(Configuration), no SourceFunction).
+ * Its source (EndlessSequence) runs in every subtask at any parallelism, as a real streaming
+ * job's does: no source task finishes after a rescale.
  * The counter's state is visible over REST as gauges of the "counter" operator:
  *   maxCount   - the highest per-key count this subtask has seen
  *   startCount - the count the first record after (re)start got: 1 when started empty,
@@ -12,6 +14,7 @@ package gitflink.testjob;
 
 import java.util.concurrent.locks.LockSupport;
 
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
@@ -47,7 +50,7 @@ public class CounterJob {
         if (checkpointInterval > 0) {
             env.enableCheckpointing(checkpointInterval);
         }
-        env.fromSequence(0, Long.MAX_VALUE).name("sequence").uid("source")
+        env.fromSource(new EndlessSequence(), WatermarkStrategy.noWatermarks(), "sequence").uid("source")
                 .map(new Throttle(pause)).name("throttle").uid("throttle")
                 .keyBy(new KeyOf(keyCount))
                 .process(new Counter(printEvery, failAfter)).name("counter").uid(counterUid)
