@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from gitflink.model.errors import (
     FlinkApiError,
@@ -18,6 +19,11 @@ from gitflink.ports import FlinkApi
 from gitflink.runtime.context import StepContext
 
 __all__ = ["TERMINAL", "job_state"]
+
+T = TypeVar("T")
+
+SNAPSHOT_ATTEMPTS = 3  # in one step; the next pass (or interval, or backoff) starts over
+SNAPSHOT_RETRY_PAUSE = 2.0  # seconds: a task that was starting or finishing has done so
 
 
 def job_state(api: FlinkApi, job_id: str) -> str | None:
@@ -122,6 +128,33 @@ def wait_operation(
     if operation.state is OperationState.FAILED:
         raise SavepointFailed(f"{what} of job {job_id} failed: {operation.failure}")
     return operation
+
+
+def retried_while_running(
+    ctx: StepContext,
+    api: FlinkApi,
+    job_id: str,
+    attempt: Callable[[int], T],
+    *,
+    failed: Callable[[int, SavepointFailed], None] | None = None,
+    attempts: int = SNAPSHOT_ATTEMPTS,
+) -> T:
+    """`attempt(n)` (n from 1) until one succeeds, while the job runs on after a failure: Flink
+    declines a savepoint or checkpoint while a task is starting or finishing ("Task local
+    checkpoint failure"), and a moment later takes it. Each attempt must post a trigger id of its
+    own: Flink answers a re-posted id with the result it cached, a failure included, for
+    `rest.async.store-duration`. `failed(n, error)` hears of each failure before the next try."""
+    n = 1
+    while True:
+        try:
+            return attempt(n)
+        except SavepointFailed as failure:
+            if failed is not None:
+                failed(n, failure)
+            if n >= attempts or job_state(api, job_id) != "RUNNING":
+                raise
+        ctx.ports.clock.sleep(SNAPSHOT_RETRY_PAUSE)
+        n += 1
 
 
 def completed_savepoint(api: FlinkApi, job_id: str, trigger_id: str) -> str | None:

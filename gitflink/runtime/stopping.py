@@ -18,15 +18,14 @@ from gitflink.model.status import Snapshot, SnapshotKind, SnapshotTrigger
 from gitflink.ports import FlinkApi
 from gitflink.runtime.context import StateAtRisk, StepContext
 from gitflink.runtime.flinkjobs import (
+    SNAPSHOT_ATTEMPTS,
     TERMINAL,
     completed_savepoint,
     job_state,
+    retried_while_running,
     wait_operation,
     wait_terminal,
 )
-
-STOP_ATTEMPTS = 3  # in one step; the next pass starts over
-STOP_RETRY_PAUSE = 2.0  # seconds: a task that was starting or finishing has done so
 
 
 def stop_job(ctx: StepContext, step: StopJob) -> str:
@@ -97,24 +96,23 @@ def _stop_trigger_id(ctx: StepContext, job_id: str) -> str:
 def _stop_with_savepoint(
     ctx: StepContext, api: FlinkApi, job_id: str, *, drain: bool
 ) -> AsyncOperation:
-    """Stop-with-savepoint, tried again at once while the job runs on after a failure: Flink
-    declines one while a task is starting or finishing ("Task local checkpoint failure")."""
-    job, attempt = ctx.status.job_status, 1
-    while True:
+    """Stop-with-savepoint, tried again while the job runs on after a failure. Each failure is
+    counted in the status, and saved, before the next attempt derives its trigger id from it."""
+    job = ctx.status.job_status
+
+    def attempt(_: int) -> AsyncOperation:
         trigger_id = _stop_trigger_id(ctx, job_id)
         ctx.say(f"stopping job {job_id[:8]} with a savepoint")
         api.stop_with_savepoint(
             job_id, ctx.handle().savepoint_dir, drain=drain, trigger_id=trigger_id
         )
-        try:
-            return wait_operation(ctx, "savepoint", api.savepoint_status, job_id, trigger_id)
-        except SavepointFailed as failure:
-            job.failed_stops += 1
-            ctx.save(f"stop {attempt} of {STOP_ATTEMPTS} failed: {failure}")
-            if attempt == STOP_ATTEMPTS or job_state(api, job_id) != "RUNNING":
-                raise
-        ctx.ports.clock.sleep(STOP_RETRY_PAUSE)
-        attempt += 1
+        return wait_operation(ctx, "savepoint", api.savepoint_status, job_id, trigger_id)
+
+    def failed(n: int, failure: SavepointFailed) -> None:
+        job.failed_stops += 1
+        ctx.save(f"stop {n} of {SNAPSHOT_ATTEMPTS} failed: {failure}")
+
+    return retried_while_running(ctx, api, job_id, attempt, failed=failed)
 
 
 def _last_state(ctx: StepContext, api: FlinkApi, job_id: str, state: str | None) -> str:

@@ -29,8 +29,8 @@ from gitflink.adapters.system_clock import SystemClock
 from gitflink.model.ids import Kind, ResourceId, job_id_for
 from gitflink.ports import FlinkApi, Ports
 from gitflink.runtime.context import same_path
+from gitflink.runtime.flinkjobs import SNAPSHOT_ATTEMPTS
 from gitflink.runtime.reconciler import PassConfig, PassResult, run_pass
-from gitflink.runtime.stopping import STOP_ATTEMPTS
 from gitflink.wiring import RestClients
 
 pytestmark = [pytest.mark.flink, pytest.mark.slow]
@@ -164,7 +164,7 @@ def test_a_failed_stop_is_counted_and_the_next_pass_posts_a_trigger_of_its_own(
     assert not failed.ok
     status = world.status(APP)
     assert "savepoint of job" in (status.error or "") and str(savepoints) in status.error
-    assert status.job_status.failed_stops == STOP_ATTEMPTS
+    assert status.job_status.failed_stops == SNAPSHOT_ATTEMPTS
     assert status.job_status.upgrade_savepoint_path is None
     assert world.running_jobs(APP) == [old]
     # A failed savepoint stalls the change until the spec changes (docs/guardrails.md): the

@@ -35,7 +35,7 @@ from gitflink.model.plan import (
 from gitflink.model.resources import UpgradeMode
 from gitflink.model.status import LifecycleState, PendingChange, SnapshotKind, SnapshotTrigger
 from gitflink.runtime.context import Timeouts
-from gitflink.runtime.stopping import STOP_ATTEMPTS
+from gitflink.runtime.flinkjobs import SNAPSHOT_ATTEMPTS
 
 
 def test_deploy_starts_cluster_submits_job_and_records_stable_status() -> None:
@@ -111,7 +111,7 @@ def test_savepoint_upgrade_restores_new_job_from_the_savepoint_it_took() -> None
 def test_failed_savepoint_stalls_and_leaves_the_old_job_running() -> None:
     world = fake_world()
     old_job = deployed(world)
-    world.runtime.api_for(APP).savepoint_failures = ["IO-problem detected"] * STOP_ATTEMPTS
+    world.runtime.api_for(APP).savepoint_failures = ["IO-problem detected"] * SNAPSHOT_ATTEMPTS
     result = run(world, upgrade_plan(app(parallelism=3)))
     assert not result.ok and result.next is Next.STALL
     assert "IO-problem" in (result.error or "")
@@ -120,7 +120,7 @@ def test_failed_savepoint_stalls_and_leaves_the_old_job_running() -> None:
     assert world.journal.calls("flink").count("run_jar") == 1
     status = world.store.load(APP)
     assert status is not None and status.lifecycle_state is LifecycleState.FAILED
-    assert status.job_status.failed_stops == STOP_ATTEMPTS
+    assert status.job_status.failed_stops == SNAPSHOT_ATTEMPTS
 
 
 def test_a_declined_stop_is_tried_again_under_a_trigger_of_its_own() -> None:
@@ -145,13 +145,13 @@ def test_a_stop_that_keeps_failing_is_tried_by_the_next_pass_under_a_new_trigger
     world = fake_world()
     old_job = deployed(world)
     api = world.runtime.api_for(APP)
-    api.savepoint_failures = ["IO-problem detected"] * STOP_ATTEMPTS
+    api.savepoint_failures = ["IO-problem detected"] * SNAPSHOT_ATTEMPTS
     assert not run(world, upgrade_plan(app(parallelism=3))).ok
-    assert len(api.triggers) == STOP_ATTEMPTS
+    assert len(api.triggers) == SNAPSHOT_ATTEMPTS
     # Flink still answers each of those ids with its failure; the retry posts a fourth.
     result = run(world, upgrade_plan(app(parallelism=3)))
     assert result.ok, result.error
-    assert len(api.triggers) == STOP_ATTEMPTS + 1
+    assert len(api.triggers) == SNAPSHOT_ATTEMPTS + 1
     assert api.jobs[old_job].stopped_with_savepoint
     status = world.store.load(APP)
     assert status is not None and status.job_status.job_id != old_job

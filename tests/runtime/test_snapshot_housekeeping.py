@@ -10,6 +10,7 @@ from support.passes import pass_ok as _pass
 
 from gitflink.model.errors import FlinkUnreachable
 from gitflink.model.status import LifecycleState, SnapshotKind, SnapshotState, SnapshotTrigger
+from gitflink.runtime.flinkjobs import SNAPSHOT_ATTEMPTS
 from gitflink.runtime.reconciler import PassConfig, run_pass
 
 PERIODIC = "kubernetes.operator.periodic.savepoint.interval"
@@ -61,11 +62,32 @@ def test_a_periodic_savepoint_whose_record_was_lost_reattaches_to_its_trigger() 
     assert status.job_status.last_savepoint.path == job.savepoints[0]
 
 
+def test_a_declined_savepoint_is_taken_in_the_same_pass_under_a_trigger_of_its_own() -> None:
+    world = deployed(configured(**{PERIODIC: "10 min"}))
+    api = world.runtime.api_for(ORDERS)
+    [job] = api.running_jobs()
+    before = world.store.load(ORDERS)
+    assert before is not None
+    api.savepoint_failures = ["CheckpointException: Task local checkpoint failure."]
+    world.clock.sleep(601)
+    _pass(world)
+    declined, taken = api.triggers.items()  # Flink would answer the first id with its failure
+    assert declined[1].failure is not None and taken[1].location == job.savepoints[0]
+    status = world.store.load(ORDERS)
+    assert status is not None and status.error is None
+    assert status.job_status.last_savepoint is not None
+    assert status.job_status.last_savepoint.trigger_id == taken[0]
+    # A pass whose status write was lost posts the same two ids: no second savepoint.
+    world.store.save(ORDERS, before, "the status write of that pass was lost (crash)")
+    _pass(world)
+    assert len(api.triggers) == 2 and len(job.savepoints) == 1
+
+
 def test_a_failed_periodic_savepoint_waits_an_interval_and_retries_under_a_new_trigger() -> None:
     world = deployed(configured(**{PERIODIC: "10 min"}))
     api = world.runtime.api_for(ORDERS)
     [job] = api.running_jobs()
-    api.savepoint_failures = ["disk full"]
+    api.savepoint_failures = ["disk full"] * SNAPSHOT_ATTEMPTS
     world.clock.sleep(601)
     run_pass(world.ports, PassConfig())
     status = world.store.load(ORDERS)
@@ -79,6 +101,23 @@ def test_a_failed_periodic_savepoint_waits_an_interval_and_retries_under_a_new_t
     assert len(api.triggers) == tried + 1 and len(job.savepoints) == 1
     status = world.store.load(ORDERS)
     assert status is not None and status.error is None
+
+
+def test_a_declined_checkpoint_is_tried_again_until_the_attempts_run_out() -> None:
+    world = deployed(configured(**{"kubernetes.operator.periodic.checkpoint.interval": "1 min"}))
+    api = world.runtime.api_for(ORDERS)
+    api.savepoint_failures = ["Task local checkpoint failure."] * (SNAPSHOT_ATTEMPTS + 1)
+    world.clock.sleep(61)
+    run_pass(world.ports, PassConfig())
+    assert len(api.triggers) == SNAPSHOT_ATTEMPTS  # then the step gives up, the job runs on
+    status = world.store.load(ORDERS)
+    assert status is not None and "Task local" in (status.error or "")
+    assert status.job_status.last_checkpoint is None
+    world.clock.sleep(61)
+    _pass(world)  # the next attempt, an interval later: declined once more, then taken
+    assert len(api.triggers) == SNAPSHOT_ATTEMPTS + 2
+    status = world.store.load(ORDERS)
+    assert status is not None and status.job_status.last_checkpoint is not None
 
 
 def test_periodic_checkpoints_use_their_own_interval() -> None:
