@@ -54,12 +54,12 @@ public class EndlessSequence implements Source<Long, EndlessSequence.NoSplit, Lo
 
     @Override
     public SimpleVersionedSerializer<NoSplit> getSplitSerializer() {
-        return new NoSplitSerializer();
+        return new Fixed<>(new NoSplit());
     }
 
     @Override
     public SimpleVersionedSerializer<Long> getEnumeratorCheckpointSerializer() {
-        return new ZeroSerializer();
+        return new Fixed<>(0L);
     }
 
     /** The split type the API asks for; none is ever created. */
@@ -124,37 +124,27 @@ public class EndlessSequence implements Source<Long, EndlessSequence.NoSplit, Lo
         public void close() {}
     }
 
-    static final class NoSplitSerializer implements SimpleVersionedSerializer<NoSplit> {
+    /** Writes nothing and reads back the one value this source ever has. */
+    static final class Fixed<T> implements SimpleVersionedSerializer<T> {
+        private final T value;
+
+        Fixed(T value) {
+            this.value = value;
+        }
+
         @Override
         public int getVersion() {
             return 1;
         }
 
         @Override
-        public byte[] serialize(NoSplit split) {
+        public byte[] serialize(T ignored) {
             return new byte[0];
         }
 
         @Override
-        public NoSplit deserialize(int version, byte[] serialized) {
-            return new NoSplit();
-        }
-    }
-
-    static final class ZeroSerializer implements SimpleVersionedSerializer<Long> {
-        @Override
-        public int getVersion() {
-            return 1;
-        }
-
-        @Override
-        public byte[] serialize(Long checkpoint) {
-            return new byte[0];
-        }
-
-        @Override
-        public Long deserialize(int version, byte[] serialized) {
-            return 0L;
+        public T deserialize(int version, byte[] serialized) {
+            return value;
         }
     }
 }
